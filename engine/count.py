@@ -1,0 +1,33 @@
+"""The count pipeline, pure: ballots -> dedup -> tally -> allocation.
+
+The CLI, the API, the demo and the verifier all call :func:`count_ballots`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from engine.allocation import ElectionAllocation, allocate_election
+from engine.ballots import Ballot
+from engine.dedup import DedupResult, resolve
+from engine.election import Election
+from engine.tally import Tally, tally
+
+
+@dataclass(frozen=True)
+class CountResult:
+    election: Election
+    dedup: DedupResult
+    tally: Tally
+    allocation: ElectionAllocation
+    rejected_by_reason: dict[str, int]
+
+
+def count_ballots(
+    election: Election, ballots: Iterable[Ballot], rejected_by_reason: dict[str, int] | None = None
+) -> CountResult:
+    dedup = resolve(ballots, election.precedence)
+    t = tally(election, dedup.counted)
+    alloc = allocate_election(election, t)
+    return CountResult(election, dedup, t, alloc, dict(rejected_by_reason or {}))

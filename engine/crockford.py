@@ -1,0 +1,67 @@
+"""Crockford base32 (https://www.crockford.com/base32.html) with its mod-37 check symbol.
+
+Alphabet ``0123456789ABCDEFGHJKMNPQRSTVWXYZ`` (no I, L, O, U); decoding folds
+``O→0`` and ``I, L→1`` and ignores hyphens, so a human (or OCR) typo of those
+letters still decodes. The check symbol is the value mod 37 drawn from the
+alphabet plus ``*~$=U``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_ALPHABET = ALPHABET + "*~$=U"
+_DECODE = {c: i for i, c in enumerate(ALPHABET)}
+_DECODE.update({"O": 0, "I": 1, "L": 1})
+
+
+_RFC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_TO_CROCKFORD = str.maketrans(_RFC, ALPHABET)
+_FROM_CROCKFORD = str.maketrans(ALPHABET + "OIL", _RFC + _RFC[0] + _RFC[1] + _RFC[1])
+_VALID = re.compile(r"[0-9A-HJKMNP-TV-ZOIL]*")
+
+
+def encode_bytes(data: bytes) -> str:
+    """Encode ``data`` in RFC 4648 base32 bit order with the Crockford alphabet, no padding.
+
+    ``ceil(8*len/5)`` symbols; a 10-byte serial gives exactly 16 symbols.
+    """
+    return base64.b32encode(data).decode("ascii").rstrip("=").translate(_TO_CROCKFORD)
+
+
+def decode_bytes(text: str, n_bytes: int) -> bytes:
+    """Inverse of :func:`encode_bytes`; raises ``ValueError`` on a bad symbol or length."""
+    cleaned = normalise(text)
+    n_symbols = (n_bytes * 8 + 4) // 5
+    if len(cleaned) != n_symbols:
+        raise ValueError(f"expected {n_symbols} symbols, got {len(cleaned)}")
+    if not _VALID.fullmatch(cleaned):
+        bad = next(c for c in cleaned if not _VALID.fullmatch(c))
+        raise ValueError(f"invalid base32 symbol {bad!r}")
+    rfc = cleaned.translate(_FROM_CROCKFORD)
+    rfc += "=" * (-len(rfc) % 8)
+    try:
+        out = base64.b32decode(rfc)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"not valid base32: {exc}") from exc
+    if len(out) != n_bytes:
+        raise ValueError("value does not fit the expected length")
+    return out
+
+
+def normalise(text: str) -> str:
+    """Uppercase, drop hyphens and spaces (the check symbol is not touched)."""
+    return text.replace("-", "").replace(" ", "").upper()
+
+
+def check_symbol(data: bytes) -> str:
+    """Crockford's check symbol: the integer value of ``data`` modulo 37."""
+    return CHECK_ALPHABET[int.from_bytes(data, "big") % 37]
+
+
+def group(text: str, size: int = 4) -> str:
+    """Insert hyphens every ``size`` symbols for printing."""
+    return "-".join(text[i : i + size] for i in range(0, len(text), size))

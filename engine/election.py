@@ -1,0 +1,336 @@
+"""The election definition: envelopes, projects, voting policy, dedup precedence and rules.
+
+The definition is a TOML (or JSON) document; see ``docs/election-format.md``. It is
+loaded into frozen dataclasses, validated with errors that name the file and key path,
+and identified by :func:`definition_hash` (SHA-256 of its canonical JSON), which the
+store freezes on first ingestion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ElectionDefinitionError
+
+ENVELOPE_KINDS = ("citywide", "district")
+PRECEDENCE_RULES = ("paper-first", "online-first", "latest")
+DEFAULT_PRECEDENCE = "paper-first"
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    envelope: str
+    title: str
+    cost: int
+    district: str | None = None
+    popular_neighbourhood: bool = False
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    name: str
+    kind: str
+    budget: int
+    max_selections: int
+    min_selections: int = 1
+    category_limits: Mapping[str, int] = field(default_factory=dict)
+    max_selection_cost: int | None = None
+    district: str | None = None
+    rule: str = "greedy"
+    tie_break: str = "votes-cost-id"
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class VotingPolicy:
+    """Which envelopes one ballot may cover.
+
+    ``max_envelopes_per_kind`` caps envelopes of each kind on one ballot (Paris: one
+    city-wide and one district of the voter's choice); ``required_kinds`` must be present.
+    """
+
+    max_envelopes_per_kind: Mapping[str, int] = field(
+        default_factory=lambda: {"citywide": 1, "district": 1}
+    )
+    required_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Election:
+    id: str
+    name: str
+    currency: str
+    envelopes: tuple[Envelope, ...]
+    projects: tuple[Project, ...]
+    voting: VotingPolicy = field(default_factory=VotingPolicy)
+    precedence: str = DEFAULT_PRECEDENCE
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_env", {e.id: e for e in self.envelopes})
+        object.__setattr__(self, "_proj", {p.id: p for p in self.projects})
+        by_env: dict[str, list[Project]] = {e.id: [] for e in self.envelopes}
+        for p in self.projects:
+            by_env.setdefault(p.envelope, []).append(p)
+        object.__setattr__(self, "_by_env", {k: tuple(v) for k, v in by_env.items()})
+
+    def envelope(self, envelope_id: str) -> Envelope | None:
+        return self._env.get(envelope_id)  # type: ignore[attr-defined]
+
+    def project(self, project_id: str) -> Project | None:
+        return self._proj.get(project_id)  # type: ignore[attr-defined]
+
+    def projects_in(self, envelope_id: str) -> tuple[Project, ...]:
+        return self._by_env.get(envelope_id, ())  # type: ignore[attr-defined]
+
+    def envelope_by_code(self, code: str) -> Envelope | None:
+        for e in self.envelopes:
+            if e.code == code:
+                return e
+        return None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _req(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: str) -> Any:
+    if key not in d:
+        raise ElectionDefinitionError(where, f"missing required key '{key}'")
+    val = d[key]
+    if typ is int and isinstance(val, bool):
+        raise ElectionDefinitionError(f"{where}.{key}", "must be an integer")
+    if not isinstance(val, typ):
+        name = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+        raise ElectionDefinitionError(f"{where}.{key}", f"must be {name}, got {val!r}")
+    return val
+
+
+def _opt(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: str, default: Any) -> Any:
+    if key not in d or d[key] is None:
+        return default
+    return _req(d, key, typ, where)
+
+
+def _known_rules() -> frozenset[str]:
+    from engine.rules import RULES
+
+    return frozenset(RULES)
+
+
+def _known_tie_breaks() -> frozenset[str]:
+    from engine.rules import TIE_BREAKS
+
+    return frozenset(TIE_BREAKS)
+
+
+def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Election:
+    """Build and validate an :class:`Election` from a parsed document."""
+    if not isinstance(doc, Mapping):
+        raise ElectionDefinitionError(source, "top level must be a table/object")
+    head = _req(doc, "election", dict, source)
+    where = f"{source}: election"
+    eid = _req(head, "id", str, where).strip()
+    if not eid:
+        raise ElectionDefinitionError(f"{where}.id", "must not be empty")
+    name = _req(head, "name", str, where)
+    currency = _opt(head, "currency", str, where, "EUR")
+    precedence = _opt(head, "precedence", str, where, DEFAULT_PRECEDENCE)
+    if precedence not in PRECEDENCE_RULES:
+        raise ElectionDefinitionError(
+            f"{where}.precedence", f"unknown rule {precedence!r}; one of {', '.join(PRECEDENCE_RULES)}"
+        )
+    rules, tie_breaks = _known_rules(), _known_tie_breaks()
+
+    envelopes: list[Envelope] = []
+    seen_env: set[str] = set()
+    env_docs = _req(doc, "envelopes", list, source)
+    if not env_docs:
+        raise ElectionDefinitionError(f"{source}: envelopes", "at least one envelope is needed")
+    for i, ed in enumerate(env_docs):
+        w = f"{source}: envelopes[{i}]"
+        if not isinstance(ed, Mapping):
+            raise ElectionDefinitionError(w, "must be a table")
+        env_id = _req(ed, "id", str, w)
+        if env_id in seen_env:
+            raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
+        seen_env.add(env_id)
+        kind = _req(ed, "kind", str, w)
+        if kind not in ENVELOPE_KINDS:
+            raise ElectionDefinitionError(f"{w}.kind", f"must be one of {ENVELOPE_KINDS}, got {kind!r}")
+        budget = _req(ed, "budget", int, w)
+        if budget <= 0:
+            raise ElectionDefinitionError(f"{w}.budget", "must be positive")
+        max_sel = _req(ed, "max_selections", int, w)
+        min_sel = _opt(ed, "min_selections", int, w, 1)
+        if max_sel < 1 or min_sel < 0 or min_sel > max_sel:
+            raise ElectionDefinitionError(w, "need 0 <= min_selections <= max_selections, max >= 1")
+        limits = _opt(ed, "category_limits", dict, w, {})
+        for cat, lim in limits.items():
+            if not isinstance(lim, int) or isinstance(lim, bool) or lim < 0:
+                raise ElectionDefinitionError(f"{w}.category_limits.{cat}", "must be an integer >= 0")
+        max_cost = _opt(ed, "max_selection_cost", int, w, None)
+        rule = _opt(ed, "rule", str, w, "greedy")
+        if rule not in rules:
+            raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}; one of {sorted(rules)}")
+        tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
+        if tie not in tie_breaks:
+            raise ElectionDefinitionError(
+                f"{w}.tie_break", f"unknown tie-break {tie!r}; one of {sorted(tie_breaks)}"
+            )
+        code = _opt(ed, "code", str, w, env_id.upper())
+        envelopes.append(
+            Envelope(
+                id=env_id,
+                name=_req(ed, "name", str, w),
+                kind=kind,
+                budget=budget,
+                max_selections=max_sel,
+                min_selections=min_sel,
+                category_limits=dict(limits),
+                max_selection_cost=max_cost,
+                district=_opt(ed, "district", str, w, None),
+                rule=rule,
+                tie_break=tie,
+                code=code,
+            )
+        )
+    codes = [e.code for e in envelopes]
+    if len(set(codes)) != len(codes):
+        raise ElectionDefinitionError(f"{source}: envelopes", "envelope codes must be unique")
+
+    projects: list[Project] = []
+    seen_proj: set[str] = set()
+    for i, pd in enumerate(_req(doc, "projects", list, source)):
+        w = f"{source}: projects[{i}]"
+        if not isinstance(pd, Mapping):
+            raise ElectionDefinitionError(w, "must be a table")
+        pid = _req(pd, "id", str, w)
+        if not pid or pid in seen_proj:
+            raise ElectionDefinitionError(f"{w}.id", f"empty or duplicate project id {pid!r}")
+        seen_proj.add(pid)
+        env = _req(pd, "envelope", str, w)
+        if env not in seen_env:
+            raise ElectionDefinitionError(f"{w}.envelope", f"unknown envelope {env!r}")
+        cost = _req(pd, "cost", int, w)
+        if cost <= 0:
+            raise ElectionDefinitionError(f"{w}.cost", "must be positive")
+        projects.append(
+            Project(
+                id=pid,
+                envelope=env,
+                title=_req(pd, "title", str, w),
+                cost=cost,
+                district=_opt(pd, "district", str, w, None),
+                popular_neighbourhood=_opt(pd, "popular_neighbourhood", bool, w, False),
+                category=_opt(pd, "category", str, w, None),
+            )
+        )
+
+    vd = _opt(doc, "voting", dict, source, {})
+    w = f"{source}: voting"
+    per_kind = _opt(vd, "max_envelopes_per_kind", dict, w, {"citywide": 1, "district": 1})
+    for k, v in per_kind.items():
+        if k not in ENVELOPE_KINDS or not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}", "unknown kind or bad count")
+    required = tuple(_opt(vd, "required_kinds", list, w, []))
+    for k in required:
+        if k not in ENVELOPE_KINDS:
+            raise ElectionDefinitionError(f"{w}.required_kinds", f"unknown kind {k!r}")
+    known_top = {"election", "envelopes", "projects", "voting"}
+    extra = {k: v for k, v in doc.items() if k not in known_top}
+    return Election(
+        id=eid,
+        name=name,
+        currency=currency,
+        envelopes=tuple(envelopes),
+        projects=tuple(projects),
+        voting=VotingPolicy(dict(per_kind), required),
+        precedence=precedence,
+        extra=extra,
+    )
+
+
+def load_election(path: str | Path) -> Election:
+    """Load a ``.toml`` or ``.json`` election definition, raising ElectionDefinitionError."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ElectionDefinitionError(str(p), f"cannot read file: {exc.strerror}") from exc
+    try:
+        if p.suffix.lower() == ".json":
+            doc = json.loads(raw)
+        else:
+            doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ElectionDefinitionError(str(p), f"syntax error: {exc}") from exc
+    return election_from_dict(doc, p.name)
+
+
+def election_to_dict(e: Election) -> dict[str, Any]:
+    """Canonical plain-data form (round-trips through :func:`election_from_dict`)."""
+
+    def env_dict(x: Envelope) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": x.id,
+            "name": x.name,
+            "kind": x.kind,
+            "code": x.code,
+            "budget": x.budget,
+            "max_selections": x.max_selections,
+            "min_selections": x.min_selections,
+            "rule": x.rule,
+            "tie_break": x.tie_break,
+        }
+        if x.category_limits:
+            d["category_limits"] = dict(sorted(x.category_limits.items()))
+        if x.max_selection_cost is not None:
+            d["max_selection_cost"] = x.max_selection_cost
+        if x.district is not None:
+            d["district"] = x.district
+        return d
+
+    def proj_dict(p: Project) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": p.id,
+            "envelope": p.envelope,
+            "title": p.title,
+            "cost": p.cost,
+            "popular_neighbourhood": p.popular_neighbourhood,
+        }
+        if p.district is not None:
+            d["district"] = p.district
+        if p.category is not None:
+            d["category"] = p.category
+        return d
+
+    doc: dict[str, Any] = {
+        "election": {"id": e.id, "name": e.name, "currency": e.currency, "precedence": e.precedence},
+        "voting": {
+            "max_envelopes_per_kind": dict(sorted(e.voting.max_envelopes_per_kind.items())),
+            "required_kinds": list(e.voting.required_kinds),
+        },
+        "envelopes": [env_dict(x) for x in e.envelopes],
+        "projects": [proj_dict(p) for p in e.projects],
+    }
+    doc.update(e.extra)
+    return doc
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 (used for hashes)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def definition_hash(e: Election) -> str:
+    """SHA-256 (hex) of the canonical JSON definition: what the store freezes."""
+    return hashlib.sha256(canonical_json(election_to_dict(e)).encode()).hexdigest()

@@ -1,0 +1,194 @@
+"""E-vote ingestion service: stream a JSON Lines file into the store.
+
+Pipeline per chunk of lines: parse (:mod:`engine.evote_format`) -> verify token and
+validate (:func:`engine.ballots.validate_submission`) -> derive receipt -> commit the
+chunk atomically (:meth:`engine.storage.Store.commit_chunk`). Parsing and signature
+verification (the CPU cost: Ed25519) run in a process pool, one worker per core; the
+main process only writes. The file is streamed: at most ``2 x workers`` chunks are in
+flight, so memory does not grow with the file.
+
+Idempotent: a batch is identified by the file's SHA-256; a re-run skips the lines already
+committed (resume after a crash) and every write ignores what is already stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from engine.ballots import Ballot, Rejection, SourceRef, Submission, validate_submission
+from engine.election import Election
+from engine.evote_format import parse_evote_line
+from engine.keyfiles import public_key_from_pem, public_key_pem
+from engine.receipts import online_receipt_id
+from engine.storage.store import Store
+from engine.tokens import TokenVerifier
+
+CHUNK_LINES = 2000
+
+
+@dataclass
+class IngestReport:
+    source: str
+    lines: int = 0
+    accepted: int = 0
+    already_known: int = 0
+    rejected: int = 0
+    resumed_from_line: int = 0
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.source}: {self.lines} lines",
+            f"{self.accepted} accepted",
+            f"{self.already_known} already known",
+            f"{self.rejected} rejected",
+        ]
+        if self.resumed_from_line:
+            parts.append(f"resumed after line {self.resumed_from_line}")
+        return ", ".join(parts)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def validate_one(
+    election: Election, verifier: TokenVerifier, receipt_secret: bytes, sub: Submission | Rejection
+) -> Ballot | Rejection:
+    """Validate a parsed submission and give an accepted ballot its receipt id."""
+    if isinstance(sub, Rejection):
+        return sub
+    res = validate_submission(election, verifier, sub)
+    if isinstance(res, Ballot) and not res.receipt_id:
+        res = replace(res, receipt_id=online_receipt_id(receipt_secret, res.ballot_key))
+    return res
+
+
+def process_lines(
+    election: Election,
+    verifier: TokenVerifier,
+    receipt_secret: bytes,
+    source_name: str,
+    lines: Iterable[tuple[int, bytes]],
+) -> list[Ballot | Rejection]:
+    out: list[Ballot | Rejection] = []
+    for line_no, raw in lines:
+        if not raw.strip():
+            continue
+        sub = parse_evote_line(raw, SourceRef(source_name, line_no))
+        out.append(validate_one(election, verifier, receipt_secret, sub))
+    return out
+
+
+# ---- worker-process state (set once per worker by the pool initializer)
+_W: dict[str, object] = {}
+
+
+def _init_worker(election: Election, pub_pem: bytes, receipt_secret: bytes, source_name: str) -> None:
+    _W["election"] = election
+    _W["verifier"] = TokenVerifier(public_key_from_pem(pub_pem), election.id)
+    _W["secret"] = receipt_secret
+    _W["source"] = source_name
+
+
+def _work(chunk: list[tuple[int, bytes]]) -> list[Ballot | Rejection]:
+    return process_lines(
+        _W["election"], _W["verifier"], _W["secret"], _W["source"], chunk  # type: ignore[arg-type]
+    )
+
+
+def _chunks(path: Path, start_after: int, size: int) -> Iterator[tuple[int, list[tuple[int, bytes]]]]:
+    chunk: list[tuple[int, bytes]] = []
+    last = start_after
+    with path.open("rb") as f:
+        for line_no, raw in enumerate(f, start=1):
+            if line_no <= start_after:
+                continue
+            chunk.append((line_no, raw))
+            last = line_no
+            if len(chunk) >= size:
+                yield last, chunk
+                chunk = []
+    if chunk:
+        yield last, chunk
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def ingest_evote_file(
+    store: Store,
+    path: Path,
+    election: Election,
+    public_key: Ed25519PublicKey,
+    receipt_secret: bytes,
+    *,
+    workers: int | None = None,
+    chunk_lines: int = CHUNK_LINES,
+    progress: Callable[[int], None] | None = None,
+    keep_rejections: bool = True,
+) -> IngestReport:
+    """Ingest one e-vote file; returns the report. Freezes the election definition.
+
+    ``progress(n)`` is called with the number of bytes-worth of lines processed... (the
+    count of lines in each committed chunk).
+    """
+    store.freeze_election(election)
+    sha = file_sha256(path)
+    source = path.name
+    batch = store.open_batch("evotes", source, sha)
+    report = IngestReport(source=source, resumed_from_line=batch.lines_committed)
+    if progress and batch.lines_committed:
+        progress(batch.lines_committed)
+    workers = workers or default_workers()
+
+    def handle(last_line: int, n_lines: int, items: list[Ballot | Rejection]) -> None:
+        outcome = store.commit_chunk(batch.id, sha, items, lines_committed=last_line)
+        report.lines = last_line
+        report.accepted += outcome.inserted
+        report.already_known += outcome.already_known
+        for it in items:
+            if isinstance(it, Rejection):
+                report.rejected += 1
+                report.rejected_by_reason[it.reason] += 1
+                if keep_rejections:
+                    report.rejections.append(it)
+        if progress:
+            progress(n_lines)
+
+    chunks = _chunks(path, batch.lines_committed, chunk_lines)
+    if workers <= 1:
+        verifier = TokenVerifier(public_key, election.id)
+        for last, chunk in chunks:
+            handle(last, len(chunk), process_lines(election, verifier, receipt_secret, source, chunk))
+    else:
+        pem = public_key_pem(public_key).encode()
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=(election, pem, receipt_secret, source)
+        ) as pool:
+            pending: list[tuple[int, int, Future[list[Ballot | Rejection]]]] = []
+            for last, chunk in chunks:
+                pending.append((last, len(chunk), pool.submit(_work, chunk)))
+                if len(pending) >= 2 * workers:
+                    lst, n, fut = pending.pop(0)
+                    handle(lst, n, fut.result())
+            for lst, n, fut in pending:
+                handle(lst, n, fut.result())
+    if report.lines < batch.lines_committed:
+        report.lines = batch.lines_committed
+    store.finish_batch(batch.id)
+    return report

@@ -1,0 +1,77 @@
+"""Greedy rules: fund projects in order of votes while money lasts.
+
+``greedy`` — Definition: order projects by score (votes) descending, ties by the
+tie-break rule (:func:`~engine.rules.problem.project_order`). Walk the order; fund a
+project if its cost fits in the budget left, otherwise skip it and go on. Projects whose
+score is below ``threshold`` are not eligible. Complexity O(n log n).
+
+``greedy-stop`` (pabulib ``greedy-no-skip``) — same order, but stop at the first
+eligible project that does not fit; every later project is ``stopped``.
+
+Reasons: ``funded``, ``did_not_fit`` (or ``tie_lost`` when a project with the same score
+ranked before it by tie-break was funded and it then no longer fit), ``stopped``,
+``below_threshold``.
+"""
+
+from __future__ import annotations
+
+from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome, project_order
+
+
+def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop: bool = False) -> AllocationResult:
+    order = project_order(problem, tie_break)
+    left = problem.budget
+    spent = 0
+    stopped = False
+    selected: list[str] = []
+    outcomes: list[ProjectOutcome] = []
+    funded_by_score: dict[float, list[tuple[str, int]]] = {}
+    for rank, i in enumerate(order, start=1):
+        pid, cost, score = problem.project_ids[i], problem.costs[i], problem.scores[i]
+        if score < problem.threshold:
+            outcomes.append(
+                ProjectOutcome(pid, rank, False, spent, "below_threshold",
+                               f"{score:g} votes < threshold {problem.threshold:g}")
+            )
+            continue
+        if stopped:
+            outcomes.append(ProjectOutcome(pid, rank, False, spent, "stopped", "rule stopped earlier"))
+            continue
+        if cost <= left:
+            left -= cost
+            spent += cost
+            selected.append(pid)
+            funded_by_score.setdefault(score, []).append((pid, cost))
+            outcomes.append(ProjectOutcome(pid, rank, True, spent, "funded"))
+            continue
+        if stop:
+            stopped = True
+            outcomes.append(
+                ProjectOutcome(pid, rank, False, spent, "stopped",
+                               f"cost {cost} > {left} left; greedy-stop ends here")
+            )
+            continue
+        tied = funded_by_score.get(score, [])
+        rivals = [t for t, c in tied if cost <= left + c]
+        if rivals:
+            outcomes.append(
+                ProjectOutcome(pid, rank, False, spent, "tie_lost",
+                               f"tie on {score:g} votes lost to {', '.join(rivals)}; "
+                               f"cost {cost} > {left} left")
+            )
+        else:
+            outcomes.append(
+                ProjectOutcome(pid, rank, False, spent, "did_not_fit", f"cost {cost} > {left} left")
+            )
+    return AllocationResult(
+        rule="greedy-stop" if stop else "greedy",
+        tie_break=tie_break,
+        budget=problem.budget,
+        selected=tuple(selected),
+        cost=spent,
+        outcomes=tuple(outcomes),
+    )
+
+
+def greedy_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    return greedy(problem, tie_break, stop=True)

@@ -1,0 +1,387 @@
+"""The store: persistence of the election, batches, ballots and rejections.
+
+Same code for SQLite (embedded default, one file) and PostgreSQL (several stations):
+the SQLAlchemy URL decides. Writes are idempotent (unique keys + insert-or-ignore), so
+re-ingesting a batch changes nothing, and each chunk commits atomically with the batch's
+progress, so a crash leaves the store consistent and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.ballots import Ballot, Channel, Rejection, SourceRef
+from engine.dedup import DedupResult
+from engine.election import (
+    Election,
+    canonical_json,
+    definition_hash,
+    election_from_dict,
+    election_to_dict,
+)
+from engine.errors import ElectionFrozenError, StoreError
+from engine.storage.schema import (
+    ballots,
+    batches,
+    election_table,
+    metadata,
+    rejections,
+    tokens_seen,
+)
+
+DEFAULT_DB_URL = "sqlite:///pbcount.db"
+
+
+def db_url_from_env(url: str | None = None) -> str:
+    return url or os.environ.get("PBCOUNT_DB") or DEFAULT_DB_URL
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def encode_selections(selections: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    return json.dumps([[e, list(p)] for e, p in selections], separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_selections(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((e, tuple(p)) for e, p in json.loads(text))
+
+
+def rejection_key(source_sha256: str, rej: Rejection) -> str:
+    text = f"{source_sha256}\n{rej.source.name}\n{rej.source.line}\n{rej.reason}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    kind: str
+    source_name: str
+    source_sha256: str
+    status: str
+    lines_committed: int
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    inserted: int
+    already_known: int
+    rejected_new: int
+    inserted_keys: frozenset[str]
+
+
+class Store:
+    """Repository over one database. Open with :meth:`open` (creates tables if needed)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
+        url = db_url_from_env(url)
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 60}
+        engine = create_engine(url, **kwargs)
+        if engine.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.close()
+
+        store = cls(engine)
+        if create:
+            metadata.create_all(engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ election
+
+    def _insert_ignore(self, table: Any) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table).on_conflict_do_nothing()
+        if self.engine.dialect.name == "sqlite":
+            return sqlite.insert(table).on_conflict_do_nothing()
+        raise StoreError(f"unsupported database dialect {self.engine.dialect.name}")
+
+    def freeze_election(self, election: Election) -> str:
+        """Store the definition, or check it equals the stored one.
+
+        A different definition may replace the stored one only while no ballot or
+        rejection has been recorded; afterwards it is refused (rules are frozen).
+        Returns the definition hash.
+        """
+        h = definition_hash(election)
+        doc = canonical_json(election_to_dict(election))
+        with self.engine.begin() as conn:
+            row = conn.execute(select(election_table)).first()
+            if row is None:
+                conn.execute(
+                    self._insert_ignore(election_table).values(
+                        id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
+                    )
+                )
+                row = conn.execute(select(election_table)).first()
+                assert row is not None
+            if row.definition_hash == h:
+                return h
+            started = conn.execute(select(func.count()).select_from(ballots)).scalar_one() or (
+                conn.execute(select(func.count()).select_from(rejections)).scalar_one()
+            )
+            if started:
+                raise ElectionFrozenError(
+                    f"the store already holds election {row.id!r} (definition {row.definition_hash[:12]}…) "
+                    f"and ingestion has started; refusing definition {h[:12]}… — rules are frozen "
+                    "once ingestion starts (use a new database for a new election)"
+                )
+            conn.execute(election_table.delete())
+            conn.execute(
+                election_table.insert().values(
+                    id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
+                )
+            )
+        return h
+
+    def election(self) -> Election:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(election_table)).first()
+        if row is None:
+            raise StoreError("no election in this store yet (ingest votes with --election FILE first)")
+        return election_from_dict(json.loads(row.definition_json), "stored election")
+
+    def election_row(self) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(election_table)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def close_election(self) -> str:
+        ts = now_iso()
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(election_table).where(election_table.c.closed_at.is_(None)).values(closed_at=ts)
+            )
+            if res.rowcount == 0:
+                row = conn.execute(select(election_table)).first()
+                if row is None:
+                    raise StoreError("no election to close")
+                return str(row.closed_at)
+        return ts
+
+    # ------------------------------------------------------------------ batches
+
+    def open_batch(self, kind: str, source_name: str, source_sha256: str) -> BatchInfo:
+        """Find or create the batch for this file; an existing one is resumed."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                self._insert_ignore(batches).values(
+                    kind=kind,
+                    source_name=source_name,
+                    source_sha256=source_sha256,
+                    status="open",
+                    lines_committed=0,
+                    accepted=0,
+                    already_known=0,
+                    rejected=0,
+                    started_at=now_iso(),
+                )
+            )
+            row = conn.execute(
+                select(batches).where(batches.c.kind == kind, batches.c.source_sha256 == source_sha256)
+            ).one()
+        return BatchInfo(row.id, row.kind, row.source_name, row.source_sha256, row.status, row.lines_committed)
+
+    def finish_batch(self, batch_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(batches).where(batches.c.id == batch_id).values(status="done", finished_at=now_iso())
+            )
+
+    def list_batches(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(batches).order_by(batches.c.id))]
+
+    # ------------------------------------------------------------------ ballots
+
+    def commit_chunk(
+        self,
+        batch_id: int | None,
+        source_sha256: str,
+        items: Sequence[Ballot | Rejection],
+        lines_committed: int | None = None,
+    ) -> ChunkOutcome:
+        """Atomically record a chunk of validated ballots and rejections.
+
+        Ballots already present (same ``ballot_key``) are counted as ``already_known``,
+        and so is a repeat of a key within the chunk. Rejections are idempotent by
+        (source hash, source, line, reason).
+        """
+        new_ballots: dict[str, Ballot] = {}
+        repeats = 0
+        rejs: dict[str, Rejection] = {}
+        for it in items:
+            if isinstance(it, Ballot):
+                if it.ballot_key in new_ballots:
+                    repeats += 1
+                else:
+                    new_ballots[it.ballot_key] = it
+            else:
+                rejs[rejection_key(source_sha256, it)] = it
+        ts = now_iso()
+        with self.engine.begin() as conn:
+            existing: set[str] = set()
+            keys = list(new_ballots)
+            for i in range(0, len(keys), 5000):
+                part = keys[i : i + 5000]
+                existing.update(
+                    conn.execute(select(ballots.c.ballot_key).where(ballots.c.ballot_key.in_(part))).scalars()
+                )
+            rows = [
+                {
+                    "ballot_key": b.ballot_key,
+                    "voter_serial": b.voter_serial,
+                    "channel": b.channel.value,
+                    "cast_at": b.cast_at,
+                    "selections": encode_selections(b.selections),
+                    "receipt_id": b.receipt_id,
+                    "image_sha256": b.image_sha256,
+                    "ballot_serial": b.ballot_serial,
+                    "source_name": b.source.name,
+                    "source_line": b.source.line,
+                    "batch_id": batch_id,
+                    "status": "received",
+                }
+                for k, b in new_ballots.items()
+                if k not in existing
+            ]
+            if rows:
+                conn.execute(self._insert_ignore(ballots), rows)
+                conn.execute(
+                    self._insert_ignore(tokens_seen),
+                    [{"voter_serial": s, "first_batch_id": batch_id} for s in {r["voter_serial"] for r in rows}],
+                )
+            rej_new = 0
+            if rejs:
+                rkeys = list(rejs)
+                known_rej: set[str] = set()
+                for i in range(0, len(rkeys), 5000):
+                    part = rkeys[i : i + 5000]
+                    known_rej.update(
+                        conn.execute(
+                            select(rejections.c.rejection_key).where(rejections.c.rejection_key.in_(part))
+                        ).scalars()
+                    )
+                rrows = [
+                    {
+                        "rejection_key": k,
+                        "batch_id": batch_id,
+                        "source_name": r.source.name,
+                        "source_line": r.source.line,
+                        "channel": r.channel.value,
+                        "reason": r.reason,
+                        "detail": r.detail,
+                        "voter_serial": r.voter_serial,
+                        "created_at": ts,
+                    }
+                    for k, r in rejs.items()
+                    if k not in known_rej
+                ]
+                rej_new = len(rrows)
+                if rrows:
+                    conn.execute(self._insert_ignore(rejections), rrows)
+            inserted = len(rows)
+            known = len(new_ballots) - inserted + repeats
+            if batch_id is not None:
+                values: dict[str, Any] = {
+                    "accepted": batches.c.accepted + inserted,
+                    "already_known": batches.c.already_known + known,
+                    "rejected": batches.c.rejected + rej_new,
+                }
+                if lines_committed is not None:
+                    values["lines_committed"] = lines_committed
+                conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
+        return ChunkOutcome(inserted, known, rej_new, frozenset(r["ballot_key"] for r in rows))
+
+    def _row_to_ballot(self, r: Any) -> Ballot:
+        return Ballot(
+            ballot_key=r.ballot_key,
+            voter_serial=r.voter_serial,
+            channel=Channel(r.channel),
+            cast_at=r.cast_at,
+            selections=decode_selections(r.selections),
+            source=SourceRef(r.source_name, r.source_line),
+            image_sha256=r.image_sha256,
+            ballot_serial=r.ballot_serial,
+            receipt_id=r.receipt_id,
+        )
+
+    def iter_ballots(self) -> Iterator[Ballot]:
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=10000).execute(
+                select(ballots).order_by(ballots.c.ballot_key)
+            )
+            for r in result:
+                yield self._row_to_ballot(r)
+
+    def ballot_by_key(self, key: str) -> Ballot | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(ballots).where(ballots.c.ballot_key == key)).first()
+        return self._row_to_ballot(r) if r is not None else None
+
+    def ballots_of_voter(self, voter_serial: str) -> list[Ballot]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ballots).where(ballots.c.voter_serial == voter_serial)).all()
+        return [self._row_to_ballot(r) for r in rows]
+
+    def count_ballots(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ballots)).scalar_one())
+
+    def record_dedup(self, dedup: DedupResult) -> None:
+        """Persist the dedup outcome: counted, or superseded with reason and winner."""
+        with self.engine.begin() as conn:
+            conn.execute(update(ballots).values(status="counted", status_reason=None, superseded_by=None))
+            rows = [
+                {"k": s.ballot.ballot_key, "reason": s.reason, "by": s.by} for s in dedup.superseded
+            ]
+            if rows:
+                from sqlalchemy import bindparam
+
+                conn.execute(
+                    update(ballots)
+                    .where(ballots.c.ballot_key == bindparam("k"))
+                    .values(status="superseded", status_reason=bindparam("reason"), superseded_by=bindparam("by")),
+                    rows,
+                )
+
+    # ------------------------------------------------------------------ rejections
+
+    def rejection_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(rejections.c.reason, func.count()).group_by(rejections.c.reason)
+            ).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def iter_rejections(self) -> Iterable[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            for r in conn.execute(
+                select(rejections).order_by(rejections.c.source_name, rejections.c.source_line)
+            ):
+                yield dict(r._mapping)

@@ -1,0 +1,3 @@
+from pbcount.cli import main
+
+main()

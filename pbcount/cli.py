@@ -1,0 +1,27 @@
+"""Root of the ``pbcount`` command. Each command group lives in ``pbcount/commands/``."""
+
+from __future__ import annotations
+
+import typer
+
+from pbcount.commands import demo, election, fixtures, ingest, keys, results, tokens
+
+app = typer.Typer(
+    name="pbcount",
+    help="Count participatory-budgeting votes (online and paper) and publish verifiable results.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+keys.register(app)
+tokens.register(app)
+election.register(app)
+ingest.register(app)
+results.register(app)
+fixtures.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    app()

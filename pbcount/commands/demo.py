@@ -1,0 +1,95 @@
+"""``pbcount demo``: the product's front door, end to end on the embedded SQLite store.
+
+Stages (each calls the same engine functions as the individual commands):
+generate a Paris-scale fixture -> ingest e-votes -> count -> write CSVs -> print summary.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.count_service import count_store
+from engine.election import load_election
+from engine.ingest import ingest_evote_file
+from engine.keyfiles import load_public_key, load_receipt_secret
+from engine.storage.store import Store
+from fixtures.paris import generate_paris
+from pbcount.commands.ingest import print_report
+from pbcount.commands.results import write_results
+from pbcount.console import console, count_lines, errors_as_messages, progress_bar
+from pbcount.summary import print_count_summary
+
+
+@dataclass
+class DemoContext:
+    workdir: Path
+    voters: int
+    seed: int
+    fixture: Path = field(init=False)
+    db_url: str = field(init=False)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.fixture = self.workdir / "fixture"
+        self.db_url = f"sqlite:///{(self.workdir / 'pbcount.db').resolve()}"
+
+
+def stage_fixture(ctx: DemoContext) -> None:
+    with console.status(f"generating a Paris-like election with {ctx.voters:,} online voters…"):
+        m = generate_paris(ctx.fixture, seed=ctx.seed, voters=ctx.voters)
+    console.print(f"fixture: {m['projects']} projects in {m['envelopes']} envelopes, {m['lines']:,} e-vote lines")
+
+
+def stage_ingest(ctx: DemoContext) -> None:
+    e = load_election(ctx.fixture / "election.toml")
+    keys = ctx.fixture / "keys"
+    store = Store.open(ctx.db_url)
+    path = ctx.fixture / "evotes.jsonl"
+    with progress_bar("ingesting e-votes", count_lines(path)) as adv:
+        t0 = time.perf_counter()
+        report = ingest_evote_file(store, path, e, load_public_key(keys), load_receipt_secret(keys), progress=adv)
+        dt = time.perf_counter() - t0
+    print_report(report, show=3)
+    console.print(f"ingestion: {report.lines / dt:,.0f} lines/s")
+    ctx.state["store"] = store
+
+
+def stage_count(ctx: DemoContext) -> None:
+    store: Store = ctx.state["store"]
+    result = count_store(store)
+    out = ctx.workdir / "results"
+    written = write_results(out, result)
+    print_count_summary(console, result)
+    for p in written:
+        console.print(f"wrote {p}")
+    ctx.state["result"] = result
+
+
+STAGES = [stage_fixture, stage_ingest, stage_count]
+
+
+def demo(
+    workdir: Annotated[Path, typer.Option("--dir", help="Working directory (recreated)")] = Path("demo-out"),
+    voters: Annotated[int, typer.Option("--voters", help="Online voters (Paris: ~45,000)")] = 50_000,
+    seed: Annotated[int, typer.Option("--seed")] = 2026,
+) -> None:
+    """Run the whole count on a Paris-scale synthetic election and print the results."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    ctx = DemoContext(workdir, voters, seed)
+    t0 = time.perf_counter()
+    with errors_as_messages():
+        for stage in STAGES:
+            stage(ctx)
+    console.print(f"[bold green]demo finished in {time.perf_counter() - t0:.1f} s[/] — outputs in {workdir}/")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,92 @@
+"""``pbcount ingest evotes`` and ``pbcount rejections``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.election import load_election
+from engine.ingest import IngestReport, default_workers, ingest_evote_file
+from engine.keyfiles import load_public_key, load_receipt_secret
+from engine.storage.store import Store
+from pbcount.console import (
+    DbOption,
+    ElectionOption,
+    KeysOption,
+    console,
+    count_lines,
+    default_keys_dir,
+    errors_as_messages,
+    progress_bar,
+)
+
+ingest_app = typer.Typer(help="Ingest votes into the store.", no_args_is_help=True)
+
+
+def print_report(report: IngestReport, show: int = 5) -> None:
+    console.print(report.summary())
+    if report.rejected_by_reason:
+        console.print("  rejected by reason: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(report.rejected_by_reason.items())))
+    for r in report.rejections[:show]:
+        console.print(f"  [yellow]rejected[/] {r}", highlight=False)
+    if len(report.rejections) > show:
+        console.print(f"  … {len(report.rejections) - show} more (pbcount rejections list)")
+
+
+@ingest_app.command("evotes")
+def ingest_evotes(
+    files: Annotated[list[Path], typer.Argument(help="JSON Lines e-vote files", exists=True, dir_okay=False)],
+    election: ElectionOption,
+    db: DbOption = None,
+    keys: KeysOption = default_keys_dir(),
+    workers: Annotated[int, typer.Option("--workers", "-j", help="Verification processes")] = default_workers(),
+) -> None:
+    """Verify, validate and store e-votes; bad lines go to the rejection log, the batch goes on."""
+    with errors_as_messages():
+        e = load_election(election)
+        pub = load_public_key(keys)
+        secret = load_receipt_secret(keys)
+        store = Store.open(db)
+        for path in files:
+            with progress_bar(f"ingesting {path.name}", count_lines(path)) as advance:
+                report = ingest_evote_file(store, path, e, pub, secret, workers=workers, progress=advance)
+            print_report(report)
+
+
+rejections_app = typer.Typer(help="The rejection log.", no_args_is_help=True)
+
+
+@rejections_app.command("list")
+def rejections_list(
+    db: DbOption = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | jsonl")] = "table",
+) -> None:
+    """List rejected lines/pages with source, line and reason."""
+    with errors_as_messages():
+        store = Store.open(db)
+        rows = [r for r in store.iter_rejections() if reason is None or r["reason"] == reason]
+    cols = ["source_name", "source_line", "channel", "reason", "detail"]
+    if fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([r[c] for c in cols])
+    elif fmt == "jsonl":
+        for r in rows:
+            sys.stdout.write(json.dumps({c: r[c] for c in cols}, ensure_ascii=False) + "\n")
+    else:
+        for r in rows:
+            console.print(f"{r['source_name']}:{r['source_line']}: {r['reason']}: {r['detail']}", highlight=False)
+        console.print(f"{len(rows)} rejections")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
+    app.add_typer(rejections_app, name="rejections")

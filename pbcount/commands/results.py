@@ -1,0 +1,42 @@
+"""``pbcount results``: count the store and write the CSVs for journalists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.count_service import count_store
+from engine.results_csv import envelopes_csv, projects_csv
+from engine.storage.store import Store
+from pbcount.console import DbOption, console, errors_as_messages
+from pbcount.summary import print_count_summary
+
+
+def write_results(result_out: Path, result) -> list[Path]:  # type: ignore[no-untyped-def]
+    result_out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (("projects.csv", projects_csv(result)), ("envelopes.csv", envelopes_csv(result))):
+        p = result_out / name
+        p.write_text(text, encoding="utf-8")
+        written.append(p)
+    return written
+
+
+def results(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for projects.csv and envelopes.csv")] = Path("results"),
+    db: DbOption = None,
+) -> None:
+    """Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."""
+    with errors_as_messages():
+        store = Store.open(db)
+        result = count_store(store)
+        written = write_results(out, result)
+    print_count_summary(console, result)
+    for p in written:
+        console.print(f"wrote {p}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("results")(results)

@@ -1,0 +1,46 @@
+"""Human summary of a count: one row per envelope (rich table)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from engine.ballots import Channel
+from engine.count import CountResult
+
+
+def print_count_summary(console: Console, result: CountResult) -> None:
+    e = result.election
+    t = Table(title=f"{e.name} — results by envelope", show_footer=True)
+    cols = ["envelope", "budget", "spent", "left", "funded", "ballots", "online", "paper"]
+    foot = {c: "" for c in cols}
+    counted = result.dedup.counted
+    n_paper = sum(1 for b in counted if b.channel is Channel.PAPER)
+    foot.update({
+        "envelope": "TOTAL",
+        "budget": f"{sum(x.budget for x in e.envelopes):,}",
+        "spent": f"{sum(a.cost for a in result.allocation.envelopes.values()):,}",
+        "left": f"{sum(x.budget for x in e.envelopes) - sum(a.cost for a in result.allocation.envelopes.values()):,}",
+        "funded": str(sum(len(a.selected) for a in result.allocation.envelopes.values())),
+        "ballots": f"{len(counted):,}",
+        "online": f"{len(counted) - n_paper:,}",
+        "paper": f"{n_paper:,}",
+    })
+    for c in cols:
+        t.add_column(c, footer=foot[c], justify="left" if c == "envelope" else "right")
+    for env in e.envelopes:
+        a = result.allocation.envelopes[env.id]
+        et = result.tally.envelopes[env.id]
+        t.add_row(env.name, f"{env.budget:,}", f"{a.cost:,}", f"{env.budget - a.cost:,}",
+                  str(len(a.selected)), f"{et.ballots:,}", f"{et.ballots_online:,}", f"{et.ballots_paper:,}")
+    console.print(t)
+    sup = Counter(s.reason for s in result.dedup.superseded)
+    if sup:
+        console.print("superseded (kept, not counted): " + ", ".join(f"{k} {v:,}" for k, v in sorted(sup.items())))
+    if result.rejected_by_reason:
+        console.print(
+            f"rejected {sum(result.rejected_by_reason.values()):,}: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(result.rejected_by_reason.items()))
+        )
