@@ -94,3 +94,41 @@ tokens_seen = Table(
     Column("voter_serial", String(32), primary_key=True),
     Column("first_batch_id", Integer, nullable=True),
 )
+
+# Paper pages that need a human decision (adjudication queue). Written by ballot_scan,
+# resolved by `pbcount review resolve` / the API; the decision is exported in the bundle.
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("review_key", String(64), nullable=False, unique=True),  # sha256(image sha256 + page)
+    Column("batch_id", Integer, ForeignKey("batches.id"), nullable=True),
+    Column("source_name", Text, nullable=False),
+    Column("source_line", Integer, nullable=False),  # page number within the file
+    Column("image_sha256", String(64), nullable=False),
+    Column("envelope_id", String(100), nullable=True),
+    Column("token", Text, nullable=True),  # token text read from the QR (kept inside the store only)
+    Column("ballot_serial", String(40), nullable=True),
+    Column("reasons", Text, nullable=False),  # JSON list of reason codes
+    Column("scores", Text, nullable=False),  # JSON {project_id: score}
+    Column("proposed_selections", Text, nullable=False),  # JSON list of project ids
+    Column("status", String(20), nullable=False),  # pending | accepted | rejected
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", String(40), nullable=True),
+    Column("decision_note", Text, nullable=True),
+    Column("final_selections", Text, nullable=True),  # JSON list, when accepted
+    Column("created_at", String(40), nullable=False),
+)
+
+# Hash-chained log of operator/admin actions (see engine/audit.py).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True),  # 1, 2, 3, ... no gaps
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("details", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False, unique=True),
+)

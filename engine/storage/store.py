@@ -29,7 +29,9 @@ from engine.election import (
     election_to_dict,
 )
 from engine.errors import ElectionFrozenError, StoreError
+from engine.audit import AuditEntry, make_entry
 from engine.storage.schema import (
+    audit_log,
     ballots,
     batches,
     election_table,
@@ -385,3 +387,31 @@ class Store:
                 select(rejections).order_by(rejections.c.source_name, rejections.c.source_line)
             ):
                 yield dict(r._mapping)
+
+    # ------------------------------------------------------------------ audit log
+
+    def append_audit(self, actor: str, action: str, details: dict[str, Any]) -> AuditEntry:
+        """Append one entry to the hash-chained audit log (serialised by a write lock)."""
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+            elif self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("UPDATE audit_log SET seq = seq WHERE 0")  # take the write lock
+            last = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
+            prev = None
+            if last is not None:
+                prev = AuditEntry(last.seq, last.at, last.actor, last.action, json.loads(last.details),
+                                  last.prev_hash, last.entry_hash)
+            entry = make_entry(prev, now_iso(), actor, action, details)
+            conn.execute(audit_log.insert().values(
+                seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action,
+                details=canonical_json(dict(entry.details)), prev_hash=entry.prev_hash,
+                entry_hash=entry.entry_hash,
+            ))
+        return entry
+
+    def audit_entries(self) -> list[AuditEntry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
+        return [AuditEntry(r.seq, r.at, r.actor, r.action, json.loads(r.details), r.prev_hash, r.entry_hash)
+                for r in rows]
