@@ -141,11 +141,12 @@ def ingest_evote_file(
     chunk_lines: int = CHUNK_LINES,
     progress: Callable[[int], None] | None = None,
     keep_rejections: bool = True,
+    actor: str = "cli",
 ) -> IngestReport:
     """Ingest one e-vote file; returns the report. Freezes the election definition.
 
-    ``progress(n)`` is called with the number of bytes-worth of lines processed... (the
-    count of lines in each committed chunk).
+    ``progress(n)`` is called after each committed chunk with its number of lines. The
+    finished batch (file name, SHA-256, counts) is appended to the audit log as ``actor``.
     """
     store.freeze_election(election)
     sha = file_sha256(path)
@@ -191,4 +192,8 @@ def ingest_evote_file(
     if report.lines < batch.lines_committed:
         report.lines = batch.lines_committed
     store.finish_batch(batch.id)
+    store.append_audit(actor, "batch_ingested", {
+        "kind": "evotes", "source": source, "sha256": sha, "lines": report.lines,
+        "accepted": report.accepted, "already_known": report.already_known, "rejected": report.rejected,
+    })
     return report

@@ -123,15 +123,17 @@ class Store:
             return sqlite.insert(table).on_conflict_do_nothing()
         raise StoreError(f"unsupported database dialect {self.engine.dialect.name}")
 
-    def freeze_election(self, election: Election) -> str:
+    def freeze_election(self, election: Election, actor: str = "cli") -> str:
         """Store the definition, or check it equals the stored one.
 
         A different definition may replace the stored one only while no ballot or
         rejection has been recorded; afterwards it is refused (rules are frozen).
+        Logs ``election_frozen`` in the audit log when the definition is first stored.
         Returns the definition hash.
         """
         h = definition_hash(election)
         doc = canonical_json(election_to_dict(election))
+        newly_frozen = False
         with self.engine.begin() as conn:
             row = conn.execute(select(election_table)).first()
             if row is None:
@@ -142,23 +144,27 @@ class Store:
                 )
                 row = conn.execute(select(election_table)).first()
                 assert row is not None
-            if row.definition_hash == h:
-                return h
-            started = conn.execute(select(func.count()).select_from(ballots)).scalar_one() or (
-                conn.execute(select(func.count()).select_from(rejections)).scalar_one()
-            )
-            if started:
-                raise ElectionFrozenError(
-                    f"the store already holds election {row.id!r} (definition {row.definition_hash[:12]}…) "
-                    f"and ingestion has started; refusing definition {h[:12]}… — rules are frozen "
-                    "once ingestion starts (use a new database for a new election)"
+                newly_frozen = row.definition_hash == h
+            elif row.definition_hash != h:
+                started = conn.execute(select(func.count()).select_from(ballots)).scalar_one() or (
+                    conn.execute(select(func.count()).select_from(rejections)).scalar_one()
                 )
-            conn.execute(election_table.delete())
-            conn.execute(
-                election_table.insert().values(
-                    id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
+                if started:
+                    raise ElectionFrozenError(
+                        f"the store already holds election {row.id!r} (definition "
+                        f"{row.definition_hash[:12]}…) and ingestion has started; refusing definition "
+                        f"{h[:12]}… — rules are frozen once ingestion starts "
+                        "(use a new database for a new election)"
+                    )
+                conn.execute(election_table.delete())
+                conn.execute(
+                    election_table.insert().values(
+                        id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
+                    )
                 )
-            )
+                newly_frozen = True
+        if newly_frozen:
+            self.append_audit(actor, "election_frozen", {"election_id": election.id, "definition_hash": h})
         return h
 
     def election(self) -> Election:
