@@ -132,3 +132,17 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False, unique=True),
 )
+
+# API keys for the HTTP API (see engine/storage/apikey_store.py). Only the SHA-256 of the
+# secret is stored; the secret is shown once, at creation.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(20), nullable=False, unique=True),  # public prefix, e.g. "k3f9a2c1d"
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),  # operator | admin
+    Column("label", String(200), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+)
