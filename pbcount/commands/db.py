@@ -1,0 +1,57 @@
+"""``pbcount db``: schema migrations of the store (``upgrade``, ``status``)."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.storage.migrations import current_revision, head_revision, upgrade_to_head
+from engine.storage.store import db_url_from_env
+from pbcount.console import DbOption, console, errors_as_messages, fail
+
+db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Migrate the store to the newest schema (creates it when empty). Safe to rerun."""
+    url = db_url_from_env(db)
+    with errors_as_messages():
+        try:
+            engine = create_engine(url)
+            before, after = upgrade_to_head(engine)
+            engine.dispose()
+        except SQLAlchemyError as exc:
+            fail(f"{_safe_url(url)}: cannot migrate: {getattr(exc, 'orig', None) or exc}")
+    if before == after:
+        console.print(f"{_safe_url(url)}: schema already at {after}")
+    else:
+        console.print(f"{_safe_url(url)}: schema upgraded {before or '(empty)'} -> {after}")
+
+
+@db_app.command("status")
+def db_status(db: DbOption = None) -> None:
+    """Show the store's schema revision and the newest one this pbcount knows."""
+    url = db_url_from_env(db)
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            current = current_revision(conn)
+        engine.dispose()
+    except SQLAlchemyError as exc:
+        fail(f"{_safe_url(url)}: cannot connect: {exc.__class__.__name__}")
+    head = head_revision()
+    state = "current" if current == head else "needs `pbcount db upgrade`"
+    console.print(f"{_safe_url(url)}: revision {current or '(none)'}, newest {head} — {state}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
