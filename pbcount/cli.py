@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from pbcount.commands import db as db_commands
 from pbcount.commands import demo, election, fixtures, ingest, keys, results, tokens
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ ingest.register(app)
 results.register(app)
 fixtures.register(app)
 demo.register(app)
+db_commands.register(app)
 
 
 def main() -> None:
