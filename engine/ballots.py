@@ -99,6 +99,9 @@ class Rejection:
     channel: Channel = Channel.ONLINE
     voter_serial: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # SHA-256 of the rejected input (line bytes, image bytes + page): the same bad input
+    # received twice, under any file name, is logged once.
+    content_sha256: str | None = None
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}: {self.detail}"

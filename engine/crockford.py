@@ -57,6 +57,11 @@ def normalise(text: str) -> str:
     return text.replace("-", "").replace(" ", "").upper()
 
 
+def fold_symbol(ch: str) -> str:
+    """Fold the letters Crockford reads as digits (O -> 0, I and L -> 1)."""
+    return {"O": "0", "I": "1", "L": "1"}.get(ch, ch)
+
+
 def check_symbol(data: bytes) -> str:
     """Crockford's check symbol: the integer value of ``data`` modulo 37."""
     return CHECK_ALPHABET[int.from_bytes(data, "big") % 37]

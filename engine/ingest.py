@@ -89,7 +89,10 @@ def process_lines(
         if not raw.strip():
             continue
         sub = parse_evote_line(raw, SourceRef(source_name, line_no))
-        out.append(validate_one(election, verifier, receipt_secret, sub))
+        res = validate_one(election, verifier, receipt_secret, sub)
+        if isinstance(res, Rejection):
+            res = replace(res, content_sha256=hashlib.sha256(raw.strip()).hexdigest())
+        out.append(res)
     return out
 
 

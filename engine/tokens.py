@@ -88,7 +88,7 @@ def parse_short_code(code: str) -> bytes:
             "short_code_invalid",
             f"short code must have {SERIAL_TEXT_LEN} symbols and a check symbol",
         )
-    body, check = cleaned[:-1], cleaned[-1]
+    body, check = cleaned[:-1], crockford.fold_symbol(cleaned[-1])
     try:
         serial = crockford.decode_bytes(body, SERIAL_BYTES)
     except ValueError as exc:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from engine.count import CountResult
 from engine.count_service import count_store
 from engine.results_csv import envelopes_csv, projects_csv
 from engine.storage.store import Store
@@ -14,7 +15,8 @@ from pbcount.console import DbOption, console, errors_as_messages
 from pbcount.summary import print_count_summary
 
 
-def write_results(result_out: Path, result) -> list[Path]:  # type: ignore[no-untyped-def]
+def write_results(result_out: Path, result: CountResult) -> list[Path]:
+    """Write projects.csv and envelopes.csv into ``result_out``; returns the paths."""
     result_out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in (("projects.csv", projects_csv(result)), ("envelopes.csv", envelopes_csv(result))):
@@ -25,7 +27,9 @@ def write_results(result_out: Path, result) -> list[Path]:  # type: ignore[no-un
 
 
 def results(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for projects.csv and envelopes.csv")] = Path("results"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory for projects.csv and envelopes.csv")
+    ] = Path("results"),
     db: DbOption = None,
 ) -> None:
     """Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."""
