@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,67 @@ def small_paris(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("paris-small")
     generate_paris(out, seed=7, voters=2000, paper_voters=100)
     return out
+
+
+# ---------------------------------------------------------------- store backends
+# Store tests take ``store_url`` and run once on SQLite and once on PostgreSQL. The
+# PostgreSQL run needs PBCOUNT_TEST_PG_URL (scripts/run-tests.sh starts a throwaway
+# cluster and sets it); without it those runs skip, saying so. Each test gets a fresh
+# empty database: a new SQLite file, or a new PostgreSQL schema (search_path in the URL,
+# so subprocesses given the URL see the same schema), dropped afterwards.
+
+PG_ENV = "PBCOUNT_TEST_PG_URL"
+
+
+def pg_admin_url() -> str:
+    """The PostgreSQL server for tests, or skip with a clear message."""
+    import os
+
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set (scripts/run-tests.sh starts a throwaway PostgreSQL)")
+    return url
+
+
+def _fresh_pg_schema_url(admin_url: str) -> tuple[str, str]:
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    sep = "&" if "?" in admin_url else "?"
+    return f"{admin_url}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_pg_schema(admin_url: str, schema: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema (skips without PBCOUNT_TEST_PG_URL)."""
+    admin = pg_admin_url()
+    url, schema = _fresh_pg_schema_url(admin)
+    yield url
+    _drop_pg_schema(admin, schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh empty store, once per backend (SQLite file, PostgreSQL schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    admin = pg_admin_url()
+    url, schema = _fresh_pg_schema_url(admin)
+    yield url
+    _drop_pg_schema(admin, schema)
