@@ -11,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
+from engine.audit import AuditEntry, make_entry
 from engine.ballots import Ballot, Channel, Rejection, SourceRef
 from engine.dedup import DedupResult
 from engine.election import (
@@ -29,7 +33,7 @@ from engine.election import (
     election_to_dict,
 )
 from engine.errors import ElectionFrozenError, StoreError
-from engine.audit import AuditEntry, make_entry
+from engine.storage.migrations import upgrade_to_head
 from engine.storage.schema import (
     audit_log,
     ballots,
@@ -41,6 +45,15 @@ from engine.storage.schema import (
 )
 
 DEFAULT_DB_URL = "sqlite:///pbcount.db"
+T = TypeVar("T")
+
+
+def is_transient(exc: OperationalError) -> bool:
+    """A conflict that a rerun of the same transaction can resolve."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40001", "40P01"):  # serialization_failure, deadlock_detected
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def db_url_from_env(url: str | None = None) -> str:
@@ -60,7 +73,11 @@ def decode_selections(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def rejection_key(source_sha256: str, rej: Rejection) -> str:
-    text = f"{source_sha256}\n{rej.source.name}\n{rej.source.line}\n{rej.reason}"
+    """Identity of a rejection: its content hash and reason when known, else its place."""
+    if rej.content_sha256:
+        text = f"content\n{rej.content_sha256}\n{rej.reason}"
+    else:
+        text = f"{source_sha256}\n{rej.source.name}\n{rej.source.line}\n{rej.reason}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -108,6 +125,10 @@ class Store:
 
         store = cls(engine)
         if create:
+            # Alembic revisions are the schema's history (engine/storage/migrations);
+            # create_all then only adds a table whose revision is still missing, which
+            # tests/test_migrations.py reports as a failure.
+            upgrade_to_head(engine)
             metadata.create_all(engine)
         return store
 
@@ -252,68 +273,52 @@ class Store:
             else:
                 rejs[rejection_key(source_sha256, it)] = it
         ts = now_iso()
-        with self.engine.begin() as conn:
-            existing: set[str] = set()
-            keys = list(new_ballots)
-            for i in range(0, len(keys), 5000):
-                part = keys[i : i + 5000]
-                existing.update(
-                    conn.execute(select(ballots.c.ballot_key).where(ballots.c.ballot_key.in_(part))).scalars()
-                )
-            rows = [
-                {
-                    "ballot_key": b.ballot_key,
-                    "voter_serial": b.voter_serial,
-                    "channel": b.channel.value,
-                    "cast_at": b.cast_at,
-                    "selections": encode_selections(b.selections),
-                    "receipt_id": b.receipt_id,
-                    "image_sha256": b.image_sha256,
-                    "ballot_serial": b.ballot_serial,
-                    "source_name": b.source.name,
-                    "source_line": b.source.line,
-                    "batch_id": batch_id,
-                    "status": "received",
-                }
-                for k, b in new_ballots.items()
-                if k not in existing
-            ]
-            if rows:
-                conn.execute(self._insert_ignore(ballots), rows)
+        # Sorted keys: concurrent writers take the unique-index locks in the same order,
+        # so two stations committing overlapping chunks wait for each other instead of
+        # deadlocking. Inserted rows are counted from RETURNING, not from a pre-check,
+        # so a ballot another process inserts meanwhile counts as already known here.
+        ballot_rows = [
+            {
+                "ballot_key": b.ballot_key,
+                "voter_serial": b.voter_serial,
+                "channel": b.channel.value,
+                "cast_at": b.cast_at,
+                "selections": encode_selections(b.selections),
+                "receipt_id": b.receipt_id,
+                "image_sha256": b.image_sha256,
+                "ballot_serial": b.ballot_serial,
+                "source_name": b.source.name,
+                "source_line": b.source.line,
+                "batch_id": batch_id,
+                "status": "received",
+            }
+            for _, b in sorted(new_ballots.items())
+        ]
+        rejection_rows = [
+            {
+                "rejection_key": k,
+                "batch_id": batch_id,
+                "source_name": r.source.name,
+                "source_line": r.source.line,
+                "channel": r.channel.value,
+                "reason": r.reason,
+                "detail": r.detail,
+                "voter_serial": r.voter_serial,
+                "created_at": ts,
+            }
+            for k, r in sorted(rejs.items())
+        ]
+
+        def write(conn: Connection) -> ChunkOutcome:
+            inserted_keys = self._insert_new(conn, ballots, ballots.c.ballot_key, ballot_rows)
+            if inserted_keys:
+                serials = sorted({r["voter_serial"] for r in ballot_rows if r["ballot_key"] in inserted_keys})
                 conn.execute(
                     self._insert_ignore(tokens_seen),
-                    [{"voter_serial": s, "first_batch_id": batch_id} for s in {r["voter_serial"] for r in rows}],
+                    [{"voter_serial": s, "first_batch_id": batch_id} for s in serials],
                 )
-            rej_new = 0
-            if rejs:
-                rkeys = list(rejs)
-                known_rej: set[str] = set()
-                for i in range(0, len(rkeys), 5000):
-                    part = rkeys[i : i + 5000]
-                    known_rej.update(
-                        conn.execute(
-                            select(rejections.c.rejection_key).where(rejections.c.rejection_key.in_(part))
-                        ).scalars()
-                    )
-                rrows = [
-                    {
-                        "rejection_key": k,
-                        "batch_id": batch_id,
-                        "source_name": r.source.name,
-                        "source_line": r.source.line,
-                        "channel": r.channel.value,
-                        "reason": r.reason,
-                        "detail": r.detail,
-                        "voter_serial": r.voter_serial,
-                        "created_at": ts,
-                    }
-                    for k, r in rejs.items()
-                    if k not in known_rej
-                ]
-                rej_new = len(rrows)
-                if rrows:
-                    conn.execute(self._insert_ignore(rejections), rrows)
-            inserted = len(rows)
+            rej_new = len(self._insert_new(conn, rejections, rejections.c.rejection_key, rejection_rows))
+            inserted = len(inserted_keys)
             known = len(new_ballots) - inserted + repeats
             if batch_id is not None:
                 values: dict[str, Any] = {
@@ -322,9 +327,44 @@ class Store:
                     "rejected": batches.c.rejected + rej_new,
                 }
                 if lines_committed is not None:
-                    values["lines_committed"] = lines_committed
+                    # never move backwards: two stations may work on the same file
+                    values["lines_committed"] = case(
+                        (batches.c.lines_committed < lines_committed, lines_committed),
+                        else_=batches.c.lines_committed,
+                    )
                 conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
-        return ChunkOutcome(inserted, known, rej_new, frozenset(r["ballot_key"] for r in rows))
+            return ChunkOutcome(inserted, known, rej_new, frozenset(inserted_keys))
+
+        return self._transaction(write)
+
+    def _insert_new(
+        self, conn: Connection, table: Any, key_col: Any, rows: list[dict[str, Any]]
+    ) -> set[str]:
+        """Insert-or-ignore ``rows``; returns the keys actually inserted by this call."""
+        if not rows:
+            return set()
+        inserted: set[str] = set()
+        stmt = self._insert_ignore(table).returning(key_col)
+        for i in range(0, len(rows), 2000):
+            inserted.update(conn.execute(stmt, rows[i : i + 2000]).scalars())
+        return inserted
+
+    def _transaction(self, work: Callable[[Connection], T], attempts: int = 8) -> T:
+        """Run ``work`` in one transaction, retried on transient conflicts.
+
+        Retried: PostgreSQL serialization failure (40001) and deadlock (40P01), SQLite
+        "database is locked" (busy beyond the timeout). The whole transaction is rerun, so
+        ``work`` must only write through ``conn``. Backoff: 50 ms doubling, with jitter.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except OperationalError as exc:
+                if attempt == attempts or not is_transient(exc):
+                    raise
+                time.sleep(min(2.0, 0.05 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _row_to_ballot(self, r: Any) -> Ballot:
         return Ballot(
