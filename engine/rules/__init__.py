@@ -8,19 +8,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.rules.exact import exact
 from engine.rules.greedy import greedy, greedy_stop
+from engine.rules.mes import mes, mes_add1, mes_add1_greedy, mes_greedy, with_comparison
 from engine.rules.problem import (
     TIE_BREAKS,
     AllocationProblem,
     AllocationResult,
     ProjectOutcome,
+    Quota,
+    QuotaReport,
 )
+from engine.rules.profile import ApprovalProfile
 
 Rule = Callable[[AllocationProblem, str], AllocationResult]
 
 RULES: dict[str, Rule] = {
     "greedy": greedy,
     "greedy-stop": greedy_stop,
+    "exact": exact,
+    "mes": mes,
+    "mes-add1": mes_add1,
+    "mes-greedy": mes_greedy,
+    "mes-add1-greedy": mes_add1_greedy,
+    "mes-comparison": with_comparison("mes"),
+    "mes-add1-comparison": with_comparison("mes-add1"),
+    "mes-greedy-comparison": with_comparison("mes-greedy"),
+    "mes-add1-greedy-comparison": with_comparison("mes-add1-greedy"),
 }
 
-__all__ = ["RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult", "ProjectOutcome", "Rule"]
+# Rules that need the voters' approvals (AllocationProblem.profile)
+PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes"))
+# Rules that honour AllocationProblem.quotas
+QUOTA_RULES = frozenset({"greedy", "exact"})
+
+__all__ = [
+    "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
+    "ApprovalProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
+]

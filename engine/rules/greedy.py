@@ -8,6 +8,8 @@ score is below ``threshold`` are not eligible. Complexity O(n log n).
 ``greedy-stop`` (pabulib ``greedy-no-skip``) — same order, but stop at the first
 eligible project that does not fit; every later project is ``stopped``.
 
+With quotas, ``greedy`` is :func:`engine.rules.quota.greedy_with_quotas`.
+
 Reasons: ``funded``, ``did_not_fit`` (or ``tie_lost`` when a project with the same score
 ranked before it by tie-break was funded and it then no longer fit), ``stopped``,
 ``below_threshold``.
@@ -19,6 +21,12 @@ from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOut
 
 
 def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop: bool = False) -> AllocationResult:
+    if problem.quotas:
+        if stop:
+            raise ValueError("greedy-stop does not support quotas; use greedy or exact")
+        from engine.rules.quota import greedy_with_quotas
+
+        return greedy_with_quotas(problem, tie_break)
     order = project_order(problem, tie_break)
     left = problem.budget
     spent = 0

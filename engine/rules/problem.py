@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.rules.profile import ApprovalProfile
 
 # Reasons a project was or was not funded (ProjectOutcome.reason)
 REASONS = {
@@ -17,7 +21,29 @@ REASONS = {
     "stopped": "the rule stops at the first project that does not fit (greedy-stop)",
     "below_threshold": "fewer votes than the eligibility threshold",
     "tie_lost": "did not fit after losing a tie to an equally voted project",
+    "quota_reserve": "would have eaten into money reserved for a quota group",
+    "quota_max": "its group already reached the quota's maximum",
+    "funded_after_release": "funded in the final pass, with reserved money the group could not use",
+    "not_affordable": "Method of Equal Shares: its supporters' money left could not pay for it",
+    "not_in_optimum": "exact rule: not part of the welfare-maximising selection",
+    "funded_completion": "funded by the completion step (greedy fill) after the main rule",
+    "no_supporters": "nobody voted for it",
 }
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Money reserved (``min_amount``) or capped (``max_amount``) for a group of projects.
+
+    ``members`` are project ids. ``release_unused``: money the group cannot use is given to
+    the other projects in a final pass (greedy). See ``docs/rules.md``.
+    """
+
+    name: str
+    members: frozenset[str]
+    min_amount: int = 0
+    max_amount: int | None = None
+    release_unused: bool = True
 
 
 @dataclass(frozen=True)
@@ -27,6 +53,10 @@ class AllocationProblem:
     scores: tuple[float, ...]
     budget: int
     threshold: float = 0.0  # projects with score < threshold are not eligible
+    quotas: tuple[Quota, ...] = ()
+    unit: int = 1  # money units per currency unit (100 when costs were given in cents)
+    # voters' approvals, needed by Method of Equal Shares (and the comparison step)
+    profile: ApprovalProfile | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.project_ids)
@@ -34,6 +64,12 @@ class AllocationProblem:
             raise ValueError("project_ids, costs and scores must have the same length")
         if len(set(self.project_ids)) != n:
             raise ValueError("project ids must be unique")
+        if self.profile is not None and self.profile.n_projects != n:
+            raise ValueError("profile has a different number of projects")
+        known = set(self.project_ids)
+        for q in self.quotas:
+            if not q.members <= known:
+                raise ValueError(f"quota {q.name!r} names projects not in the problem")
 
 
 @dataclass(frozen=True)
@@ -47,6 +83,19 @@ class ProjectOutcome:
 
 
 @dataclass(frozen=True)
+class QuotaReport:
+    """How a quota fared: money the group got vs the reserve, and why it fell short."""
+
+    name: str
+    min_amount: int
+    max_amount: int | None
+    group_spent: int
+    met: bool
+    shortfall: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class AllocationResult:
     rule: str
     tie_break: str
@@ -55,6 +104,7 @@ class AllocationResult:
     cost: int
     outcomes: tuple[ProjectOutcome, ...] = field(default=())
     notes: tuple[str, ...] = ()
+    quota_reports: tuple[QuotaReport, ...] = ()
 
     def outcome(self, project_id: str) -> ProjectOutcome | None:
         for o in self.outcomes:
@@ -107,3 +157,20 @@ def project_order(problem: AllocationProblem, tie_break: str) -> list[int]:
 
 
 TIE_BREAKS = ("votes-cost-id", "votes-id", "lexicographic")
+
+
+def tie_rank(problem: AllocationProblem, tie_break: str) -> list[int]:
+    """Rank of each project (0 = preferred) among projects tied on a rule's own criterion.
+
+    Used by rules whose ties are not ties on votes (Method of Equal Shares: equal price per
+    unit of satisfaction). ``lexicographic`` is the project id as a plain string, exactly
+    pabutools' default; the others rank by votes, then as in :func:`project_order`.
+    """
+    if tie_break == "lexicographic":
+        order = sorted(range(len(problem.project_ids)), key=lambda i: problem.project_ids[i])
+    else:
+        order = project_order(problem, tie_break)
+    rank = [0] * len(order)
+    for r, i in enumerate(order):
+        rank[i] = r
+    return rank

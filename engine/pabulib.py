@@ -1,0 +1,402 @@
+"""The pabulib ``.pb`` exchange format (https://pabulib.org/format): reader and writer.
+
+A ``.pb`` file is UTF-8 text, fields separated by ``;`` and optionally quoted with ``"``,
+in three sections, each a title line (``META``, ``PROJECTS``, ``VOTES``), a header line
+and rows:
+
+* ``META`` — ``key;value`` rows. Required: ``num_projects``, ``num_votes``, ``budget``,
+  ``vote_type`` (``approval``, ``choose-1``, ``cumulative``, ``scoring``, ``ordinal``).
+  Every other key (``rule``, ``min_length``, ``max_length``, ``min_project_score_threshold``
+  ...) is kept verbatim in :attr:`PbInstance.meta`.
+* ``PROJECTS`` — ``project_id`` and ``cost`` required; optional columns (``votes``,
+  ``score``, ``name``, ``category``, ``target``/``beneficiaries``, ``selected``,
+  ``district`` ...) are kept verbatim in :attr:`PbProject.fields`.
+* ``VOTES`` — ``voter_id`` and ``vote`` (comma list; most preferred first for ordinal)
+  required; ``points`` (comma list, same length) for cumulative and scoring ballots;
+  other columns (``age``, ``sex``, ``voting_method`` ...) kept in :attr:`PbVote.fields`.
+
+Costs and the budget are exact :class:`~fractions.Fraction` (``4000.0`` and
+``2572946.76`` occur in real files; a decimal comma is accepted as pabutools does).
+Malformed input raises :class:`PabulibError` naming the file and 1-based line.
+
+:func:`read_pabulib` / :func:`parse_pabulib` read, :func:`write_pabulib` /
+:func:`format_pabulib` write; ``parse(format(x)) == x`` for any instance.
+:func:`allocation_problem` turns an instance into an
+:class:`~engine.rules.problem.AllocationProblem` (integer money, see its ``scale``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+VOTE_TYPES = ("approval", "choose-1", "cumulative", "scoring", "ordinal")
+REQUIRED_META = ("num_projects", "num_votes", "budget", "vote_type")
+SECTIONS = ("META", "PROJECTS", "VOTES")
+
+
+class PabulibError(ValueError):
+    """Malformed ``.pb`` input; the message names the file and line."""
+
+    def __init__(self, source: str, line: int, message: str) -> None:
+        self.source = source
+        self.line = line
+        self.message = message
+        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+
+
+@dataclass(frozen=True)
+class PbProject:
+    project_id: str
+    cost: Fraction
+    fields: dict[str, str] = field(default_factory=dict)  # every other column, verbatim
+
+
+@dataclass(frozen=True)
+class PbVote:
+    voter_id: str
+    vote: tuple[str, ...]  # project ids; for ordinal, most preferred first
+    points: tuple[Fraction, ...] | None = None  # cumulative / scoring
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PbInstance:
+    meta: dict[str, str]
+    projects: tuple[PbProject, ...]
+    votes: tuple[PbVote, ...]
+    project_columns: tuple[str, ...] = ("project_id", "cost")
+    vote_columns: tuple[str, ...] = ("voter_id", "vote")
+
+    @property
+    def budget(self) -> Fraction:
+        return parse_number(self.meta["budget"])
+
+    @property
+    def vote_type(self) -> str:
+        return self.meta["vote_type"]
+
+    @property
+    def rule(self) -> str:
+        return self.meta.get("rule", "")
+
+    def project(self, project_id: str) -> PbProject | None:
+        for p in self.projects:
+            if p.project_id == project_id:
+                return p
+        return None
+
+    def official_selection(self) -> tuple[str, ...] | None:
+        """Project ids with ``selected`` = 1 (``2`` marks other funding); None if no column."""
+        if "selected" not in self.project_columns:
+            return None
+        return tuple(p.project_id for p in self.projects if p.fields.get("selected", "").strip() == "1")
+
+
+def parse_number(text: str) -> Fraction:
+    """Exact value of a pabulib number (``1000``, ``4000.0``, ``2572946,76``)."""
+    return Fraction(text.strip().replace(",", "."))
+
+
+def _rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(lines, delimiter=";", quotechar='"')
+    for row in reader:
+        yield reader.line_num, row
+
+
+def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance:
+    """Parse ``.pb`` text (a string or an iterable of lines)."""
+    lines = io.StringIO(text) if isinstance(text, str) else text
+    section = ""
+    header: list[str] | None = None
+    meta: dict[str, str] = {}
+    projects: list[PbProject] = []
+    votes: list[PbVote] = []
+    project_columns: tuple[str, ...] = ()
+    vote_columns: tuple[str, ...] = ()
+    seen_sections: list[str] = []
+    seen_projects: set[str] = set()
+    seen_voters: set[str] = set()
+    vote_index = point_index = voter_index = -1
+    other_vote_columns: list[tuple[int, str]] = []
+    line_no = 0
+    for line_no, row in _rows(lines):
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        first = row[0].strip()
+        if len(row) == 1 and first.upper() in SECTIONS:
+            name = first.upper()
+            expected = SECTIONS[len(seen_sections)] if len(seen_sections) < 3 else None
+            if name != expected:
+                raise PabulibError(source, line_no, f"section {name} out of order (expected {expected})")
+            seen_sections.append(name)
+            section, header = name, None
+            continue
+        if not section:
+            raise PabulibError(source, line_no, "expected the META section title first")
+        if header is None:
+            header = [h.strip() for h in row]
+            if section == "META":
+                if header[:2] != ["key", "value"]:
+                    raise PabulibError(source, line_no, "META header must be 'key;value'")
+            elif section == "PROJECTS":
+                for col in ("project_id", "cost"):
+                    if col not in header:
+                        raise PabulibError(source, line_no, f"PROJECTS header lacks '{col}'")
+                project_columns = tuple(header)
+            else:
+                for col in ("voter_id", "vote"):
+                    if col not in header:
+                        raise PabulibError(source, line_no, f"VOTES header lacks '{col}'")
+                vote_columns = tuple(header)
+                voter_index, vote_index = header.index("voter_id"), header.index("vote")
+                point_index = header.index("points") if "points" in header else -1
+                other_vote_columns = [
+                    (i, h) for i, h in enumerate(header) if h not in ("voter_id", "vote", "points")
+                ]
+            continue
+        if len(row) != len(header):
+            raise PabulibError(
+                source, line_no, f"{len(row)} fields, the {section} header has {len(header)}"
+            )
+        if section == "META":
+            key = row[0].strip()
+            if key in meta:
+                raise PabulibError(source, line_no, f"duplicate META key {key!r}")
+            meta[key] = row[1].strip()
+        elif section == "PROJECTS":
+            rec = dict(zip(header, row, strict=True))
+            pid = rec.pop("project_id").strip()
+            if not pid:
+                raise PabulibError(source, line_no, "empty project_id")
+            if pid in seen_projects:
+                raise PabulibError(source, line_no, f"duplicate project_id {pid!r}")
+            seen_projects.add(pid)
+            raw_cost = rec.pop("cost")
+            try:
+                cost = parse_number(raw_cost)
+            except (ValueError, ZeroDivisionError):
+                raise PabulibError(source, line_no, f"project {pid!r}: cost {raw_cost!r} is not a number") from None
+            if cost < 0:
+                raise PabulibError(source, line_no, f"project {pid!r}: negative cost {raw_cost!r}")
+            projects.append(PbProject(pid, cost, rec))
+        else:
+            voter = row[voter_index].strip()
+            if voter in seen_voters:
+                raise PabulibError(source, line_no, f"duplicate voter_id {voter!r}")
+            seen_voters.add(voter)
+            raw_vote = row[vote_index].strip()
+            chosen = tuple(x.strip() for x in raw_vote.split(",")) if raw_vote else ()
+            for pid in chosen:
+                if pid not in seen_projects:
+                    raise PabulibError(source, line_no, f"voter {voter!r}: unknown project {pid!r}")
+            if len(set(chosen)) != len(chosen):
+                raise PabulibError(source, line_no, f"voter {voter!r}: a project is listed twice")
+            points: tuple[Fraction, ...] | None = None
+            if point_index >= 0:
+                raw_points = row[point_index].strip()
+                try:
+                    points = tuple(parse_number(x) for x in raw_points.split(",")) if raw_points else ()
+                except (ValueError, ZeroDivisionError):
+                    raise PabulibError(source, line_no, f"voter {voter!r}: points {raw_points!r} are not numbers") from None
+                if len(points) != len(chosen):
+                    raise PabulibError(
+                        source, line_no,
+                        f"voter {voter!r}: {len(chosen)} projects but {len(points)} points",
+                    )
+            extra = {h: row[i] for i, h in other_vote_columns}
+            votes.append(PbVote(voter, chosen, points, extra))
+    if len(seen_sections) < 3:
+        missing = ", ".join(s for s in SECTIONS if s not in seen_sections)
+        raise PabulibError(source, line_no, f"missing section(s): {missing}")
+    for key in REQUIRED_META:
+        if key not in meta:
+            raise PabulibError(source, 0, f"META lacks required key {key!r}")
+    if meta["vote_type"] not in VOTE_TYPES:
+        raise PabulibError(source, 0, f"unknown vote_type {meta['vote_type']!r}; one of {', '.join(VOTE_TYPES)}")
+    try:
+        parse_number(meta["budget"])
+    except (ValueError, ZeroDivisionError):
+        raise PabulibError(source, 0, f"META budget {meta['budget']!r} is not a number") from None
+    if meta["vote_type"] in ("cumulative", "scoring") and point_index < 0 and votes:
+        raise PabulibError(source, 0, f"vote_type {meta['vote_type']} needs a 'points' column in VOTES")
+    return PbInstance(meta, tuple(projects), tuple(votes), project_columns, vote_columns)
+
+
+def read_pabulib(path: str | Path) -> PbInstance:
+    """Read a ``.pb`` file; errors name the file and line."""
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            return parse_pabulib(fh, p.name)
+    except OSError as exc:
+        raise PabulibError(str(p), 0, f"cannot read file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PabulibError(str(p), 0, f"not UTF-8 text: {exc.reason}") from exc
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def format_number(x: Fraction) -> str:
+    """Integers without a decimal point, other values as exact decimals."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    den = x.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return repr(float(x))
+    places = max(twos, fives)
+    scaled = x * 10**places
+    assert scaled.denominator == 1
+    sign = "-" if scaled < 0 else ""
+    digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def format_pabulib(inst: PbInstance) -> str:
+    """The ``.pb`` text of an instance (META in its key order, columns as read)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", quotechar='"', lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    buf.write("META\n")
+    w.writerow(["key", "value"])
+    for k, v in inst.meta.items():
+        w.writerow([k, v])
+    buf.write("PROJECTS\n")
+    w.writerow(inst.project_columns)
+    for p in inst.projects:
+        vals = {"project_id": p.project_id, "cost": format_number(p.cost), **p.fields}
+        w.writerow([vals.get(c, "") for c in inst.project_columns])
+    buf.write("VOTES\n")
+    w.writerow(inst.vote_columns)
+    for v in inst.votes:
+        vals = {"voter_id": v.voter_id, "vote": ",".join(v.vote), **v.fields}
+        if v.points is not None:
+            vals["points"] = ",".join(format_number(x) for x in v.points)
+        w.writerow([vals.get(c, "") for c in inst.vote_columns])
+    return buf.getvalue()
+
+
+def write_pabulib(inst: PbInstance, path: str | Path) -> Path:
+    p = Path(path)
+    p.write_text(format_pabulib(inst), encoding="utf-8")
+    return p
+
+
+# --------------------------------------------------------------------------- to rules
+
+
+def money_scale(values: Iterable[Fraction]) -> int:
+    """Smallest integer ``s`` with ``s * v`` integral for every value (1 for whole money)."""
+    s = 1
+    for v in values:
+        s = math.lcm(s, v.denominator)
+    return s
+
+
+# META ``rule`` values -> pbcount rule names (None: no equivalent, pass --rule)
+META_RULES: dict[str, str | None] = {
+    "greedy": "greedy",
+    "greedy-threshold": "greedy",
+    "greedy-no-skip": "greedy-stop",
+    "equalshares": "mes",
+    "equalshares-comparison": "mes-comparison",
+    "equalshares/add1": "mes-add1",
+    "equalshares/add1-comparison": "mes-add1-comparison",
+    "greedy-exclusive": None,
+    "greedy-custom": None,
+    "unknown": None,
+}
+
+
+def official_rule(inst: PbInstance) -> str:
+    """The pbcount rule matching the file's META ``rule``; ValueError if there is none."""
+    meta_rule = inst.rule
+    if meta_rule not in META_RULES:
+        raise ValueError(f"META rule {meta_rule!r} is not a pabulib rule name")
+    ours = META_RULES[meta_rule]
+    if ours is None:
+        raise ValueError(
+            f"META rule {meta_rule!r} is a local rule pbcount does not implement; choose one with --rule"
+        )
+    return ours
+
+
+def project_scores(inst: PbInstance, score: str = "auto") -> list[float]:
+    """Score of each project (file order).
+
+    ``auto``: approval and choose-1 count ballots; cumulative and scoring sum points;
+    ordinal uses the PROJECTS ``score`` column when present, else counts ballots.
+    ``votes`` counts ballots whatever the type; ``points`` sums points; ``file-votes`` /
+    ``file-score`` use the PROJECTS column of that name.
+    """
+    index = {p.project_id: j for j, p in enumerate(inst.projects)}
+    vt = inst.vote_type
+    if score == "auto":
+        if vt in ("cumulative", "scoring"):
+            score = "points"
+        elif vt == "ordinal" and "score" in inst.project_columns:
+            score = "file-score"
+        else:
+            score = "votes"
+    if score.startswith("file-"):
+        col = score[5:]
+        if col not in inst.project_columns:
+            raise ValueError(f"PROJECTS has no {col!r} column")
+        return [float(parse_number(p.fields[col] or "0")) for p in inst.projects]
+    out = [0.0] * len(inst.projects)
+    if score == "votes":
+        for v in inst.votes:
+            for pid in v.vote:
+                out[index[pid]] += 1
+        return out
+    if score == "points":
+        for v in inst.votes:
+            pts = v.points or (Fraction(1),) * len(v.vote)
+            for pid, x in zip(v.vote, pts, strict=True):
+                out[index[pid]] += float(x)
+        return out
+    raise ValueError(f"unknown score {score!r}; one of auto, votes, points, file-votes, file-score")
+
+
+def approval_profile(inst: PbInstance):  # type: ignore[no-untyped-def]
+    """The voters' approvals (every listed project counts as approved) as a numpy profile."""
+    import numpy as np
+
+    from engine.rules.profile import ApprovalProfile
+
+    index = {p.project_id: j for j, p in enumerate(inst.projects)}
+    lengths = np.fromiter((len(v.vote) for v in inst.votes), dtype=np.int64, count=len(inst.votes))
+    flat = np.fromiter((index[pid] for v in inst.votes for pid in v.vote), dtype=np.int64,
+                       count=int(lengths.sum()))
+    return ApprovalProfile.from_flat(len(inst.projects), lengths, flat)
+
+
+def allocation_problem(inst: PbInstance, score: str = "auto", with_profile: bool = True):  # type: ignore[no-untyped-def]
+    """An AllocationProblem for the instance: integer money (``unit`` units per currency unit),
+    scores per :func:`project_scores`, the META ``min_project_score_threshold`` if any."""
+    from engine.rules.problem import AllocationProblem
+
+    unit = money_scale([inst.budget, *(p.cost for p in inst.projects)])
+    threshold = float(parse_number(inst.meta["min_project_score_threshold"])) \
+        if inst.meta.get("min_project_score_threshold", "").strip() else 0.0
+    return AllocationProblem(
+        project_ids=tuple(p.project_id for p in inst.projects),
+        costs=tuple(int(p.cost * unit) for p in inst.projects),
+        scores=tuple(project_scores(inst, score)),
+        budget=int(inst.budget * unit),
+        threshold=threshold,
+        unit=unit,
+        profile=approval_profile(inst) if with_profile else None,
+    )

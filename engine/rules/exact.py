@@ -1,0 +1,152 @@
+"""``exact`` — maximum total score (utilitarian welfare) within the budget, solved exactly.
+
+Definition: choose ``x_j`` in {0, 1} maximising ``sum_j score_j x_j`` subject to
+``sum_j cost_j x_j <= budget`` (a 0/1 knapsack), with projects under the threshold
+excluded and, when the problem has quotas, for every quota ``q``:
+``min_amount_q <= sum_{j in q} cost_j x_j <= max_amount_q``.
+
+Solved as an integer program with HiGHS (``highspy``, branch and cut, relative and
+absolute MIP gap 0, one thread), so the optimum is proven, not approximated. If a quota's
+minimum cannot be reached at all, the largest reachable amount for the group is computed
+first (a second ILP) and used as the minimum; the result reports the shortfall.
+
+Tie-break: among welfare-maximising sets, a second ILP keeps the welfare at its optimum
+and maximises ``sum_j w_j x_j`` with ``w_j = n - rank_j`` (rank by the tie-break order,
+:func:`~engine.rules.problem.project_order`), so earlier projects in the tie-break order
+are preferred and the result does not depend on the order projects are listed. (This
+prefers, e.g., one top-ranked project over two lower ones; it is deterministic but not a
+strict lexicographic order.)
+
+Complexity: NP-hard in general; HiGHS solves real PB instances (hundreds of projects) in
+milliseconds to seconds. Scores are used as given (votes; points for cumulative ballots).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.rules.problem import (
+    AllocationProblem,
+    AllocationResult,
+    ProjectOutcome,
+    QuotaReport,
+    project_order,
+)
+
+
+def _solve(
+    weights: np.ndarray,
+    rows: list[tuple[np.ndarray, float, float]],
+    upper: np.ndarray,
+) -> np.ndarray | None:
+    """Maximise ``weights @ x`` over binary x with ``lo <= a @ x <= hi`` rows; None if infeasible."""
+    import highspy
+
+    n = len(weights)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", 0.0)
+    h.setOptionValue("random_seed", 0)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = np.asarray(-weights, dtype=np.float64)
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
+    lp.row_lower_ = np.array([lo for _, lo, _ in rows], dtype=np.float64)
+    lp.row_upper_ = np.array([hi for _, _, hi in rows], dtype=np.float64)
+    starts, index, value = [0], [], []
+    for a, _, _ in rows:
+        nz = np.nonzero(a)[0]
+        index.extend(nz.tolist())
+        value.extend(a[nz].tolist())
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None
+        raise RuntimeError(f"HiGHS did not solve the knapsack: {h.modelStatusToString(status)}")
+    x = np.asarray(h.getSolution().col_value)
+    return x > 0.5
+
+
+def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    order = project_order(problem, tie_break)
+    n = len(order)
+    # canonical column order (tie-break order) so the answer does not depend on input order
+    costs = np.array([problem.costs[i] for i in order], dtype=np.float64)
+    scores = np.array([problem.scores[i] for i in order], dtype=np.float64)
+    eligible = scores >= problem.threshold
+    ub = np.where(eligible, 1.0, 0.0)
+    rows: list[tuple[np.ndarray, float, float]] = [(costs, -np.inf, float(problem.budget))]
+    notes: list[str] = []
+    reports: list[QuotaReport] = []
+    member_masks = []
+    for q in problem.quotas:
+        mask = np.array([problem.project_ids[i] in q.members for i in order], dtype=np.float64)
+        member_masks.append(mask)
+        hi = float(q.max_amount) if q.max_amount is not None else np.inf
+        lo = float(q.min_amount)
+        rows.append((costs * mask, lo, hi))
+    x = _solve(scores, rows, ub) if n else np.zeros(0, dtype=bool)
+    shortfalls: dict[str, tuple[int, str]] = {}
+    if x is None:
+        # relax each quota minimum to the most money the group can get, one at a time
+        for qi, q in enumerate(problem.quotas):
+            k = 1 + qi
+            a, lo, hi = rows[k]
+            best = _solve(a, [r for i, r in enumerate(rows) if i != k] + [(a, 0.0, hi)], ub)
+            reachable = int(round(float(a @ best))) if best is not None else 0
+            if reachable < lo:
+                group_total = int(round(float(a @ eligible)))
+                why = (f"its eligible projects cost {group_total} in total" if group_total < lo
+                       else f"no combination of its projects within the budget reaches {int(lo)}")
+                shortfalls[q.name] = (int(lo) - reachable, why)
+                rows[k] = (a, float(reachable), hi)
+        x = _solve(scores, rows, ub)
+        if x is None:
+            raise ValueError("quotas are contradictory (maximums below minimums?)")
+    welfare = float(scores @ x)
+    # tie-break among optima: keep welfare, prefer earlier projects in the tie order
+    w = np.arange(n, 0, -1, dtype=np.float64)
+    integral = bool(np.all(scores == np.round(scores)))
+    slack = 0.5 if integral else 1e-9 * max(1.0, abs(welfare))
+    x2 = _solve(w, [*rows, (scores, welfare - slack, np.inf)], ub) if n else None
+    if x2 is not None and float(scores @ x2) >= welfare - (1e-6 if integral else slack):
+        x = x2
+    for qi, q in enumerate(problem.quotas):
+        got = int(round(float((costs * member_masks[qi]) @ x)))
+        short, why = shortfalls.get(q.name, (0, ""))
+        reports.append(QuotaReport(q.name, q.min_amount, q.max_amount, got, short == 0, short, why))
+        if short:
+            notes.append(f"quota {q.name!r} not met: group got {got} of {q.min_amount} (short by {short}): {why}")
+    outcomes: list[ProjectOutcome] = []
+    spent = 0
+    rank = 0
+    for pos, i in enumerate(order):
+        if x[pos]:
+            rank += 1
+            spent += problem.costs[i]
+            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, True, spent, "funded",
+                                           f"{problem.scores[i]:g} votes; in the optimal set"))
+    for pos, i in enumerate(order):
+        if not x[pos]:
+            rank += 1
+            if not eligible[pos]:
+                reason, detail = "below_threshold", f"{problem.scores[i]:g} votes < threshold {problem.threshold:g}"
+            else:
+                reason, detail = "not_in_optimum", "funding it would lower the total votes of the funded set"
+            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, False, spent, reason, detail))
+    notes.insert(0, f"total score {welfare:g} (proven optimal by HiGHS)")
+    selected = tuple(o.project_id for o in outcomes if o.selected)
+    return AllocationResult("exact", tie_break, problem.budget, selected, spent, tuple(outcomes),
+                            tuple(notes), tuple(reports))

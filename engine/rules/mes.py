@@ -1,0 +1,301 @@
+"""Method of Equal Shares (MES) with cost utilities, and its completions.
+
+``mes`` — Definition (Peters & Skowron; equalshares.net): every voter gets an equal share
+``b = budget / n_voters`` of the budget. A project ``c`` costing ``cost(c)`` is
+*affordable* if its supporters together still hold at least ``cost(c)``. With cost
+utilities (a supporter's utility for ``c`` is ``cost(c)``), the price per unit of utility
+of ``c`` is the smallest ``rho`` such that ``sum_i min(b_i, rho * cost(c)) = cost(c)``
+over its supporters ``i``, i.e. each supporter pays ``rho * cost(c)`` or all they have
+left. Repeatedly fund the affordable project with the smallest ``rho`` (equivalently the
+largest *effective vote count* ``1 / rho``) and charge its supporters; stop when no
+project is affordable. Projects that nobody approved or that cost 0 are handled as in
+pabutools (zero-cost supported projects are funded first). Used in Wieliczka, Świecie,
+Aarau and Assen.
+
+Tie-break (equal ``rho`` up to a relative 1e-9): the rule's tie-break
+(:func:`~engine.rules.problem.tie_rank`); ``lexicographic`` is pabutools' default (the
+project id as a string).
+
+``mes-add1`` — the "add1" completion as cities run it (pabutools
+``exhaustion_by_budget_increase(..., budget_step=n_voters, exhaustive_stop=False)``): run
+MES with a per-voter budget of ``b + k`` currency units for ``k = 0, 1, 2, ...``; return
+the last outcome whose total cost stays within the real budget (stop early when every
+fundable project is funded).
+
+``mes-greedy`` / ``mes-add1-greedy`` — then fill the money left greedily in vote order
+(as pabutools ``completion_by_rule_combination`` with ``greedy_utilitarian_welfare``).
+
+``*-comparison`` (pabulib ``equalshares/add1-comparison``, Wieliczka) — compare the MES
+outcome with the plain greedy outcome: each voter supports the outcome that gives them
+the most money for projects they approved (both when equal); the greedy outcome is used
+only if strictly more voters support it.
+
+Complexity: each round evaluates candidates lazily in increasing order of their previous
+``rho`` (prices only grow, so the previous value is a lower bound) and stops when it cannot
+beat the best; a candidate costs O(s) for ``s`` supporters (O(s log s) when some supporter
+cannot pay the equal share). With ``R`` rounds: O(R * approvals * log) worst case, far
+less in practice. ``mes-add1`` runs MES once per increment.
+
+Satisfaction is approval-based (pabutools ``Cost_Sat``): for cumulative or scoring ballots
+the points are ignored, only which projects were supported matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.rules.greedy import greedy
+from engine.rules.problem import (
+    AllocationProblem,
+    AllocationResult,
+    ProjectOutcome,
+    project_order,
+    tie_rank,
+)
+from engine.rules.profile import ApprovalProfile
+
+REL_TOL = 1e-9
+
+
+@dataclass
+class MesRun:
+    """One run of MES at a given per-voter budget."""
+
+    per_voter: float
+    selected: list[int]
+    rho: dict[int, float]  # price per unit of utility paid by each funded project
+    unaffordable: dict[int, float]  # project -> money its supporters had left when dropped
+    tied_with: dict[int, list[int]]  # funded project -> projects it beat on a tie
+
+
+def _profile(problem: AllocationProblem) -> ApprovalProfile:
+    if problem.profile is None:
+        raise ValueError("Method of Equal Shares needs the voters' approvals (problem.profile)")
+    return problem.profile
+
+
+def mes_run(problem: AllocationProblem, per_voter: float, rank: list[int]) -> MesRun:
+    """MES at ``per_voter`` money per voter (see the module docstring)."""
+    prof = _profile(problem)
+    costs = np.asarray(problem.costs, dtype=np.float64)
+    counts = prof.approval_counts()
+    indptr, voters = prof.indptr, prof.voters
+    n = len(costs)
+    eligible = [j for j in range(n) if problem.scores[j] >= problem.threshold and counts[j] > 0]
+    selected = [j for j in eligible if costs[j] == 0]
+    alive = [j for j in eligible if costs[j] > 0]
+    afford = {j: 1.0 / counts[j] for j in alive}
+    budget = np.full(prof.n_voters, per_voter, dtype=np.float64)
+    run = MesRun(per_voter, list(selected), {j: 0.0 for j in selected}, {}, {})
+    supp = {j: voters[indptr[j]:indptr[j + 1]] for j in alive}
+    while alive:
+        best = np.inf
+        tied: list[int] = []
+        dropped: list[int] = []
+        for j in sorted(alive, key=afford.__getitem__):
+            if afford[j] > best * (1 + REL_TOL):
+                break
+            c = costs[j]
+            b = budget[supp[j]]
+            total = float(b.sum())
+            if total < c * (1 - REL_TOL):
+                dropped.append(j)
+                run.unaffordable[j] = total
+                continue
+            m = len(b)
+            pay = c / m
+            if float(b.min()) < pay * (1 - REL_TOL):
+                bs = np.sort(b)
+                before = np.empty(m)
+                before[0] = 0.0
+                np.cumsum(bs[:-1], out=before[1:])
+                pays = (c - before) / np.arange(m, 0, -1)
+                ok = pays <= bs * (1 + REL_TOL)
+                k = int(np.argmax(ok)) if ok.any() else m - 1
+                pay = float(pays[k])
+            rho = pay / c
+            afford[j] = rho
+            if rho < best * (1 - REL_TOL):
+                best, tied = rho, [j]
+            elif rho <= best * (1 + REL_TOL):
+                tied.append(j)
+        for j in dropped:
+            alive.remove(j)
+        if not tied:
+            break
+        win = min(tied, key=rank.__getitem__)
+        if len(tied) > 1:
+            run.tied_with[win] = [j for j in tied if j != win]
+        pay = afford[win] * costs[win]
+        s = supp[win]
+        budget[s] = np.maximum(budget[s] - pay, 0.0)
+        run.selected.append(win)
+        run.rho[win] = afford[win]
+        alive.remove(win)
+    return run
+
+
+def _fundable(problem: AllocationProblem) -> int:
+    counts = _profile(problem).approval_counts()
+    return sum(
+        1 for j in range(len(problem.costs)) if counts[j] > 0 and problem.scores[j] >= problem.threshold
+    )
+
+
+def mes_add1_run(problem: AllocationProblem, rank: list[int]) -> tuple[MesRun, int]:
+    """Add1: raise the per-voter budget one currency unit at a time (returns run, steps)."""
+    n = _profile(problem).n_voters
+    base = problem.budget / max(n, 1)
+    run = mes_run(problem, base, rank)
+    fundable = _fundable(problem)
+    k = 0
+    while len(run.selected) < fundable:
+        nxt = mes_run(problem, base + (k + 1) * problem.unit, rank)
+        if sum(problem.costs[j] for j in nxt.selected) > problem.budget:
+            break
+        run, k = nxt, k + 1
+    return run, k
+
+
+def _result(
+    problem: AllocationProblem,
+    rule: str,
+    tie_break: str,
+    run: MesRun,
+    notes: list[str],
+    completion: list[int] | None = None,
+) -> AllocationResult:
+    prof = _profile(problem)
+    counts = prof.approval_counts()
+    ids, costs = problem.project_ids, problem.costs
+    outcomes: list[ProjectOutcome] = []
+    spent = 0
+    done: set[int] = set()
+    for r, j in enumerate(run.selected, start=1):
+        spent += costs[j]
+        done.add(j)
+        detail = (
+            f"round {r}: each supporter paid up to {run.rho[j] * costs[j] / problem.unit:.2f} "
+            f"(effective votes {1 / run.rho[j] if run.rho[j] else float('inf'):.1f})"
+        )
+        if j in run.tied_with:
+            detail += "; won a tie against " + ", ".join(ids[x] for x in run.tied_with[j])
+        outcomes.append(ProjectOutcome(ids[j], r, True, spent, "funded", detail))
+    rank = len(outcomes)
+    for j in completion or []:
+        rank += 1
+        spent += costs[j]
+        done.add(j)
+        outcomes.append(ProjectOutcome(ids[j], rank, True, spent, "funded_completion",
+                                       f"{problem.scores[j]:g} votes; fitted in the money left"))
+    winners_tie = {x: w for w, xs in run.tied_with.items() for x in xs}
+    for j in project_order(problem, tie_break):
+        if j in done:
+            continue
+        rank += 1
+        if problem.scores[j] < problem.threshold:
+            reason, detail = "below_threshold", f"{problem.scores[j]:g} votes < threshold {problem.threshold:g}"
+        elif counts[j] == 0:
+            reason, detail = "no_supporters", "nobody approved it"
+        elif j in run.unaffordable:
+            reason = "not_affordable"
+            detail = (f"its {counts[j]} supporters had {run.unaffordable[j] / problem.unit:.2f} left, "
+                      f"cost {costs[j] / problem.unit:g}")
+            if j in winners_tie:
+                detail += f"; earlier lost a tie to {ids[winners_tie[j]]}"
+        else:
+            reason, detail = "not_affordable", "not affordable when the rule ended"
+        outcomes.append(ProjectOutcome(ids[j], rank, False, spent, reason, detail))
+    selected = tuple(o.project_id for o in outcomes if o.selected)
+    return AllocationResult(rule, tie_break, problem.budget, selected, spent, tuple(outcomes), tuple(notes))
+
+
+def _complete_greedily(problem: AllocationProblem, tie_break: str, chosen: list[int]) -> list[int]:
+    left = problem.budget - sum(problem.costs[j] for j in chosen)
+    taken = set(chosen)
+    extra: list[int] = []
+    for j in project_order(problem, tie_break):
+        if j in taken or problem.scores[j] < problem.threshold:
+            continue
+        if problem.costs[j] <= left:
+            left -= problem.costs[j]
+            extra.append(j)
+    return extra
+
+
+def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tuple[MesRun, list[str]]:
+    rank = tie_rank(problem, tie_break)
+    n = _profile(problem).n_voters
+    if add1:
+        run, k = mes_add1_run(problem, rank)
+        base = problem.budget / max(n, 1) / problem.unit
+        return run, [f"add1: per-voter budget raised by {k} from {base:.2f} to {base + k:.2f}"]
+    return mes_run(problem, problem.budget / max(n, 1), rank), []
+
+
+def mes(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    run, notes = _run_variant(problem, tie_break, add1=False)
+    return _result(problem, "mes", tie_break, run, notes)
+
+
+def mes_add1(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    run, notes = _run_variant(problem, tie_break, add1=True)
+    return _result(problem, "mes-add1", tie_break, run, notes)
+
+
+def mes_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    run, notes = _run_variant(problem, tie_break, add1=False)
+    return _result(problem, "mes-greedy", tie_break, run, notes,
+                   _complete_greedily(problem, tie_break, run.selected))
+
+
+def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    run, notes = _run_variant(problem, tie_break, add1=True)
+    return _result(problem, "mes-add1-greedy", tie_break, run, notes,
+                   _complete_greedily(problem, tie_break, run.selected))
+
+
+def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...]]) -> list[int]:
+    """For each outcome, how many voters like it best (money spent on projects they approved)."""
+    prof = _profile(problem)
+    index = {pid: j for j, pid in enumerate(problem.project_ids)}
+    sats = []
+    for sel in outcomes:
+        sat = np.zeros(prof.n_voters, dtype=np.float64)
+        for pid in sel:
+            j = index[pid]
+            sat[prof.supporters(j)] += problem.costs[j]
+        sats.append(sat)
+    mat = np.vstack(sats)
+    best = mat.max(axis=0)
+    return [int((mat[i] == best).sum()) for i in range(len(outcomes))]
+
+
+def with_comparison(base_rule_name: str):  # type: ignore[no-untyped-def]
+    """``<rule>-comparison``: keep the MES outcome unless greedy is preferred by more voters."""
+    base = {"mes": mes, "mes-add1": mes_add1, "mes-greedy": mes_greedy,
+            "mes-add1-greedy": mes_add1_greedy}[base_rule_name]
+
+    def rule(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+        m = base(problem, tie_break)
+        g = greedy(problem, tie_break)
+        if set(m.selected) == set(g.selected):
+            support = popularity_support(problem, [m.selected])
+            note = f"comparison: greedy gives the same projects ({support[0]} voters)"
+            return _renamed(m, base_rule_name + "-comparison", note)
+        s_m, s_g = popularity_support(problem, [m.selected, g.selected])
+        note = f"comparison: {s_m} voters prefer the MES outcome, {s_g} the greedy outcome"
+        if s_g > s_m:
+            return _renamed(g, base_rule_name + "-comparison", note + "; greedy outcome used")
+        return _renamed(m, base_rule_name + "-comparison", note + "; MES outcome kept")
+
+    rule.__name__ = base_rule_name.replace("-", "_") + "_comparison"
+    rule.__doc__ = f"{base_rule_name} compared with greedy by popularity (see module docstring)."
+    return rule
+
+
+def _renamed(r: AllocationResult, name: str, note: str) -> AllocationResult:
+    return AllocationResult(name, r.tie_break, r.budget, r.selected, r.cost, r.outcomes,
+                            (*r.notes, note), r.quota_reports)
