@@ -40,7 +40,10 @@ from engine.storage.schema import (
     batches,
     election_table,
     metadata,
+    publications,
+    published_log,
     rejections,
+    review_items,
     tokens_seen,
 )
 
@@ -154,38 +157,43 @@ class Store:
         """
         h = definition_hash(election)
         doc = canonical_json(election_to_dict(election))
-        newly_frozen = False
-        with self.engine.begin() as conn:
+        audit = {"election_id": election.id, "definition_hash": h}
+
+        def write(conn: Connection) -> None:
+            # one transaction: the definition and its audit entry land together or not at all
             row = conn.execute(select(election_table)).first()
             if row is None:
-                conn.execute(
-                    self._insert_ignore(election_table).values(
-                        id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
-                    )
-                )
+                created = conn.execute(
+                    self._insert_ignore(election_table)
+                    .values(id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso())
+                    .returning(election_table.c.id)
+                ).first()
                 row = conn.execute(select(election_table)).first()
                 assert row is not None
-                newly_frozen = row.definition_hash == h
-            elif row.definition_hash != h:
-                started = conn.execute(select(func.count()).select_from(ballots)).scalar_one() or (
-                    conn.execute(select(func.count()).select_from(rejections)).scalar_one()
+                if created is not None:  # this process stored it (not a concurrent station)
+                    self._append_audit_in(conn, actor, "election_frozen", audit)
+                    return
+            if row.definition_hash == h:
+                return
+            started = conn.execute(select(func.count()).select_from(ballots)).scalar_one() or (
+                conn.execute(select(func.count()).select_from(rejections)).scalar_one()
+            )
+            if started:
+                raise ElectionFrozenError(
+                    f"the store already holds election {row.id!r} (definition "
+                    f"{row.definition_hash[:12]}…) and ingestion has started; refusing definition "
+                    f"{h[:12]}… — rules are frozen once ingestion starts "
+                    "(use a new database for a new election)"
                 )
-                if started:
-                    raise ElectionFrozenError(
-                        f"the store already holds election {row.id!r} (definition "
-                        f"{row.definition_hash[:12]}…) and ingestion has started; refusing definition "
-                        f"{h[:12]}… — rules are frozen once ingestion starts "
-                        "(use a new database for a new election)"
-                    )
-                conn.execute(election_table.delete())
-                conn.execute(
-                    election_table.insert().values(
-                        id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
-                    )
+            conn.execute(election_table.delete())
+            conn.execute(
+                election_table.insert().values(
+                    id=election.id, definition_json=doc, definition_hash=h, frozen_at=now_iso()
                 )
-                newly_frozen = True
-        if newly_frozen:
-            self.append_audit(actor, "election_frozen", {"election_id": election.id, "definition_hash": h})
+            )
+            self._append_audit_in(conn, actor, "election_frozen", {**audit, "replaced": row.definition_hash})
+
+        self._transaction(write)
         return h
 
     def election(self) -> Election:
@@ -217,7 +225,8 @@ class Store:
 
     def open_batch(self, kind: str, source_name: str, source_sha256: str) -> BatchInfo:
         """Find or create the batch for this file; an existing one is resumed."""
-        with self.engine.begin() as conn:
+
+        def write(conn: Connection) -> Any:
             conn.execute(
                 self._insert_ignore(batches).values(
                     kind=kind,
@@ -231,9 +240,11 @@ class Store:
                     started_at=now_iso(),
                 )
             )
-            row = conn.execute(
+            return conn.execute(
                 select(batches).where(batches.c.kind == kind, batches.c.source_sha256 == source_sha256)
             ).one()
+
+        row = self._transaction(write)
         return BatchInfo(row.id, row.kind, row.source_name, row.source_sha256, row.status, row.lines_committed)
 
     def finish_batch(self, batch_id: int) -> None:
@@ -438,22 +449,27 @@ class Store:
 
     def append_audit(self, actor: str, action: str, details: dict[str, Any]) -> AuditEntry:
         """Append one entry to the hash-chained audit log (serialised by a write lock)."""
-        with self.engine.begin() as conn:
-            if self.engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
-            elif self.engine.dialect.name == "sqlite":
-                conn.exec_driver_sql("UPDATE audit_log SET seq = seq WHERE 0")  # take the write lock
-            last = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
-            prev = None
-            if last is not None:
-                prev = AuditEntry(last.seq, last.at, last.actor, last.action, json.loads(last.details),
-                                  last.prev_hash, last.entry_hash)
-            entry = make_entry(prev, now_iso(), actor, action, details)
-            conn.execute(audit_log.insert().values(
-                seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action,
-                details=canonical_json(dict(entry.details)), prev_hash=entry.prev_hash,
-                entry_hash=entry.entry_hash,
-            ))
+        return self._transaction(lambda conn: self._append_audit_in(conn, actor, action, details))
+
+    def _append_audit_in(
+        self, conn: Connection, actor: str, action: str, details: dict[str, Any]
+    ) -> AuditEntry:
+        """Append inside the caller's transaction, so an action and its entry commit together."""
+        if self.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+        elif self.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("UPDATE audit_log SET seq = seq WHERE 0")  # take the write lock
+        last = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
+        prev = None
+        if last is not None:
+            prev = AuditEntry(last.seq, last.at, last.actor, last.action, json.loads(last.details),
+                              last.prev_hash, last.entry_hash)
+        entry = make_entry(prev, now_iso(), actor, action, details)
+        conn.execute(audit_log.insert().values(
+            seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action,
+            details=canonical_json(dict(entry.details)), prev_hash=entry.prev_hash,
+            entry_hash=entry.entry_hash,
+        ))
         return entry
 
     def audit_entries(self) -> list[AuditEntry]:
@@ -461,3 +477,51 @@ class Store:
             rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
         return [AuditEntry(r.seq, r.at, r.actor, r.action, json.loads(r.details), r.prev_hash, r.entry_hash)
                 for r in rows]
+
+    # ------------------------------------------------------------------ publications (engine/bundle.py)
+
+    def publications(self) -> list[dict[str, Any]]:
+        """Every results publication (tree heads), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(publications).order_by(publications.c.seq)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def published_log_lines(self) -> list[str]:
+        """The append-only ballot log (Merkle leaves), in leaf order."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(published_log.c.line).order_by(published_log.c.leaf_index)).scalars())
+
+    def record_publication(
+        self, seq: int, tree_size: int, root_hash: str, content_digest: str, segment: Sequence[str],
+        *, actor: str, audit_details: dict[str, Any],
+    ) -> AuditEntry:
+        """Append a publication's log segment, its tree head and its ``publish`` audit entry
+        in one transaction. A concurrent publication of the same ``seq`` fails (primary key)."""
+
+        def work(conn: Connection) -> AuditEntry:
+            start = tree_size - len(segment)
+            have = conn.execute(select(func.count()).select_from(published_log)).scalar_one()
+            if have != start:
+                raise StoreError(f"the published log holds {have} lines, expected {start}; publish again")
+            entry = self._append_audit_in(conn, actor, "publish", audit_details)
+            conn.execute(publications.insert().values(
+                seq=seq, tree_size=tree_size, root_hash=root_hash, content_digest=content_digest,
+                audit_seq=entry.seq, published_at=entry.at,
+            ))
+            if segment:
+                conn.execute(published_log.insert(), [
+                    {"leaf_index": start + i, "publication": seq, "line": line} for i, line in enumerate(segment)
+                ])
+            return entry
+
+        return self._transaction(work)
+
+    def review_outcomes(self) -> list[dict[str, Any]]:
+        """Adjudication decisions without voter data: review key, image hash, reasons, outcome."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(review_items.c.review_key, review_items.c.image_sha256, review_items.c.reasons,
+                       review_items.c.status).order_by(review_items.c.review_key)
+            ).all()
+        return [{"review": r.review_key, "image_sha256": r.image_sha256,
+                 "reasons": tuple(json.loads(r.reasons)), "outcome": r.status} for r in rows]
