@@ -1,0 +1,56 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` opens the store named by the settings (or uses ``store``),
+loads the frozen election and the key directory, and mounts the routers:
+
+* ``/v1/votes``, ``/v1/votes:batch`` — vote intake (operator);
+* ``/v1/scans``, ``/v1/review`` — paper scans and adjudication (operator);
+* ``/v1/election/close``, ``/v1/count``, ``/v1/publish`` — admin actions;
+* ``/v1/results`` (+ CSVs), ``/v1/bundle``, ``/v1/receipts/{id}``, ``/v1/tree-head`` — public;
+* ``/`` and ``/receipt`` — the public results page (HTML, French and English).
+
+The OpenAPI schema is at ``/openapi.json`` (docs at ``/docs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import routes_admin, routes_page, routes_results, routes_votes
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.settings import ApiSettings
+from api.state import AppState
+from engine.storage.store import Store
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: ApiSettings | None = None, store: Store | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    pb = AppState.open(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pb.shutdown()
+
+    app = FastAPI(
+        title="pbcount API",
+        version=API_VERSION,
+        description=(
+            "Participatory-budgeting count: online vote intake, paper scan uploads, "
+            "adjudication, admin actions and public, verifiable results. "
+            "Errors: `{\"error\": {\"code\", \"message\", \"details\"}}`. See docs/api.md."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.pb = pb
+    install_error_handlers(app)
+    for module in (routes_votes, routes_admin, routes_results, routes_page):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, limit_for=settings.body_limit)
+    return app

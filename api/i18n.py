@@ -1,0 +1,187 @@
+"""French and English text of the public page, and number formatting per language.
+
+Language choice: ``?lang=fr|en``, else the first of fr/en in ``Accept-Language``, else the
+server default (French).
+"""
+
+from __future__ import annotations
+
+LANGS = ("fr", "en")
+
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "results": "Résultats",
+        "not_counted": "Le dépouillement n'a pas encore eu lieu. Revenez après la clôture du vote.",
+        "overview": "Vue d'ensemble",
+        "turnout": "Participation par canal",
+        "channel": "Canal",
+        "ballots": "Bulletins",
+        "online": "En ligne",
+        "paper": "Papier",
+        "counted": "Bulletins comptés",
+        "superseded": "Bulletins remplacés (gardés, non comptés)",
+        "rejected": "Bulletins rejetés",
+        "budget": "Budget",
+        "spent": "Dépensé",
+        "left": "Reste",
+        "budget_bar": "Budget dépensé et restant",
+        "popular": "Quartiers populaires",
+        "popular_text": "Part des sommes attribuées aux projets des quartiers populaires",
+        "quota": "objectif",
+        "quota_met": "objectif atteint",
+        "quota_missed": "objectif non atteint",
+        "downloads": "Téléchargements",
+        "projects_csv": "Projets (CSV)",
+        "envelopes_csv": "Enveloppes (CSV)",
+        "bundle": "Dossier de vérification (zip)",
+        "api": "API (OpenAPI)",
+        "verification": "Vérification publique",
+        "tree_head": "Tête de l'arbre de Merkle publiée",
+        "tree_size": "nombre de bulletins",
+        "root_hash": "racine",
+        "manifest_hash": "Empreinte du manifeste (SHA-256)",
+        "signed_at": "signé le",
+        "not_published": "Les résultats ne sont pas encore publiés (pas de dossier signé).",
+        "receipt_check": "Vérifier mon reçu",
+        "receipt_label": "Numéro de reçu (16 caractères, commence par R ou P)",
+        "receipt_button": "Vérifier",
+        "receipt_found": "Votre bulletin figure dans le dossier publié.",
+        "receipt_not_found": "Aucun bulletin publié ne porte ce reçu.",
+        "receipt_invalid": "Ce numéro de reçu n'a pas le bon format (16 caractères, commence par R ou P).",
+        "ballot_line": "Ligne du bulletin publiée",
+        "proof": "Preuve d'inclusion",
+        "proof_ok": "La preuve d'inclusion est valide : ce bulletin fait partie de l'arbre publié.",
+        "proof_bad": "La preuve d'inclusion NE se vérifie PAS.",
+        "leaf_index": "position",
+        "envelope": "Enveloppe",
+        "envelopes": "Enveloppes",
+        "project": "Projet",
+        "title": "Intitulé",
+        "cost": "Coût",
+        "votes": "Voix",
+        "votes_online": "Voix en ligne",
+        "votes_paper": "Voix papier",
+        "rank": "Rang",
+        "funded": "Financé",
+        "yes": "oui",
+        "no": "non",
+        "funded_legend": "financé",
+        "not_funded_legend": "non financé",
+        "budget_line": "ligne de budget",
+        "chart_title": "Projets par nombre de voix",
+        "chart_desc": "Barres horizontales : voix par projet, dans l'ordre du classement ; "
+                      "projets financés en vert foncé ; "
+                      "la ligne pointillée marque où le budget serait épuisé en finançant dans l'ordre.",
+        "projects_table": "Tableau des projets",
+        "funded_count": "projets financés",
+        "rule": "règle",
+        "counted_at": "Dépouillé le",
+        "popular_short": "QP",
+        "popular_abbr": "projet d'un quartier populaire",
+        "back": "Retour aux résultats",
+        "language": "Langue",
+        "of": "sur",
+        "share": "part",
+    },
+    "en": {
+        "results": "Results",
+        "not_counted": "The votes have not been counted yet. Come back after the vote closes.",
+        "overview": "Overview",
+        "turnout": "Turnout by channel",
+        "channel": "Channel",
+        "ballots": "Ballots",
+        "online": "Online",
+        "paper": "Paper",
+        "counted": "Ballots counted",
+        "superseded": "Ballots superseded (kept, not counted)",
+        "rejected": "Ballots rejected",
+        "budget": "Budget",
+        "spent": "Spent",
+        "left": "Left over",
+        "budget_bar": "Budget spent and left",
+        "popular": "Popular neighbourhoods",
+        "popular_text": "Share of the money allocated to popular-neighbourhood projects",
+        "quota": "quota",
+        "quota_met": "quota met",
+        "quota_missed": "quota not met",
+        "downloads": "Downloads",
+        "projects_csv": "Projects (CSV)",
+        "envelopes_csv": "Envelopes (CSV)",
+        "bundle": "Verification bundle (zip)",
+        "api": "API (OpenAPI)",
+        "verification": "Public verification",
+        "tree_head": "Published Merkle tree head",
+        "tree_size": "ballots",
+        "root_hash": "root",
+        "manifest_hash": "Manifest hash (SHA-256)",
+        "signed_at": "signed at",
+        "not_published": "The results are not published yet (no signed bundle).",
+        "receipt_check": "Check my receipt",
+        "receipt_label": "Receipt number (16 characters, starts with R or P)",
+        "receipt_button": "Check",
+        "receipt_found": "Your ballot is in the published bundle.",
+        "receipt_not_found": "No published ballot has this receipt.",
+        "receipt_invalid": "This receipt number is not well formed (16 characters, starting with R or P).",
+        "ballot_line": "Published ballot line",
+        "proof": "Inclusion proof",
+        "proof_ok": "The inclusion proof verifies: this ballot is part of the published tree.",
+        "proof_bad": "The inclusion proof does NOT verify.",
+        "leaf_index": "index",
+        "envelope": "Envelope",
+        "envelopes": "Envelopes",
+        "project": "Project",
+        "title": "Title",
+        "cost": "Cost",
+        "votes": "Votes",
+        "votes_online": "Online votes",
+        "votes_paper": "Paper votes",
+        "rank": "Rank",
+        "funded": "Funded",
+        "yes": "yes",
+        "no": "no",
+        "funded_legend": "funded",
+        "not_funded_legend": "not funded",
+        "budget_line": "budget line",
+        "chart_title": "Projects by votes",
+        "chart_desc": "Horizontal bars: votes per project in rank order; funded projects in dark green; "
+                      "the dashed line marks where the budget would run out funding in rank order.",
+        "projects_table": "Projects table",
+        "funded_count": "projects funded",
+        "rule": "rule",
+        "counted_at": "Counted at",
+        "popular_short": "PN",
+        "popular_abbr": "popular-neighbourhood project",
+        "back": "Back to the results",
+        "language": "Language",
+        "of": "of",
+        "share": "share",
+    },
+}
+
+
+def pick_lang(query_lang: str | None, accept_language: str | None, default: str) -> str:
+    if query_lang in LANGS:
+        return query_lang  # type: ignore[return-value]
+    if accept_language:
+        for part in accept_language.split(","):
+            tag = part.split(";")[0].strip().lower()[:2]
+            if tag in LANGS:
+                return tag
+    return default if default in LANGS else "fr"
+
+
+def fmt_int(n: int, lang: str) -> str:
+    s = f"{n:,}"
+    return s.replace(",", "\u202f") if lang == "fr" else s
+
+
+def fmt_money(n: int, currency: str, lang: str) -> str:
+    sym = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency)
+    if lang == "fr":
+        return f"{fmt_int(n, lang)}\u00a0{sym or currency}"
+    return f"{sym}{fmt_int(n, lang)}" if sym else f"{fmt_int(n, lang)} {currency}"
+
+
+def fmt_pct(x: float, lang: str) -> str:
+    s = f"{100 * x:.1f}"
+    return f"{s.replace('.', ',')}\u00a0%" if lang == "fr" else f"{s}%"

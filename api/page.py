@@ -1,0 +1,318 @@
+"""The public results page: server-rendered HTML with inline SVG charts (no JavaScript).
+
+Pure functions from the results document (:mod:`api.results_view`) and the publication
+facts (tree head, manifest hash) to HTML text. Every chart has a table with the same
+numbers; SVGs carry ``role="img"`` with a title and description; colours pass WCAG AA
+contrast against white, and funded projects are marked by text as well as by colour.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from api.i18n import LANGS, TEXT, fmt_int, fmt_money, fmt_pct
+
+FUNDED = "#0b6e4f"
+NOT_FUNDED = "#6b7785"
+BUDGET_LINE = "#b3261e"
+CURRENT = ' aria-current="true"'
+
+CSS = """
+:root{--fg:#1b1f24;--muted:#4a5561;--accent:#0b5cad;--ok:#0b6e4f;--bad:#b3261e;--bg:#fff;--line:#d0d7de}
+*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0}
+header,main,footer{max-width:70rem;margin:0 auto;padding:0 1rem}
+header{border-bottom:1px solid var(--line);padding-top:1rem}
+a{color:var(--accent)}
+a:focus,button:focus,input:focus,summary:focus{outline:3px solid #f59e0b;outline-offset:2px}
+nav ul{list-style:none;padding:0;display:flex;gap:1rem;flex-wrap:wrap}
+h1{font-size:1.6rem;margin:.2rem 0}
+h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid var(--line)}
+table{border-collapse:collapse;margin:.5rem 0;font-variant-numeric:tabular-nums}
+th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:right;vertical-align:top}
+th[scope=row],td.text{text-align:left}
+caption{text-align:left;font-weight:600;padding:.3rem 0}
+tr.funded td,tr.funded th{background:#e6f4ee}
+.muted{color:var(--muted)}
+.hash{font-family:ui-monospace,monospace;word-break:break-all}
+.ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}
+.cards{display:flex;gap:1.5rem;flex-wrap:wrap}
+.card{flex:1 1 18rem;border:1px solid var(--line);border-radius:.4rem;padding:.5rem 1rem}
+svg{max-width:100%;height:auto}
+label{display:block;font-weight:600}
+input[type=text]{font:inherit;padding:.3rem;width:18rem;max-width:100%}
+button{font:inherit;padding:.3rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:.3rem}
+pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5rem;border:1px solid var(--line)}
+.legend span{display:inline-block;width:.9rem;height:.9rem;vertical-align:middle;margin:0 .3rem 0 .8rem}
+"""
+
+
+def _link(path: str, lang: str, **params: str) -> str:
+    q = urlencode({**params, "lang": lang})
+    return f"{path}?{q}"
+
+
+def bar_svg(parts: list[tuple[float, str, str]], total: float, label: str, marker: tuple[float, str] | None = None,
+            ident: str = "bar") -> str:
+    """A horizontal stacked bar: ``parts`` = (value, colour, text); optional marker line."""
+    w, h = 600, 28
+    x = 0.0
+    rects = []
+    for value, colour, text in parts:
+        width = w * value / total if total else 0
+        rects.append(f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="{h}" fill="{colour}">'
+                     f"<title>{escape(text)}</title></rect>")
+        x += width
+    mk = ""
+    if marker is not None:
+        mx = w * marker[0] / total if total else 0
+        mk = (f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="-4" y2="{h + 4}" stroke="{BUDGET_LINE}" stroke-width="3"/>'
+              f'<text x="{min(mx + 4, w - 120):.1f}" y="{h + 16}" font-size="12" fill="{BUDGET_LINE}">'
+              f"{escape(marker[1])}</text>")
+    return (f'<svg id="{ident}" role="img" aria-label="{escape(label)}" viewBox="-2 -6 {w + 4} {h + 26}" '
+            f'width="{w}" height="{h + 20}"><title>{escape(label)}</title>'
+            f'<rect x="0" y="0" width="{w}" height="{h}" fill="#eef1f4"/>{"".join(rects)}{mk}</svg>')
+
+
+def budget_line_rank(projects: list[dict[str, Any]], budget: int) -> int | None:
+    """0-based row above which the budget line is drawn: the first project, in rank order,
+    whose cumulative cost (counting every project before it) exceeds the budget."""
+    cum = 0
+    for i, p in enumerate(projects):
+        cum += p["cost"]
+        if cum > budget:
+            return i
+    return None
+
+
+def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    projects = env["projects"]
+    row, left, width = 18, 110, 480
+    top = 4
+    max_votes = max((p["votes_total"] for p in projects), default=0) or 1
+    height = top + row * len(projects) + 24
+    out = [
+        f'<svg class="chart" id="chart-{escape(env["id"])}" role="img" '
+        f'aria-labelledby="chart-{escape(env["id"])}-t chart-{escape(env["id"])}-d" '
+        f'viewBox="0 0 {left + width + 80} {height}" width="{left + width + 80}" height="{height}">',
+        f'<title id="chart-{escape(env["id"])}-t">{escape(t["chart_title"])} — {escape(env["name"])}</title>',
+        f'<desc id="chart-{escape(env["id"])}-d">{escape(t["chart_desc"])}</desc>',
+    ]
+    for i, p in enumerate(projects):
+        y = top + i * row
+        bw = width * p["votes_total"] / max_votes
+        colour = FUNDED if p["selected"] else NOT_FUNDED
+        state = t["funded_legend"] if p["selected"] else t["not_funded_legend"]
+        out.append(
+            f'<g class="bar{" funded" if p["selected"] else ""}" data-project="{escape(p["id"])}" '
+            f'data-votes="{p["votes_total"]}"><title>{escape(p["id"])} {escape(p["title"])}: '
+            f'{fmt_int(p["votes_total"], lang)} {escape(t["votes"].lower())}, {escape(state)}</title>'
+            f'<text x="{left - 6}" y="{y + 13}" font-size="12" text-anchor="end" fill="#1b1f24">'
+            f'{"✓ " if p["selected"] else ""}{escape(p["id"])}</text>'
+            f'<rect x="{left}" y="{y + 2}" width="{bw:.1f}" height="{row - 4}" fill="{colour}"/>'
+            f'<text x="{left + bw + 4:.1f}" y="{y + 13}" font-size="12" fill="#1b1f24">'
+            f'{fmt_int(p["votes_total"], lang)}</text></g>'
+        )
+    cut = budget_line_rank(projects, env["budget"])
+    if cut is not None:
+        y = top + cut * row
+        out.append(
+            f'<g class="budget-line"><line x1="0" x2="{left + width + 80}" y1="{y}" y2="{y}" '
+            f'stroke="{BUDGET_LINE}" stroke-width="2" stroke-dasharray="6 4"/>'
+            f'<text x="{left + width + 76}" y="{y - 3}" font-size="12" text-anchor="end" fill="{BUDGET_LINE}">'
+            f'{escape(t["budget_line"])} ({escape(fmt_money(env["budget"], env.get("currency", "EUR"), lang))})'
+            f"</text></g>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str) -> str:
+    rows = []
+    for p in env["projects"]:
+        pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
+              if p["popular_neighbourhood"] else "")
+        rows.append(
+            f'<tr class="{"funded" if p["selected"] else ""}" data-project="{escape(p["id"])}">'
+            f'<td>{p["rank"]}</td><th scope="row">{escape(p["id"])}</th>'
+            f'<td class="text">{escape(p["title"])}{pn}</td>'
+            f'<td>{fmt_money(p["cost"], currency, lang)}</td>'
+            f'<td>{fmt_int(p["votes_online"], lang)}</td><td>{fmt_int(p["votes_paper"], lang)}</td>'
+            f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
+            f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td></tr>'
+        )
+    head = "".join(f'<th scope="col">{escape(t[k])}</th>' for k in
+                   ("rank", "project", "title", "cost", "votes_online", "votes_paper", "votes", "funded"))
+    return (f'<table class="projects" id="table-{escape(env["id"])}"><caption>{escape(t["projects_table"])} — '
+            f'{escape(env["name"])}</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _header(t: dict[str, str], lang: str, path: str, title: str, **params: str) -> str:
+    langs = " ".join(
+        f'<a href="{escape(_link(path, code, **params))}" hreflang="{code}" lang="{code}"'
+        f'{CURRENT if code == lang else ""}>{code.upper()}</a>' for code in LANGS)
+    return (f'<header><p class="muted">pbcount — {escape(t["results"])}</p><h1>{escape(title)}</h1>'
+            f'<nav aria-label="{escape(t["language"])}"><p>{escape(t["language"])} : {langs}</p></nav></header>')
+
+
+def _document(lang: str, title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>")
+
+
+def receipt_form(t: dict[str, str], lang: str) -> str:
+    return (f'<h3>{escape(t["receipt_check"])}</h3>'
+            f'<form method="get" action="/receipt" class="receipt-form"><input type="hidden" name="lang" '
+            f'value="{lang}"><label for="receipt-id">{escape(t["receipt_label"])}</label>'
+            f'<input type="text" id="receipt-id" name="id" required maxlength="40" autocomplete="off" '
+            f'spellcheck="false" pattern="[RrPp][0-9A-Za-z]{{15}}"> '
+            f'<button type="submit">{escape(t["receipt_button"])}</button></form>')
+
+
+def publication_section(pub: dict[str, Any] | None, t: dict[str, str], lang: str) -> str:
+    if pub is None:
+        facts = f'<p id="not-published">{escape(t["not_published"])}</p>'
+    else:
+        facts = (
+            f'<dl><dt>{escape(t["tree_head"])}</dt><dd><span class="hash" id="tree-root">{escape(pub["root"])}'
+            f'</span> ({escape(t["tree_size"])} : <span id="tree-size">{fmt_int(pub["tree_size"], lang)}</span>)</dd>'
+            f'<dt>{escape(t["manifest_hash"])}</dt><dd class="hash" id="manifest-hash">'
+            f'{escape(pub["manifest_sha256"])}</dd></dl>'
+        )
+    return (f'<section id="verification" aria-labelledby="h-verification"><h2 id="h-verification">'
+            f'{escape(t["verification"])}</h2>{facts}{receipt_form(t, lang)}</section>')
+
+
+def downloads_section(t: dict[str, str], published: bool) -> str:
+    links = [("/v1/results/projects.csv", t["projects_csv"], "dl-projects"),
+             ("/v1/results/envelopes.csv", t["envelopes_csv"], "dl-envelopes")]
+    if published:
+        links.append(("/v1/bundle", t["bundle"], "dl-bundle"))
+    links.append(("/docs", t["api"], "dl-api"))
+    items = "".join(f'<li><a id="{i}" href="{h}">{escape(label)}</a></li>' for h, label, i in links)
+    return (f'<section id="downloads" aria-labelledby="h-downloads"><h2 id="h-downloads">{escape(t["downloads"])}'
+            f'</h2><nav aria-label="{escape(t["downloads"])}"><ul>{items}</ul></nav></section>')
+
+
+def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    cur = doc["election"]["currency"]
+    tu = doc["turnout"]
+    turnout = (
+        f'<table id="turnout"><caption>{escape(t["turnout"])}</caption><thead><tr><th scope="col">'
+        f'{escape(t["channel"])}</th><th scope="col">{escape(t["ballots"])}</th></tr></thead><tbody>'
+        f'<tr><th scope="row">{escape(t["online"])}</th><td data-key="online">{fmt_int(tu["online"], lang)}</td></tr>'
+        f'<tr><th scope="row">{escape(t["paper"])}</th><td data-key="paper">{fmt_int(tu["paper"], lang)}</td></tr>'
+        f'<tr><th scope="row">{escape(t["counted"])}</th><td data-key="counted">'
+        f'{fmt_int(tu["ballots_counted"], lang)}</td></tr>'
+        f'<tr><th scope="row">{escape(t["superseded"])}</th><td data-key="superseded">'
+        f'{fmt_int(tu["superseded"], lang)}</td></tr>'
+        f'<tr><th scope="row">{escape(t["rejected"])}</th><td data-key="rejected">'
+        f'{fmt_int(tu["rejected"], lang)}</td></tr></tbody></table>'
+    )
+    total = tu["online"] + tu["paper"]
+    turnout_bar = bar_svg([(tu["online"], "#0b5cad", f'{t["online"]}: {fmt_int(tu["online"], lang)}'),
+                           (tu["paper"], "#8a4b08", f'{t["paper"]}: {fmt_int(tu["paper"], lang)}')],
+                          total, t["turnout"], ident="turnout-bar")
+    b = doc["budget"]
+    budget = (
+        f'<p id="budget-text">{escape(t["budget"])} : {fmt_money(b["total"], cur, lang)} — {escape(t["spent"])} : '
+        f'<span id="budget-spent">{fmt_money(b["spent"], cur, lang)}</span> — {escape(t["left"])} : '
+        f'{fmt_money(b["left_over"], cur, lang)}</p>'
+        + bar_svg([(b["spent"], FUNDED, f'{t["spent"]}: {fmt_money(b["spent"], cur, lang)}'),
+                   (b["left_over"], "#c9d1d9", f'{t["left"]}: {fmt_money(b["left_over"], cur, lang)}')],
+                  b["total"], t["budget_bar"], ident="budget-bar")
+    )
+    pn = doc["popular_neighbourhood"]
+    met = pn["share_of_spent"] + 1e-12 >= pn["quota_share"]
+    popular = (
+        f'<p id="popular-text">{escape(t["popular_text"])} : <strong id="popular-share">'
+        f'{fmt_pct(pn["share_of_spent"], lang)}</strong> ({fmt_money(pn["spent"], cur, lang)}) — '
+        f'{escape(t["quota"])} {fmt_pct(pn["quota_share"], lang)} : '
+        f'<span class="{"ok" if met else "bad"}">{escape(t["quota_met"] if met else t["quota_missed"])}</span></p>'
+        + bar_svg([(pn["spent"], "#6f42c1", f'{t["popular"]}: {fmt_money(pn["spent"], cur, lang)}'),
+                   (b["spent"] - pn["spent"], "#c9d1d9", "")],
+                  b["spent"], t["popular_text"],
+                  marker=(pn["quota_share"] * b["spent"], f'{t["quota"]} {fmt_pct(pn["quota_share"], lang)}'),
+                  ident="popular-bar")
+    )
+    return (f'<section id="overview" aria-labelledby="h-overview"><h2 id="h-overview">{escape(t["overview"])}</h2>'
+            f'<p class="muted">{escape(t["counted_at"])} {escape(doc["counted_at"])}</p><div class="cards">'
+            f'<div class="card">{turnout}{turnout_bar}</div><div class="card"><h3>{escape(t["budget"])}</h3>{budget}'
+            f'<h3>{escape(t["popular"])}</h3>{popular}</div></div></section>')
+
+
+def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
+    env = {**env, "currency": currency}
+    head = (f'<p>{escape(t["budget"])} : {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])} : '
+            f'{fmt_money(env["spent"], currency, lang)} — {escape(t["left"])} : '
+            f'{fmt_money(env["left_over"], currency, lang)} — <span class="funded-count">'
+            f'{env["projects_funded"]}</span> {escape(t["funded_count"])} — {escape(t["ballots"])} : '
+            f'{fmt_int(env["ballots"]["total"], lang)} ({escape(t["online"])} '
+            f'{fmt_int(env["ballots"]["online"], lang)}, '
+            f'{escape(t["paper"])} {fmt_int(env["ballots"]["paper"], lang)}) — {escape(t["rule"])} : '
+            f'{escape(env["rule"])}</p>')
+    bar = bar_svg([(env["spent"], FUNDED, t["spent"]), (env["left_over"], "#c9d1d9", t["left"])],
+                  env["budget"], f'{t["budget_bar"]} — {env["name"]}', ident=f'budget-{env["id"]}')
+    legend = (f'<p class="legend" aria-hidden="true"><span style="background:{FUNDED}"></span>'
+              f'{escape(t["funded_legend"])}<span style="background:{NOT_FUNDED}"></span>'
+              f'{escape(t["not_funded_legend"])}<span style="background:{BUDGET_LINE};height:3px"></span>'
+              f'{escape(t["budget_line"])}</p>')
+    return (f'<section class="envelope" id="env-{escape(env["id"])}" aria-labelledby="h-env-{escape(env["id"])}">'
+            f'<h2 id="h-env-{escape(env["id"])}">{escape(env["name"])}</h2>{head}{bar}'
+            f'<details{" open" if open_ else ""}><summary>{escape(t["chart_title"])} / '
+            f'{escape(t["projects_table"])}</summary>{legend}{envelope_chart(env, t, lang)}'
+            f'{projects_table(env, t, lang, currency)}</details></section>')
+
+
+def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, lang: str,
+                        election_name: str) -> str:
+    t = TEXT[lang]
+    title = f"{election_name} — {t['results']}"
+    parts = [_header(t, lang, "/", title), "<main>"]
+    if doc is None:
+        parts.append(f'<p id="not-counted">{escape(t["not_counted"])}</p>')
+        parts.append(publication_section(pub, t, lang))
+    else:
+        cur = doc["election"]["currency"]
+        parts.append(overview_section(doc, t, lang))
+        parts.append(downloads_section(t, pub is not None))
+        parts.append(publication_section(pub, t, lang))
+        toc = "".join(f'<li><a href="#env-{escape(e["id"])}">{escape(e["name"])}</a></li>' for e in doc["envelopes"])
+        parts.append(f'<nav aria-label="{escape(t["envelopes"])}"><h2>{escape(t["envelopes"])}</h2>'
+                     f'<ul>{toc}</ul></nav>')
+        for i, env in enumerate(doc["envelopes"]):
+            parts.append(envelope_section(env, t, lang, cur, open_=(i == 0)))
+    parts.append("</main>")
+    return _document(lang, title, "".join(parts))
+
+
+def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) -> str:
+    """``check``: {"receipt_id", "status": found|not_found|invalid|not_published, and when found
+    "line", "leaf_index", "tree_size", "root", "proof", "verified"}."""
+    t = TEXT[lang]
+    title = f"{election_name} — {t['receipt_check']}"
+    st = check["status"]
+    if st == "found":
+        verdict = (f'<p class="ok" id="proof-verdict">{escape(t["proof_ok"])}</p>' if check["verified"]
+                   else f'<p class="bad" id="proof-verdict">{escape(t["proof_bad"])}</p>')
+        proof = "".join(f"<li class=\"hash\">{escape(h)}</li>" for h in check["proof"])
+        body = (
+            f'<p class="ok" id="receipt-status">{escape(t["receipt_found"])}</p>'
+            f'<h2>{escape(t["ballot_line"])}</h2><pre id="ballot-line">{escape(check["line"])}</pre>'
+            f'<h2>{escape(t["proof"])}</h2>{verdict}<p>{escape(t["leaf_index"])} {check["leaf_index"]} '
+            f'{escape(t["of"])} {fmt_int(check["tree_size"], lang)} — {escape(t["root_hash"])} '
+            f'<span class="hash">{escape(check["root"])}</span></p><ol>{proof}</ol>'
+        )
+    elif st == "not_found":
+        body = f'<p class="bad" id="receipt-status">{escape(t["receipt_not_found"])}</p>'
+    elif st == "invalid":
+        body = f'<p class="bad" id="receipt-status">{escape(t["receipt_invalid"])}</p>'
+    else:
+        body = f'<p id="receipt-status">{escape(t["not_published"])}</p>'
+    main = (f'<main><p><a href="{escape(_link("/", lang))}">{escape(t["back"])}</a></p>'
+            f'<p>{escape(t["receipt_label"])} : <span class="hash">{escape(check.get("receipt_id", ""))}</span></p>'
+            f'{body}{receipt_form(t, lang)}</main>')
+    return _document(lang, title, _header(t, lang, "/receipt", title, id=check.get("receipt_id", "")) + main)

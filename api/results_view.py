@@ -1,0 +1,88 @@
+"""The published results as plain data (JSON for ``/v1/results`` and the page).
+
+Pure: built from a :class:`~engine.count.CountResult`. Money in the election's currency
+(integers), shares as fractions in [0, 1].
+
+Popular-neighbourhood quota: the share of the money spent that must go to
+``popular_neighbourhood`` projects, read from the election definition's
+``[quotas] popular_neighbourhood_share`` when present, else Paris' rule of one third.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from engine.ballots import Channel
+from engine.count import CountResult
+from engine.election import Election, definition_hash
+
+DEFAULT_POPULAR_SHARE = 1 / 3
+
+
+def popular_quota_share(election: Election) -> float:
+    quotas = election.extra.get("quotas")
+    if isinstance(quotas, dict):
+        v = quotas.get("popular_neighbourhood_share")
+        if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1:
+            return float(v)
+    return DEFAULT_POPULAR_SHARE
+
+
+def results_document(result: CountResult, counted_at: str, closed_at: str | None) -> dict[str, Any]:
+    e = result.election
+    counted = result.dedup.counted
+    n_paper = sum(1 for b in counted if b.channel is Channel.PAPER)
+    superseded = Counter(s.reason for s in result.dedup.superseded)
+    envelopes: list[dict[str, Any]] = []
+    total_spent = 0
+    popular_spent = 0
+    for env in e.envelopes:
+        alloc = result.allocation.envelopes[env.id]
+        et = result.tally.envelopes[env.id]
+        projects = []
+        env_popular = 0
+        for o in sorted(alloc.outcomes, key=lambda o: o.rank):
+            p = e.project(o.project_id)
+            assert p is not None
+            v = et.projects[p.id]
+            if o.selected and p.popular_neighbourhood:
+                env_popular += p.cost
+            projects.append({
+                "id": p.id, "title": p.title, "cost": p.cost, "district": p.district,
+                "category": p.category, "popular_neighbourhood": p.popular_neighbourhood,
+                "votes_online": v.online, "votes_paper": v.paper, "votes_total": v.total,
+                "rank": o.rank, "selected": o.selected, "cumulative_cost": o.cumulative_cost,
+                "reason": o.reason,
+            })
+        total_spent += alloc.cost
+        popular_spent += env_popular
+        envelopes.append({
+            "id": env.id, "name": env.name, "kind": env.kind, "rule": alloc.rule,
+            "tie_break": alloc.tie_break, "budget": env.budget, "spent": alloc.cost,
+            "left_over": env.budget - alloc.cost, "projects_funded": len(alloc.selected),
+            "popular_spent": env_popular,
+            "ballots": {"online": et.ballots_online, "paper": et.ballots_paper, "total": et.ballots},
+            "projects": projects,
+        })
+    budget = sum(x.budget for x in e.envelopes)
+    return {
+        "election": {
+            "id": e.id, "name": e.name, "currency": e.currency, "precedence": e.precedence,
+            "definition_hash": definition_hash(e), "closed_at": closed_at,
+        },
+        "counted_at": counted_at,
+        "turnout": {
+            "ballots_counted": len(counted), "online": len(counted) - n_paper, "paper": n_paper,
+            "superseded": sum(superseded.values()), "superseded_by_reason": dict(sorted(superseded.items())),
+            "rejected": sum(result.rejected_by_reason.values()),
+            "rejected_by_reason": dict(sorted(result.rejected_by_reason.items())),
+        },
+        "budget": {"total": budget, "spent": total_spent, "left_over": budget - total_spent},
+        "popular_neighbourhood": {
+            "spent": popular_spent,
+            "share_of_spent": popular_spent / total_spent if total_spent else 0.0,
+            "quota_share": popular_quota_share(e),
+        },
+        "envelopes": envelopes,
+    }

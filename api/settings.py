@@ -1,0 +1,40 @@
+"""What the API server needs to know: the store, the key directory, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Settings of one API server (see ``pbcount serve --help``).
+
+    ``vote_rate`` / ``vote_burst``: token bucket per API key for vote intake (votes per
+    second sustained, and the burst allowed above it); a batch consumes one token per line.
+    Body limits apply per request, by path; larger requests get 413 before being read.
+    """
+
+    db_url: str | None = None
+    keys_dir: Path = Path("keys")
+    bundle_dir: Path | None = None
+    vote_rate: float = 3000.0
+    vote_burst: int = 6000
+    max_vote_bytes: int = 64 * 1024
+    max_batch_bytes: int = 32 * MiB
+    max_batch_lines: int = 50_000
+    max_scan_bytes: int = 64 * MiB
+    max_other_bytes: int = 256 * 1024
+    default_lang: str = "fr"
+    public_base_url: str = ""
+
+    def body_limit(self, path: str) -> int:
+        if path.startswith("/v1/votes:batch"):
+            return self.max_batch_bytes
+        if path.startswith("/v1/votes"):
+            return self.max_vote_bytes
+        if path.startswith("/v1/scans"):
+            return self.max_scan_bytes
+        return self.max_other_bytes

@@ -1,0 +1,98 @@
+"""Per-app state: the store, the election, keys, the vote writer and the latest count."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from api.auth import KeyCache
+from api.limits import RateLimiter
+from api.results_view import results_document
+from api.settings import ApiSettings
+from api.vote_intake import VoteWriter
+from engine.count import CountResult
+from engine.count_service import count_store
+from engine.election import Election
+from engine.errors import KeyFileError
+from engine.keyfiles import load_public_key, load_receipt_secret
+from engine.results_csv import envelopes_csv, projects_csv
+from engine.storage.apikey_store import ApiKeyStore
+from engine.storage.schema import ballots
+from engine.storage.store import Store, now_iso
+from engine.tokens import TokenVerifier
+
+
+@dataclass(frozen=True)
+class PublishedCount:
+    result: CountResult
+    counted_at: str
+    document: dict[str, Any]
+    projects_csv: str
+    envelopes_csv: str
+
+
+def store_was_counted(store: Store) -> bool:
+    """True once ``pbcount results``, the demo or ``POST /v1/count`` has counted the store."""
+    with store.engine.connect() as conn:
+        return conn.execute(select(ballots.c.id).where(ballots.c.status != "received").limit(1)).first() is not None
+
+
+@dataclass
+class AppState:
+    settings: ApiSettings
+    store: Store
+    election: Election
+    verifier: TokenVerifier | None
+    receipt_secret: bytes | None
+    intake_problem: str | None
+    writer: VoteWriter
+    key_cache: KeyCache
+    rate: RateLimiter
+    _count: PublishedCount | None = None
+    _count_lock: threading.Lock = field(default_factory=threading.Lock)
+    _loaded: bool = False
+
+    @classmethod
+    def open(cls, settings: ApiSettings, store: Store | None = None) -> AppState:
+        store = store or Store.open(settings.db_url)
+        election = store.election()
+        verifier: TokenVerifier | None = None
+        secret: bytes | None = None
+        problem: str | None = None
+        try:
+            verifier = TokenVerifier(load_public_key(settings.keys_dir), election.id)
+            secret = load_receipt_secret(settings.keys_dir)
+        except KeyFileError as exc:
+            problem = f"vote intake disabled: {exc}"
+        return cls(
+            settings=settings, store=store, election=election, verifier=verifier, receipt_secret=secret,
+            intake_problem=problem, writer=VoteWriter(store), key_cache=KeyCache(ApiKeyStore(store)),
+            rate=RateLimiter(settings.vote_rate, settings.vote_burst),
+        )
+
+    def _publish(self, result: CountResult) -> PublishedCount:
+        row = self.store.election_row() or {}
+        at = now_iso()
+        return PublishedCount(result, at, results_document(result, at, row.get("closed_at")),
+                              projects_csv(result), envelopes_csv(result))
+
+    def latest_count(self) -> PublishedCount | None:
+        """The latest count; at first use, re-derived from a store counted before (pure recount)."""
+        with self._count_lock:
+            if self._count is None and not self._loaded:
+                self._loaded = True
+                if store_was_counted(self.store):
+                    self._count = self._publish(count_store(self.store, persist=False))
+            return self._count
+
+    def recount(self) -> PublishedCount:
+        with self._count_lock:
+            self._loaded = True
+            self._count = self._publish(count_store(self.store))
+            return self._count
+
+    def shutdown(self) -> None:
+        self.writer.stop()
