@@ -6,6 +6,7 @@ import typer
 
 from pbcount.commands import db as db_commands
 from pbcount.commands import demo, election, fixtures, ingest, keys, results, tokens
+from pbcount.commands import serve as serve_commands
 
 app = typer.Typer(
     name="pbcount",
@@ -23,6 +24,7 @@ results.register(app)
 fixtures.register(app)
 demo.register(app)
 db_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:
