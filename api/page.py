@@ -295,12 +295,15 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
     t = TEXT[lang]
     title = f"{election_name} — {t['receipt_check']}"
     st = check["status"]
-    if st == "found":
+    if st in ("found", "withdrawn"):
         verdict = (f'<p class="ok" id="proof-verdict">{escape(t["proof_ok"])}</p>' if check["verified"]
                    else f'<p class="bad" id="proof-verdict">{escape(t["proof_bad"])}</p>')
         proof = "".join(f"<li class=\"hash\">{escape(h)}</li>" for h in check["proof"])
+        status_text = (f'<p class="ok" id="receipt-status">{escape(t["receipt_found"])}</p>' if st == "found" else
+                       f'<p class="bad" id="receipt-status">{escape(t["receipt_withdrawn"])} '
+                       f'{escape(check.get("withdraw_reason") or "")}</p>')
         body = (
-            f'<p class="ok" id="receipt-status">{escape(t["receipt_found"])}</p>'
+            status_text +
             f'<h2>{escape(t["ballot_line"])}</h2><pre id="ballot-line">{escape(check["line"])}</pre>'
             f'<h2>{escape(t["proof"])}</h2>{verdict}<p>{escape(t["leaf_index"])} {check["leaf_index"]} '
             f'{escape(t["of"])} {fmt_int(check["tree_size"], lang)} — {escape(t["root_hash"])} '

@@ -1,31 +1,173 @@
-"""The published bundle as the API sees it: tree head, manifest hash, receipt proofs.
+"""The published results as the API sees them: tree head, bundle files, receipt proofs.
 
-Adapter over the bundle engine (``engine.bundle`` / ``engine.merkle``); until a bundle is
-published every function reports ``not_published``.
+Adapter over :mod:`engine.bundle` (the publication service and ballot-log format) and
+:mod:`engine.merkle` (RFC 6962 inclusion proofs). The ballot log and tree heads are read
+from the store (authoritative); the bundle files (zip download, manifest hash) from the
+bundle directory that ``POST /v1/publish`` / ``pbcount publish --out`` wrote.
+
+The log of the latest publication is loaded once per publication (leaf hashes cached),
+so a receipt check costs one query plus O(n) hashes for the proof's subtree roots.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import re
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from engine import merkle
+from engine.bundle import BUNDLE_FILES, leaf_hashes
+from engine.storage.store import Store
 
 if TYPE_CHECKING:
     from api.state import AppState
 
 RECEIPT_RE = re.compile(r"^[RP][0-9A-HJKMNP-TV-Z]{15}$")
+ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
 
 def normalise_receipt(text: str) -> str | None:
+    """Upper-case, drop spaces and dashes; None unless it looks like a receipt id."""
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")
     return cleaned if RECEIPT_RE.match(cleaned) else None
 
 
+@dataclass(frozen=True)
+class PublishedLog:
+    publication: int
+    tree_size: int
+    root_hash: str
+    published_at: str
+    lines: list[str]
+    leaves: list[bytes]
+    live: dict[str, int]  # receipt -> leaf index of its count line, if still counted
+    withdrawn: dict[str, tuple[int, str]]  # receipt -> (leaf index of the withdraw line, reason)
+
+
+def load_published_log(store: Store) -> PublishedLog | None:
+    pubs = store.publications()
+    if not pubs:
+        return None
+    head = pubs[-1]
+    lines = store.published_log_lines()[: head["tree_size"]]
+    live: dict[str, int] = {}
+    withdrawn: dict[str, tuple[int, str]] = {}
+    for i, line in enumerate(lines):
+        e = json.loads(line)
+        if e["op"] == "count":
+            live[e["receipt"]] = i
+            withdrawn.pop(e["receipt"], None)
+        else:
+            live.pop(e["receipt"], None)
+            withdrawn[e["receipt"]] = (i, str(e.get("reason", "")))
+    return PublishedLog(head["seq"], head["tree_size"], head["root_hash"], head["published_at"], lines,
+                        leaf_hashes(lines), live, withdrawn)
+
+
+class PublicationCache:
+    """The latest publication's log, reloaded when a newer publication appears."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._log: PublishedLog | None = None
+        self._lock = threading.Lock()
+
+    def latest(self) -> PublishedLog | None:
+        pubs = self.store.publications()
+        if not pubs:
+            return None
+        with self._lock:
+            if self._log is None or self._log.publication != pubs[-1]["seq"]:
+                self._log = load_published_log(self.store)
+            return self._log
+
+
+def manifest_path(bundle_dir: Path) -> Path:
+    return bundle_dir / "manifest.json"
+
+
+def manifest_facts(bundle_dir: Path) -> dict[str, Any] | None:
+    """SHA-256 of manifest.json and what it signs, if the bundle directory has one."""
+    p = manifest_path(bundle_dir)
+    try:
+        data = p.read_bytes()
+        signed = json.loads(data)["signed"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {"manifest_sha256": hashlib.sha256(data).hexdigest(), "publication": signed.get("publication"),
+            "root_hash": signed.get("root_hash"), "tree_size": signed.get("tree_size")}
+
+
+def tree_head(pb: AppState) -> dict[str, Any] | None:
+    log = pb.publications.latest()
+    if log is None:
+        return None
+    m = manifest_facts(pb.bundle_dir)
+    same = m is not None and m["publication"] == log.publication and m["root_hash"] == log.root_hash
+    return {
+        "publication": log.publication, "tree_size": log.tree_size, "root_hash": log.root_hash,
+        "published_at": log.published_at, "manifest_sha256": m["manifest_sha256"] if same and m else None,
+    }
+
+
 def tree_head_facts(pb: AppState) -> dict[str, Any] | None:
-    return None
+    """What the page shows: root, size, manifest hash."""
+    th = tree_head(pb)
+    if th is None:
+        return None
+    return {"root": th["root_hash"], "tree_size": th["tree_size"],
+            "manifest_sha256": th["manifest_sha256"] or "—", "publication": th["publication"]}
 
 
-def check_receipt(pb: AppState, receipt_text: str) -> dict[str, Any]:
+def receipt_proof(pb: AppState, receipt_text: str) -> dict[str, Any]:
+    """Everything a voter needs to check a receipt; ``status`` says what was found:
+    ``found``, ``withdrawn`` (counted in an earlier publication, then withdrawn),
+    ``not_found``, ``invalid`` or ``not_published``."""
     rid = normalise_receipt(receipt_text)
     if rid is None:
         return {"receipt_id": receipt_text[:40], "status": "invalid"}
-    return {"receipt_id": rid, "status": "not_published"}
+    log = pb.publications.latest()
+    if log is None:
+        return {"receipt_id": rid, "status": "not_published"}
+    status = "found"
+    reason = None
+    idx = log.live.get(rid)
+    if idx is None:
+        if rid not in log.withdrawn:
+            return {"receipt_id": rid, "status": "not_found", "publication": log.publication}
+        idx, reason = log.withdrawn[rid]
+        status = "withdrawn"
+    proof = merkle.inclusion_proof(idx, log.leaves)
+    root = bytes.fromhex(log.root_hash)
+    verified = merkle.verify_inclusion(idx, log.tree_size, log.leaves[idx], proof, root)
+    return {
+        "receipt_id": rid, "status": status, "withdraw_reason": reason, "line": log.lines[idx],
+        "entry": json.loads(log.lines[idx]), "leaf_index": idx, "leaf_hash": log.leaves[idx].hex(),
+        "tree_size": log.tree_size, "root": log.root_hash, "publication": log.publication,
+        "proof": [p.hex() for p in proof], "verified": verified,
+    }
+
+
+def check_receipt(pb: AppState, receipt_text: str) -> dict[str, Any]:
+    return receipt_proof(pb, receipt_text)
+
+
+def bundle_zip(bundle_dir: Path) -> bytes | None:
+    """The bundle files as a deterministic zip (fixed dates, fixed order), or None."""
+    if not manifest_path(bundle_dir).is_file():
+        return None
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in BUNDLE_FILES:
+            p = bundle_dir / name
+            if p.is_file():
+                info = zipfile.ZipInfo(f"bundle/{name}", date_time=ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, p.read_bytes())
+    return buf.getvalue()

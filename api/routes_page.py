@@ -37,7 +37,7 @@ async def receipt_page(
     chosen = pick_lang(lang, request.headers.get("accept-language"), pb.settings.default_lang)
     check = await run_in_threadpool(check_receipt, pb, id)
     html = render_receipt_page(check, chosen, pb.election.name)
-    status = 200 if check["status"] in ("found", "not_published") else 404
+    status = 200 if check["status"] in ("found", "withdrawn", "not_published") else 404
     if check["status"] == "invalid":
         status = 422
     return HTMLResponse(html, status_code=status, headers={"Content-Language": chosen})

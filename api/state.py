@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from api.auth import KeyCache
 from api.limits import RateLimiter
+from api.publication import PublicationCache
 from api.results_view import results_document
 from api.settings import ApiSettings
 from api.vote_intake import VoteWriter
@@ -40,6 +42,16 @@ def store_was_counted(store: Store) -> bool:
         return conn.execute(select(ballots.c.id).where(ballots.c.status != "received").limit(1)).first() is not None
 
 
+def default_bundle_dir(settings: ApiSettings, store: Store) -> Path:
+    """``--bundle-dir``, else ``bundle/`` next to a SQLite store file, else ``./bundle``."""
+    if settings.bundle_dir is not None:
+        return settings.bundle_dir
+    db = store.engine.url.database if store.engine.dialect.name == "sqlite" else None
+    if db and db != ":memory:":
+        return Path(db).resolve().parent / "bundle"
+    return Path("bundle")
+
+
 @dataclass
 class AppState:
     settings: ApiSettings
@@ -51,6 +63,8 @@ class AppState:
     writer: VoteWriter
     key_cache: KeyCache
     rate: RateLimiter
+    publications: PublicationCache
+    bundle_dir: Path
     _count: PublishedCount | None = None
     _count_lock: threading.Lock = field(default_factory=threading.Lock)
     _loaded: bool = False
@@ -71,6 +85,7 @@ class AppState:
             settings=settings, store=store, election=election, verifier=verifier, receipt_secret=secret,
             intake_problem=problem, writer=VoteWriter(store), key_cache=KeyCache(ApiKeyStore(store)),
             rate=RateLimiter(settings.vote_rate, settings.vote_burst),
+            publications=PublicationCache(store), bundle_dir=default_bundle_dir(settings, store),
         )
 
     def _publish(self, result: CountResult) -> PublishedCount:
