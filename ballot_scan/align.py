@@ -1,0 +1,169 @@
+"""Find the four corner fiducials of a scanned page and fit the page transform.
+
+Method: in each corner region of the greyscale scan (22 % x 16 % of the image),
+threshold with Otsu and keep the connected components whose size (6 mm ± 40 %, at the
+resolution implied by the image width), squareness and fill ratio (> 0.7) match a
+fiducial; the candidate nearest the image corner wins. A least-squares affine transform
+maps the printed fiducial centres (mm) to the found ones (pixels). The orientation bar
+printed at the top centre (its 180° image is blank paper) tells upright from upside
+down; an upside-down page is re-fitted with the corners swapped.
+
+Limits (documented in ``docs/paper-ballots.md``; beyond them the page is rejected with
+the reason): rotation ≤ :data:`MAX_ROTATION_DEG`, skew (non-orthogonality) ≤
+:data:`MAX_SKEW_DEG`, x/y scale mismatch ≤ :data:`MAX_ASPECT_ERROR`, fit residual ≤
+:data:`MAX_RESIDUAL_MM`, resolution between 100 and 1200 dpi.
+
+Complexity: O(pixels of the four corner regions) + O(1) fit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ballot_scan.layout import (
+    FIDUCIAL_MM,
+    MM_PER_INCH,
+    ORIENTATION_BAR,
+    PAGE_W_MM,
+    Rect,
+    fiducial_centres_mm,
+    rect,
+)
+
+MAX_ROTATION_DEG = 5.0
+MAX_SKEW_DEG = 1.0
+MAX_ASPECT_ERROR = 0.03
+MAX_RESIDUAL_MM = 0.8
+CORNER_W, CORNER_H = 0.22, 0.16
+
+
+class AlignmentError(Exception):
+    """A page that cannot be aligned; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Alignment:
+    matrix: np.ndarray  # 2x3 affine: layout mm -> image px
+    rotation_deg: float
+    skew_deg: float
+    dpi: float
+    residual_mm: float
+    upside_down: bool
+
+    def to_image(self, x_mm: float, y_mm: float) -> tuple[float, float]:
+        m = self.matrix
+        return (m[0, 0] * x_mm + m[0, 1] * y_mm + m[0, 2], m[1, 0] * x_mm + m[1, 1] * y_mm + m[1, 2])
+
+
+def _find_in_corner(gray: np.ndarray, corner: int, side_px: float) -> tuple[float, float] | None:
+    h, w = gray.shape
+    cw, ch = int(w * CORNER_W), int(h * CORNER_H)
+    x0 = 0 if corner in (0, 2) else w - cw
+    y0 = 0 if corner in (0, 1) else h - ch
+    region = gray[y0 : y0 + ch, x0 : x0 + cw]
+    _, binary = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    area_exp = side_px * side_px
+    cx_corner = 0 if corner in (0, 2) else cw
+    cy_corner = 0 if corner in (0, 1) else ch
+    best: tuple[float, tuple[float, float]] | None = None
+    for i in range(1, n):
+        bx, by, bw, bh, area = stats[i]
+        if not 0.5 * area_exp <= area <= 1.6 * area_exp:
+            continue
+        if not (0.7 * side_px <= bw <= 1.45 * side_px and 0.7 * side_px <= bh <= 1.45 * side_px):
+            continue
+        if area / float(bw * bh) < 0.7:
+            continue
+        if bx == 0 or by == 0 or bx + bw >= cw or by + bh >= ch:
+            continue  # touches the region edge: page border or cropped, not a fiducial
+        cx, cy = centroids[i]
+        d = math.hypot(cx - cx_corner, cy - cy_corner)
+        if best is None or d < best[0]:
+            best = (d, (float(cx) + x0, float(cy) + y0))
+    return best[1] if best else None
+
+
+def _fit(src_mm: list[tuple[float, float]], dst_px: list[tuple[float, float]]) -> tuple[np.ndarray, float]:
+    a = np.array([[x, y, 1.0] for x, y in src_mm])
+    b = np.array(dst_px)
+    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
+    m = sol.T  # 2x3
+    resid = a @ sol - b
+    return m, float(np.sqrt((resid**2).sum(axis=1).mean()))
+
+
+def _bar_darkness(gray: np.ndarray, m: np.ndarray, r: Rect) -> float:
+    """Mean darkness (0 white … 1 black) of a printed rectangle's centre, via ``m``."""
+    inner = Rect(r.x + r.w * 0.2, r.y + r.h * 0.25, r.w * 0.6, r.h * 0.5)
+    patch = warp_region(gray, m, inner, 4.0)
+    return 1.0 - float(patch.mean()) / 255.0
+
+
+def warp_region(gray: np.ndarray, m: np.ndarray, r: Rect, px_per_mm: float) -> np.ndarray:
+    """Resample layout rectangle ``r`` (mm) from the scan at ``px_per_mm``, deskewed."""
+    w = max(1, round(r.w * px_per_mm))
+    h = max(1, round(r.h * px_per_mm))
+    s = 1.0 / px_per_mm
+    lin = m[:, :2]
+    # patch px -> mm: (x*s + r.x, y*s + r.y); then mm -> image px via m
+    total = np.empty((2, 3), dtype=np.float64)
+    total[:, :2] = lin * s
+    total[:, 2] = lin @ np.array([r.x, r.y]) + m[:, 2]
+    return cv2.warpAffine(
+        gray, total, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255
+    )
+
+
+def align_page(gray: np.ndarray) -> Alignment:
+    """Fit the layout-to-image transform of one page; raise :class:`AlignmentError`."""
+    h, w = gray.shape
+    if h < 200 or w < 140:
+        raise AlignmentError("page_unreadable", f"image too small ({w}x{h} px)")
+    dpi_est = w / PAGE_W_MM * MM_PER_INCH
+    side = FIDUCIAL_MM * dpi_est / MM_PER_INCH
+    found = [_find_in_corner(gray, c, side) for c in range(4)]
+    missing = [name for name, f in zip(("top-left", "top-right", "bottom-left", "bottom-right"), found,
+                                       strict=True) if f is None]
+    if missing:
+        raise AlignmentError("fiducials_not_found", f"no fiducial mark in the {', '.join(missing)} corner(s)")
+    pts = [f for f in found if f is not None]
+    src = fiducial_centres_mm()
+    m, resid = _fit(src, pts)
+    bar = rect(ORIENTATION_BAR)
+    up, down = _bar_darkness(gray, m, bar), _bar_darkness(gray, m, bar.rotated_180())
+    upside_down = False
+    if down > 0.5 and up < 0.25:
+        upside_down = True
+        m, resid = _fit(src, [pts[3], pts[2], pts[1], pts[0]])
+    elif not (up > 0.5 and down < 0.25):
+        raise AlignmentError(
+            "orientation_unknown", f"orientation bar not found (darkness top {up:.2f}, bottom {down:.2f})"
+        )
+    ux, uy = m[0, 0], m[1, 0]
+    vx, vy = m[0, 1], m[1, 1]
+    sx, sy = math.hypot(ux, uy), math.hypot(vx, vy)
+    rotation = math.degrees(math.atan2(uy, ux))
+    skew = math.degrees(math.acos(max(-1.0, min(1.0, (ux * vx + uy * vy) / (sx * sy))))) - 90.0
+    dpi = sx * MM_PER_INCH
+    resid_mm = resid / sx
+    if resid_mm > MAX_RESIDUAL_MM:
+        raise AlignmentError("fiducials_inconsistent", f"fiducials do not fit the page ({resid_mm:.2f} mm off)")
+    if abs(rotation) > MAX_ROTATION_DEG:
+        raise AlignmentError("rotation_too_large", f"page rotated {rotation:.1f}° (limit {MAX_ROTATION_DEG}°)")
+    if abs(skew) > MAX_SKEW_DEG:
+        raise AlignmentError("skew_too_large", f"page skewed {skew:.2f}° (limit {MAX_SKEW_DEG}°)")
+    if abs(sy / sx - 1.0) > MAX_ASPECT_ERROR:
+        raise AlignmentError("scale_mismatch", f"x/y scale differ by {abs(sy / sx - 1) * 100:.1f} %")
+    if not 100 <= dpi <= 1200:
+        raise AlignmentError("resolution_out_of_range", f"page resolution {dpi:.0f} dpi")
+    return Alignment(m, rotation, skew, dpi, resid_mm, upside_down)

@@ -1,0 +1,301 @@
+"""Render printable paper ballots: one PNG per page, print-ready PDF, ``layout.json``.
+
+``render_page`` draws one page (Pillow, greyscale) from the shared geometry of
+:mod:`ballot_scan.layout`; ``render_ballots`` writes a whole print run: a specimen
+(no token) or one personalised ballot per token of a register CSV (``serial,
+short_code, token`` as written by ``pbcount fixtures paris``). Each ballot gets a fresh
+random ballot serial (QR + stub); ``ballots.csv`` maps ballot serials to voter serials
+for the election authority (keep it private: it links stubs to voters).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import segno
+from PIL import Image, ImageDraw, ImageFont
+
+from ballot_scan.layout import (
+    BOX_OUTLINE_MM,
+    ENVELOPE_NAME_BOX,
+    INSTRUCTIONS_BOX,
+    ORIENTATION_BAR,
+    PAGE_CODE_BOX,
+    PAGE_NUMBER_BOX,
+    PAGE_W_MM,
+    QR_BOX,
+    SERIAL_BOX,
+    SHORT_CODE_BOX,
+    STUB_LINE_Y,
+    TITLE_BOX,
+    PageLayout,
+    Rect,
+    envelope_layout,
+    fiducial_rects,
+    mm_to_px,
+    page_entry,
+    page_size_px,
+    rect,
+)
+from ballot_scan.payload import SPECIMEN, PagePayload, new_ballot_serial, serial_with_check
+from engine.election import Election
+from engine.errors import PbcountError
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+PDF_PAGES_PER_FILE = 100
+
+
+class RenderError(PbcountError):
+    pass
+
+
+@dataclass(frozen=True)
+class BallotToken:
+    """One row of a token register: voter serial, printed short code, token text."""
+
+    serial: str
+    short_code: str
+    token: str
+
+
+def read_token_register(path: Path) -> list[BallotToken]:
+    """Read ``serial,short_code,token`` rows; errors name the file and line."""
+    out: list[BallotToken] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"serial", "short_code", "token"} - set(reader.fieldnames or [])
+        if missing:
+            raise RenderError(f"{path}: token register lacks column(s) {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            if not row["token"] or not row["short_code"]:
+                raise RenderError(f"{path}:{line}: empty token or short code")
+            out.append(BallotToken(row["serial"], row["short_code"], row["token"]))
+    return out
+
+
+def _font(size_px: int, mono: bool = False, bold: bool = False) -> ImageFont.FreeTypeFont:
+    name = "DejaVuSansMono" if mono else "DejaVuSans"
+    name += "-Bold.ttf" if bold else ".ttf"
+    for d in FONT_DIRS:
+        if (d / name).exists():
+            return ImageFont.truetype(str(d / name), size_px)
+    return ImageFont.load_default(size=size_px)  # type: ignore[return-value]
+
+
+def _qr_image(payload: str, size_px: int, mask: int | None = None) -> np.ndarray:
+    """The QR symbol with its 4-module quiet zone, scaled to ``size_px`` (white = 255).
+
+    ``mask=None`` lets segno pick the best mask (print runs); a fixed mask is faster
+    (test decks) and equally valid for decoders.
+    """
+    qr = segno.make(payload, error="m", micro=False, mask=mask)
+    modules = np.array([list(row) for row in qr.matrix], dtype=np.uint8)
+    n = modules.shape[0] + 8
+    full = np.zeros((n, n), dtype=np.uint8)
+    full[4:-4, 4:-4] = modules
+    idx = (np.arange(size_px) * n // size_px).astype(int)
+    return np.where(full[np.ix_(idx, idx)] == 1, 0, 255).astype(np.uint8)
+
+
+def _fmt_cost(cost: int, currency: str) -> str:
+    return f"{cost:,}".replace(",", " ") + f" {currency}"
+
+
+def _boxer(dpi: int) -> tuple[Callable[[Rect], tuple[int, int, int, int]], Callable[[float], int]]:
+    def box(r: Rect) -> tuple[int, int, int, int]:
+        x, y, bw, bh = r.px(dpi)
+        return (x, y, x + bw - 1, y + bh - 1)
+
+    def px(mm: float) -> int:
+        return max(1, round(mm_to_px(mm, dpi)))
+
+    return box, px
+
+
+def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image.Image:
+    """Everything printed on a page except the personal parts (QR, short code, serial)."""
+    w, h = page_size_px(dpi)
+    img = Image.new("L", (w, h), 255)
+    d = ImageDraw.Draw(img)
+    box, px = _boxer(dpi)
+    for f in fiducial_rects():
+        d.rectangle(box(f), fill=0)
+    d.rectangle(box(rect(ORIENTATION_BAR)), fill=0)
+    env = election.envelope(pl.envelope_id)
+    assert env is not None
+    d.text(box(rect(TITLE_BOX))[:2], election.name, fill=0, font=_font(px(6.0), bold=True))
+    d.text(box(rect(ENVELOPE_NAME_BOX))[:2], env.name, fill=0, font=_font(px(5.0)))
+    d.text(box(rect(PAGE_CODE_BOX))[:2], pl.page_code, fill=0, font=_font(px(9.0), mono=True, bold=True))
+    d.text(box(rect(PAGE_NUMBER_BOX))[:2], f"page {pl.page}/{pl.pages}", fill=0, font=_font(px(4.0)))
+    d.text(
+        box(rect(INSTRUCTIONS_BOX))[:2],
+        f"Cochez au plus {env.max_selections} projet(s). Mark at most {env.max_selections} box(es).",
+        fill=0,
+        font=_font(px(3.5)),
+    )
+    outline = px(BOX_OUTLINE_MM)
+    small = _font(px(3.2))
+    for b in pl.boxes:
+        d.rectangle(box(b.box), outline=0, width=outline)
+        proj = election.project(b.project_id)
+        assert proj is not None
+        tx, ty, _, _ = b.text.px(dpi)
+        d.text((tx, ty), f"{b.number}. {proj.id}  {proj.title}", fill=0, font=small)
+        d.text((tx, ty + px(3.3)), _fmt_cost(proj.cost, election.currency), fill=0, font=small)
+    # tear-off stub line: the part below it (ballot serial) is kept by the voter
+    y = px(STUB_LINE_Y)
+    for x in range(px(15), px(PAGE_W_MM - 15), px(4)):
+        d.line((x, y, x + px(2), y), fill=0, width=max(1, px(0.2)))
+    return img
+
+
+def personalise_page(
+    template: Image.Image,
+    payload: PagePayload,
+    voter_short_code: str | None,
+    dpi: int = 300,
+    qr_mask: int | None = None,
+) -> Image.Image:
+    """A copy of ``template`` with the QR, the voter short code and the ballot serial."""
+    img = template.copy()
+    d = ImageDraw.Draw(img)
+    box, px = _boxer(dpi)
+    qx, qy, qw, _ = rect(QR_BOX).px(dpi)
+    img.paste(Image.fromarray(_qr_image(payload.text(), qw, qr_mask)), (qx, qy))
+    if voter_short_code:
+        d.text(box(rect(SHORT_CODE_BOX))[:2], voter_short_code, fill=0, font=_font(px(5.0), mono=True, bold=True))
+    d.text(
+        box(rect(SERIAL_BOX))[:2],
+        f"N° {serial_with_check(payload.ballot_serial)}",
+        fill=0,
+        font=_font(px(4.5), mono=True, bold=True),
+    )
+    return img
+
+
+def render_page(
+    election: Election,
+    pl: PageLayout,
+    payload: PagePayload,
+    voter_short_code: str | None,
+    dpi: int = 300,
+) -> Image.Image:
+    """Draw one ballot page (mode ``L``) at ``dpi``."""
+    return personalise_page(render_template(election, pl, dpi), payload, voter_short_code, dpi)
+
+
+@dataclass(frozen=True)
+class RenderedBallot:
+    ballot_serial: str
+    voter_serial: str | None
+    images: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    out_dir: Path
+    ballots: tuple[RenderedBallot, ...]
+    pdfs: tuple[Path, ...]
+    layout_path: Path
+
+    @property
+    def pages(self) -> int:
+        return sum(len(b.images) for b in self.ballots)
+
+
+class _LazyImages(Sequence[Image.Image]):
+    """Pages opened on demand when the PDF writer asks for them."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> Image.Image:  # type: ignore[override]
+        return Image.open(self.paths[i])
+
+    def __iter__(self) -> Iterator[Image.Image]:
+        for p in self.paths:
+            yield Image.open(p)
+
+
+def write_pdfs(png_paths: list[Path], out_dir: Path, dpi: int, stem: str = "ballots") -> list[Path]:
+    """Print-ready PDF(s): one file, or ``stem-001.pdf``… of 100 pages for large runs."""
+    chunks = [png_paths[i : i + PDF_PAGES_PER_FILE] for i in range(0, len(png_paths), PDF_PAGES_PER_FILE)]
+    out: list[Path] = []
+    for i, chunk in enumerate(chunks, start=1):
+        name = f"{stem}.pdf" if len(chunks) == 1 else f"{stem}-{i:03d}.pdf"
+        first = Image.open(chunk[0])
+        first.save(
+            out_dir / name, "PDF", resolution=float(dpi), save_all=True, append_images=_LazyImages(chunk[1:])
+        )
+        out.append(out_dir / name)
+    return out
+
+
+def render_ballots(
+    election: Election,
+    envelope_id: str,
+    out_dir: Path,
+    *,
+    dpi: int = 300,
+    tokens: Sequence[BallotToken] | None = None,
+    seed: int | None = None,
+    pdf: bool = True,
+    progress: Callable[[int], None] | None = None,
+    prefix: str = "ballot",
+) -> RenderResult:
+    """Render a specimen (``tokens=None``) or one ballot per token into ``out_dir``."""
+    env = election.envelope(envelope_id) or election.envelope_by_code(envelope_id)
+    if env is None:
+        known = ", ".join(e.id for e in election.envelopes)
+        raise RenderError(f"unknown envelope {envelope_id!r} (known: {known})")
+    if not 72 <= dpi <= 1200:
+        raise RenderError(f"--dpi must be between 72 and 1200, got {dpi}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layouts = envelope_layout(election, env.id)
+    templates = [render_template(election, pl, dpi) for pl in layouts]
+    rng = random.Random(seed) if seed is not None else None
+    voters: Sequence[BallotToken | None] = tokens if tokens is not None else [None]
+    ballots: list[RenderedBallot] = []
+    pages_doc: list[dict[str, object]] = []
+    png_paths: list[Path] = []
+    width = max(5, len(str(len(voters))))
+    for i, voter in enumerate(voters, start=1):
+        serial = new_ballot_serial(rng.randbytes(10) if rng is not None else None)
+        names: list[str] = []
+        for pl, template in zip(layouts, templates, strict=True):
+            payload = PagePayload(env.code, pl.page, pl.pages, serial, voter.token if voter else SPECIMEN)
+            img = personalise_page(template, payload, voter.short_code if voter else None, dpi)
+            stem = f"{prefix}-{env.code}-{i:0{width}d}" if voter else f"specimen-{env.code}"
+            name = f"{stem}-p{pl.page}.png"
+            img.save(out_dir / name, dpi=(dpi, dpi), optimize=False, compress_level=3)
+            names.append(name)
+            png_paths.append(out_dir / name)
+            entry = page_entry(pl, dpi, name)
+            entry["ballot_serial"] = serial
+            pages_doc.append(entry)
+        ballots.append(RenderedBallot(serial, voter.serial if voter else None, tuple(names)))
+        if progress:
+            progress(1)
+    layout_path = out_dir / "layout.json"
+    layout_path.write_text(
+        json.dumps({"dpi": dpi, "election": election.id, "envelope": env.id, "pages": pages_doc}, indent=1)
+        + "\n",
+        encoding="utf-8",
+    )
+    if tokens is not None:
+        with (out_dir / "ballots.csv").open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["ballot_serial", "voter_serial", "images"])
+            for b in ballots:
+                w.writerow([b.ballot_serial, b.voter_serial or "", " ".join(b.images)])
+    pdfs = write_pdfs(png_paths, out_dir, dpi) if pdf else []
+    return RenderResult(out_dir, tuple(ballots), tuple(pdfs), layout_path)
