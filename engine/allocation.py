@@ -1,16 +1,20 @@
 """Allocation of a whole election: one :class:`AllocationProblem` per envelope.
 
-Pure: takes the election and a :class:`~engine.tally.Tally`, returns per-envelope
-results. The rule and tie-break of each envelope come from the election definition.
-Projects need at least one vote to be eligible (threshold 1).
+Pure: takes the election, a :class:`~engine.tally.Tally` and (for rules that need the
+voters' approvals, such as Method of Equal Shares) the counted ballots; returns
+per-envelope results. The rule and tie-break of each envelope come from the election
+definition; the election's quotas become :class:`~engine.rules.problem.Quota` reserves of
+the envelopes they apply to. Projects need at least one vote to be eligible (threshold 1).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.ballots import Ballot
 from engine.election import Election
-from engine.rules import RULES, AllocationProblem, AllocationResult
+from engine.rules import PROFILE_RULES, RULES, AllocationProblem, AllocationResult, ApprovalProfile, Quota
 from engine.tally import Tally
 
 ELIGIBILITY_THRESHOLD = 1
@@ -21,24 +25,61 @@ class ElectionAllocation:
     envelopes: dict[str, AllocationResult]
 
 
-def envelope_problem(election: Election, envelope_id: str, tally: Tally) -> AllocationProblem:
+def envelope_quotas(election: Election, envelope_id: str) -> tuple[Quota, ...]:
+    env = election.envelope(envelope_id)
+    if env is None:
+        raise KeyError(envelope_id)
+    out: list[Quota] = []
+    for q in election.quotas:
+        if not q.applies_to(envelope_id):
+            continue
+        lo, hi = q.amounts(env.budget)
+        members = frozenset(p.id for p in election.projects_in(envelope_id) if q.matches(p))
+        out.append(Quota(q.name, members, lo, hi, q.release_unused))
+    return tuple(out)
+
+
+def envelope_profile(election: Election, envelope_id: str, counted: Iterable[Ballot]) -> ApprovalProfile:
+    """Approvals of the voters who voted in this envelope (one row per ballot covering it)."""
+    index = {p.id: j for j, p in enumerate(election.projects_in(envelope_id))}
+    rows = []
+    for b in counted:
+        chosen = b.projects(envelope_id)
+        if chosen:
+            rows.append([index[pid] for pid in chosen])
+    return ApprovalProfile.from_ballots(len(index), rows)
+
+
+def envelope_problem(
+    election: Election, envelope_id: str, tally: Tally, counted: Iterable[Ballot] | None = None
+) -> AllocationProblem:
     env = election.envelope(envelope_id)
     if env is None:
         raise KeyError(envelope_id)
     projects = election.projects_in(envelope_id)
     et = tally.envelopes[envelope_id]
+    profile = None
+    if env.rule in PROFILE_RULES:
+        if counted is None:
+            raise ValueError(f"rule {env.rule!r} of envelope {envelope_id!r} needs the counted ballots")
+        profile = envelope_profile(election, envelope_id, counted)
     return AllocationProblem(
         project_ids=tuple(p.id for p in projects),
         costs=tuple(p.cost for p in projects),
         scores=tuple(float(et.projects[p.id].total) for p in projects),
         budget=env.budget,
         threshold=ELIGIBILITY_THRESHOLD,
+        quotas=envelope_quotas(election, envelope_id),
+        profile=profile,
     )
 
 
-def allocate_election(election: Election, tally: Tally) -> ElectionAllocation:
+def allocate_election(
+    election: Election, tally: Tally, counted: Iterable[Ballot] | None = None
+) -> ElectionAllocation:
+    ballots = list(counted) if counted is not None else None
     results: dict[str, AllocationResult] = {}
     for env in election.envelopes:
-        problem = envelope_problem(election, env.id, tally)
+        problem = envelope_problem(election, env.id, tally, ballots)
         results[env.id] = RULES[env.rule](problem, env.tie_break)
     return ElectionAllocation(results)

@@ -29,5 +29,5 @@ def count_ballots(
 ) -> CountResult:
     dedup = resolve(ballots, election.precedence)
     t = tally(election, dedup.counted)
-    alloc = allocate_election(election, t)
+    alloc = allocate_election(election, t, dedup.counted)
     return CountResult(election, dedup, t, alloc, dict(rejected_by_reason or {}))

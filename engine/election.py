@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,46 @@ class Envelope:
     code: str = ""
 
 
+QUOTA_GROUP_KEYS = ("popular_neighbourhood", "category", "district")
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """A quota as declared: money reserved (and optionally capped) for a group of projects.
+
+    Applies to each envelope in ``envelopes`` separately (all envelopes when empty): the
+    reserve is ``min_share`` of that envelope's budget (rounded up) or ``min_amount``.
+    ``group`` selects projects by ``popular_neighbourhood = true``, ``category = "..."``
+    or ``district = "..."``. See ``docs/rules.md``.
+    """
+
+    name: str
+    group_key: str
+    group_value: str | bool
+    envelopes: tuple[str, ...] = ()
+    min_share: Fraction | None = None
+    min_amount: int | None = None
+    max_share: Fraction | None = None
+    max_amount: int | None = None
+    release_unused: bool = True
+
+    def applies_to(self, envelope_id: str) -> bool:
+        return not self.envelopes or envelope_id in self.envelopes
+
+    def matches(self, project: Project) -> bool:
+        if self.group_key == "popular_neighbourhood":
+            return project.popular_neighbourhood is self.group_value
+        return getattr(project, self.group_key) == self.group_value
+
+    def amounts(self, budget: int) -> tuple[int, int | None]:
+        """(reserved minimum, maximum or None) for an envelope with this budget."""
+        lo = self.min_amount if self.min_amount is not None else (
+            math.ceil(self.min_share * budget) if self.min_share is not None else 0)
+        hi = self.max_amount if self.max_amount is not None else (
+            math.floor(self.max_share * budget) if self.max_share is not None else None)
+        return lo, hi
+
+
 @dataclass(frozen=True)
 class VotingPolicy:
     """Which envelopes one ballot may cover.
@@ -74,6 +116,7 @@ class Election:
     voting: VotingPolicy = field(default_factory=VotingPolicy)
     precedence: str = DEFAULT_PRECEDENCE
     extra: Mapping[str, Any] = field(default_factory=dict)
+    quotas: tuple[QuotaSpec, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_env", {e.id: e for e in self.envelopes})
@@ -245,7 +288,8 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
     for k in required:
         if k not in ENVELOPE_KINDS:
             raise ElectionDefinitionError(f"{w}.required_kinds", f"unknown kind {k!r}")
-    known_top = {"election", "envelopes", "projects", "voting"}
+    quotas = _quotas_from_doc(doc, source, envelopes)
+    known_top = {"election", "envelopes", "projects", "voting", "quotas"}
     extra = {k: v for k, v in doc.items() if k not in known_top}
     return Election(
         id=eid,
@@ -256,7 +300,97 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         voting=VotingPolicy(dict(per_kind), required),
         precedence=precedence,
         extra=extra,
+        quotas=quotas,
     )
+
+
+def _share(value: Any, where: str) -> Fraction:
+    """A share of a budget: a number in [0, 1] or a fraction string like "1/3"."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError
+        share = Fraction(value) if not isinstance(value, float) else Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise ElectionDefinitionError(where, f"must be a number or a fraction like \"1/3\", got {value!r}") from None
+    if not 0 <= share <= 1:
+        raise ElectionDefinitionError(where, f"must be between 0 and 1, got {value!r}")
+    return share
+
+
+def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelope]) -> tuple[QuotaSpec, ...]:
+    from engine.rules import QUOTA_RULES
+
+    out: list[QuotaSpec] = []
+    names: set[str] = set()
+    by_id = {e.id: e for e in envelopes}
+    for i, qd in enumerate(_opt(doc, "quotas", list, source, [])):
+        w = f"{source}: quotas[{i}]"
+        if not isinstance(qd, Mapping):
+            raise ElectionDefinitionError(w, "must be a table")
+        name = _req(qd, "name", str, w)
+        if name in names:
+            raise ElectionDefinitionError(f"{w}.name", f"duplicate quota name {name!r}")
+        names.add(name)
+        group = _req(qd, "group", dict, w)
+        if len(group) != 1 or next(iter(group)) not in QUOTA_GROUP_KEYS:
+            raise ElectionDefinitionError(
+                f"{w}.group", f"must name exactly one of {', '.join(QUOTA_GROUP_KEYS)}, got {dict(group)!r}"
+            )
+        gkey, gval = next(iter(group.items()))
+        if gkey == "popular_neighbourhood" and not isinstance(gval, bool):
+            raise ElectionDefinitionError(f"{w}.group.{gkey}", "must be true or false")
+        if gkey != "popular_neighbourhood" and not isinstance(gval, str):
+            raise ElectionDefinitionError(f"{w}.group.{gkey}", "must be a string")
+        envs = tuple(_opt(qd, "envelopes", list, w, []))
+        for env_id in envs:
+            if env_id not in by_id:
+                raise ElectionDefinitionError(f"{w}.envelopes", f"unknown envelope {env_id!r}")
+        min_share = _share(qd["min_share"], f"{w}.min_share") if "min_share" in qd else None
+        max_share = _share(qd["max_share"], f"{w}.max_share") if "max_share" in qd else None
+        min_amount = _opt(qd, "min_amount", int, w, None)
+        max_amount = _opt(qd, "max_amount", int, w, None)
+        if min_share is not None and min_amount is not None:
+            raise ElectionDefinitionError(w, "give min_share or min_amount, not both")
+        if max_share is not None and max_amount is not None:
+            raise ElectionDefinitionError(w, "give max_share or max_amount, not both")
+        if all(x is None for x in (min_share, min_amount, max_share, max_amount)):
+            raise ElectionDefinitionError(w, "needs min_share, min_amount, max_share or max_amount")
+        if (min_amount is not None or max_amount is not None) and len(envs) != 1:
+            raise ElectionDefinitionError(w, "min_amount/max_amount need exactly one envelope in 'envelopes'")
+        for amount, key in ((min_amount, "min_amount"), (max_amount, "max_amount")):
+            if amount is not None and amount < 0:
+                raise ElectionDefinitionError(f"{w}.{key}", "must be >= 0")
+        q = QuotaSpec(name, gkey, gval, envs, min_share, min_amount, max_share, max_amount,
+                      _opt(qd, "release_unused", bool, w, True))
+        for env in envelopes:
+            if not q.applies_to(env.id):
+                continue
+            lo, hi = q.amounts(env.budget)
+            if hi is not None and hi < lo:
+                raise ElectionDefinitionError(w, f"maximum {hi} is below the minimum {lo} in envelope {env.id!r}")
+            if env.rule not in QUOTA_RULES:
+                raise ElectionDefinitionError(
+                    w, f"envelope {env.id!r} uses rule {env.rule!r}, which does not support quotas "
+                    f"(use one of {', '.join(sorted(QUOTA_RULES))})"
+                )
+        out.append(q)
+    return tuple(out)
+
+
+def quota_to_dict(q: QuotaSpec) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": q.name, "group": {q.group_key: q.group_value},
+                         "release_unused": q.release_unused}
+    if q.envelopes:
+        d["envelopes"] = list(q.envelopes)
+    for key in ("min_share", "max_share"):
+        v = getattr(q, key)
+        if v is not None:
+            d[key] = f"{v.numerator}/{v.denominator}"
+    for key in ("min_amount", "max_amount"):
+        v = getattr(q, key)
+        if v is not None:
+            d[key] = v
+    return d
 
 
 def load_election(path: str | Path) -> Election:
@@ -322,6 +456,8 @@ def election_to_dict(e: Election) -> dict[str, Any]:
         "envelopes": [env_dict(x) for x in e.envelopes],
         "projects": [proj_dict(p) for p in e.projects],
     }
+    if e.quotas:  # only when declared, so hashes of definitions without quotas are unchanged
+        doc["quotas"] = [quota_to_dict(q) for q in e.quotas]
     doc.update(e.extra)
     return doc
 

@@ -63,6 +63,7 @@ class PbVote:
     vote: tuple[str, ...]  # project ids; for ordinal, most preferred first
     points: tuple[Fraction, ...] | None = None  # cumulative / scoring
     fields: dict[str, str] = field(default_factory=dict)
+    line: int = field(default=0, compare=False)  # 1-based line in the source file (0: not read)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance
                         f"voter {voter!r}: {len(chosen)} projects but {len(points)} points",
                     )
             extra = {h: row[i] for i, h in other_vote_columns}
-            votes.append(PbVote(voter, chosen, points, extra))
+            votes.append(PbVote(voter, chosen, points, extra, line_no))
     if len(seen_sections) < 3:
         missing = ", ".join(s for s in SECTIONS if s not in seen_sections)
         raise PabulibError(source, line_no, f"missing section(s): {missing}")

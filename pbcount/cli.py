@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from pbcount.commands import allocate as allocate_commands
 from pbcount.commands import db as db_commands
 from pbcount.commands import demo, election, fixtures, ingest, keys, results, tokens
+from pbcount.commands import pabulib as pabulib_commands
+from pbcount.commands import publish as publish_commands
 from pbcount.commands import serve as serve_commands
 
 app = typer.Typer(
@@ -25,6 +28,9 @@ fixtures.register(app)
 demo.register(app)
 db_commands.register(app)
 serve_commands.register(app)
+publish_commands.register(app)
+allocate_commands.register(app)
+pabulib_commands.register(app)
 
 
 def main() -> None:

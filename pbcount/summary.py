@@ -36,6 +36,7 @@ def print_count_summary(console: Console, result: CountResult) -> None:
         t.add_row(env.name, f"{env.budget:,}", f"{a.cost:,}", f"{env.budget - a.cost:,}",
                   str(len(a.selected)), f"{et.ballots:,}", f"{et.ballots_online:,}", f"{et.ballots_paper:,}")
     console.print(t)
+    print_quota_summary(console, result)
     sup = Counter(s.reason for s in result.dedup.superseded)
     if sup:
         console.print("superseded (kept, not counted): " + ", ".join(f"{k} {v:,}" for k, v in sorted(sup.items())))
@@ -43,4 +44,31 @@ def print_count_summary(console: Console, result: CountResult) -> None:
         console.print(
             f"rejected {sum(result.rejected_by_reason.values()):,}: "
             + ", ".join(f"{k} {v:,}" for k, v in sorted(result.rejected_by_reason.items()))
+        )
+
+
+def print_quota_summary(console: Console, result: CountResult) -> None:
+    """Per quota: the group's share of the money spent vs the reserve, and where it fell short."""
+    e = result.election
+    for q in e.quotas:
+        group_spent = total_spent = reserved = 0
+        short: list[str] = []
+        for env in e.envelopes:
+            if not q.applies_to(env.id):
+                continue
+            a = result.allocation.envelopes[env.id]
+            total_spent += a.cost
+            for r in a.quota_reports:
+                if r.name == q.name:
+                    group_spent += r.group_spent
+                    reserved += r.min_amount
+                    if not r.met:
+                        short.append(f"{env.id} (short {r.shortfall:,})")
+        share = group_spent / total_spent if total_spent else 0.0
+        target = f"{float(q.min_share):.1%} reserved" if q.min_share is not None else f"{reserved:,} reserved"
+        console.print(
+            f"quota {q.name}: group got {group_spent:,} of {total_spent:,} spent ({share:.1%}; {target}); "
+            + (f"not met in {len(short)}: {', '.join(short)} "
+               + ("(unusable reserve released)" if q.release_unused else "(unusable reserve left unspent)")
+               if short else "met in every envelope")
         )

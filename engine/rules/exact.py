@@ -23,6 +23,11 @@ milliseconds to seconds. Scores are used as given (votes; points for cumulative 
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from engine.rules.problem import (
@@ -34,6 +39,26 @@ from engine.rules.problem import (
 )
 
 
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS prints a licence banner on C-level stdout when first created; keep --json clean."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _solve(
     weights: np.ndarray,
     rows: list[tuple[np.ndarray, float, float]],
@@ -43,8 +68,9 @@ def _solve(
     import highspy
 
     n = len(weights)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    with _quiet_stdout():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", 0.0)
