@@ -146,3 +146,26 @@ api_keys = Table(
     Column("created_at", String(40), nullable=False),
     Column("revoked_at", String(40), nullable=True),
 )
+
+
+# Results publications (see engine/bundle.py): each publication's RFC 6962 tree head, and
+# the append-only ballot log whose lines are the Merkle leaves. A new publication appends
+# lines; published lines are never updated or deleted.
+publications = Table(
+    "publications",
+    metadata,
+    Column("seq", Integer, primary_key=True),  # 1, 2, 3, ...
+    Column("tree_size", Integer, nullable=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("content_digest", String(64), nullable=False),  # SHA-256 of the published figures
+    Column("audit_seq", Integer, nullable=False),  # the audit entry "publish" of this head
+    Column("published_at", String(40), nullable=False),
+)
+
+published_log = Table(
+    "published_log",
+    metadata,
+    Column("leaf_index", Integer, primary_key=True),  # 0-based position in the Merkle tree
+    Column("publication", Integer, ForeignKey("publications.seq"), nullable=False),
+    Column("line", Text, nullable=False),  # canonical JSON line of ballots.jsonl
+)
