@@ -31,7 +31,9 @@ from engine.receipts import online_receipt_id
 from engine.storage.store import Store
 from engine.tokens import TokenVerifier
 
-CHUNK_LINES = 2000
+# Lines per committed chunk (the unit of work redone after a crash); PBCOUNT_CHUNK_LINES
+# overrides it for the whole process (e.g. the crash tests use small chunks).
+CHUNK_LINES = int(os.environ.get("PBCOUNT_CHUNK_LINES") or 2000)
 
 
 @dataclass
