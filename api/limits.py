@@ -55,27 +55,31 @@ class BodySizeLimit:
                     await self._refuse(send, limit)
                     return
         seen = 0
-        started = False
+        over = False  # the body crossed the limit: whatever the app answers becomes a 413
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > limit:
+                    over = True
                     raise _TooLarge
             return msg
 
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
+        async def guarded_send(msg: Message) -> None:
+            nonlocal replaced
+            if not over:
+                await send(msg)
+            elif msg["type"] == "http.response.start" and not replaced:
+                replaced = True
+                await self._refuse(send, limit)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
-            if not started:
+            if not replaced:
                 await self._refuse(send, limit)
 
     @staticmethod

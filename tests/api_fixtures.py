@@ -1,0 +1,60 @@
+"""Helpers shared by the API tests (test_api*.py, test_page_browser.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.election import Election, load_election
+from engine.keyfiles import load_private_key
+from engine.storage.apikey_store import ApiKeyStore
+from engine.storage.store import Store
+from engine.tokens import issue_token
+
+
+@dataclass
+class ApiWorld:
+    """A fresh store holding the small Paris election, with one operator and one admin key."""
+
+    dir: Path
+    db_url: str
+    store: Store
+    election: Election
+    keys_dir: Path
+    authority: Ed25519PrivateKey
+    operator_key: str
+    admin_key: str
+
+    def token(self, n: int, election_id: str | None = None, key: Ed25519PrivateKey | None = None) -> str:
+        serial = hashlib.sha256(f"api-test-voter-{n}".encode()).digest()[:10]
+        return issue_token(key or self.authority, election_id or self.election.id, serial)
+
+    def op(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.operator_key}"}
+
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
+    def project_ids(self, envelope: str) -> list[str]:
+        return [p.id for p in self.election.projects_in(envelope)]
+
+    def vote(self, n: int, selections: dict[str, list[str]], cast_at: str = "2026-09-10T10:00:00Z",
+             **token_kw: object) -> dict[str, object]:
+        return {"token": self.token(n, **token_kw), "cast_at": cast_at, "selections": selections}  # type: ignore[arg-type]
+
+
+def make_world(workdir: Path, fixture: Path) -> ApiWorld:
+    """``fixture``: a generate_paris() output directory (its keys are only read)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{workdir / 'pbcount.db'}"
+    store = Store.open(db_url)
+    election = load_election(fixture / "election.toml")
+    store.freeze_election(election)
+    keys = ApiKeyStore(store)
+    _, op = keys.create("operator", "test station")
+    _, admin = keys.create("admin", "test admin")
+    return ApiWorld(workdir, db_url, store, election, fixture / "keys",
+                    load_private_key(fixture / "keys"), op, admin)
