@@ -9,7 +9,6 @@ alphabet plus ``*~$=U``.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -20,7 +19,6 @@ _DECODE.update({"O": 0, "I": 1, "L": 1})
 
 _RFC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _TO_CROCKFORD = str.maketrans(_RFC, ALPHABET)
-_FROM_CROCKFORD = str.maketrans(ALPHABET + "OIL", _RFC + _RFC[0] + _RFC[1] + _RFC[1])
 _VALID = re.compile(r"[0-9A-HJKMNP-TV-ZOIL]*")
 
 
@@ -32,8 +30,15 @@ def encode_bytes(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=").translate(_TO_CROCKFORD)
 
 
+_TO_INT_DIGITS = str.maketrans(ALPHABET + "OIL", "0123456789abcdefghijklmnopqrstuv" + "011")
+
+
 def decode_bytes(text: str, n_bytes: int) -> bytes:
-    """Inverse of :func:`encode_bytes`; raises ``ValueError`` on a bad symbol or length."""
+    """Inverse of :func:`encode_bytes`; raises ``ValueError`` on a bad symbol or length.
+
+    Implemented with ``int(text, 32)`` (C speed): the symbols form one big number whose
+    trailing ``5*symbols - 8*n_bytes`` padding bits are dropped.
+    """
     cleaned = normalise(text)
     n_symbols = (n_bytes * 8 + 4) // 5
     if len(cleaned) != n_symbols:
@@ -41,15 +46,13 @@ def decode_bytes(text: str, n_bytes: int) -> bytes:
     if not _VALID.fullmatch(cleaned):
         bad = next(c for c in cleaned if not _VALID.fullmatch(c))
         raise ValueError(f"invalid base32 symbol {bad!r}")
-    rfc = cleaned.translate(_FROM_CROCKFORD)
-    rfc += "=" * (-len(rfc) % 8)
-    try:
-        out = base64.b32decode(rfc)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"not valid base32: {exc}") from exc
-    if len(out) != n_bytes:
-        raise ValueError("value does not fit the expected length")
-    return out
+    if n_bytes == 0:
+        return b""
+    value = int(cleaned.translate(_TO_INT_DIGITS), 32)
+    pad = n_symbols * 5 - n_bytes * 8
+    if value & ((1 << pad) - 1):
+        raise ValueError("non-canonical encoding (padding bits set)")
+    return (value >> pad).to_bytes(n_bytes, "big")
 
 
 def normalise(text: str) -> str:

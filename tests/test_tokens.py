@@ -128,3 +128,11 @@ def test_check_symbol_detects_single_substitution(serial: bytes) -> None:
     typo = body[:i] + repl + body[i + 1 :]
     with pytest.raises(TokenError):
         parse_short_code(typo)
+
+
+def test_padding_bits_must_be_zero() -> None:
+    """The last symbol carries one padding bit: flipping it must not give a second valid text."""
+    text = issue_token(KEY, "paris-2026")
+    last = crockford.ALPHABET.index(text[-1])
+    twin = text[:-1] + crockford.ALPHABET[last ^ 1]
+    assert reason_of(twin) == "token_malformed"
