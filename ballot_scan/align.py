@@ -69,7 +69,11 @@ def _find_in_corner(gray: np.ndarray, corner: int, side_px: float) -> tuple[floa
     cw, ch = int(w * CORNER_W), int(h * CORNER_H)
     x0 = 0 if corner in (0, 2) else w - cw
     y0 = 0 if corner in (0, 1) else h - ch
+    f = 2 if side_px >= 24 else 1  # halve the resolution: a fiducial stays >= 12 px wide
     region = gray[y0 : y0 + ch, x0 : x0 + cw]
+    if f > 1:
+        region = cv2.resize(region, (cw // f, ch // f), interpolation=cv2.INTER_AREA)
+        cw, ch, side_px = cw // f, ch // f, side_px / f
     _, binary = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     n, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     area_exp = side_px * side_px
@@ -89,7 +93,7 @@ def _find_in_corner(gray: np.ndarray, corner: int, side_px: float) -> tuple[floa
         cx, cy = centroids[i]
         d = math.hypot(cx - cx_corner, cy - cy_corner)
         if best is None or d < best[0]:
-            best = (d, (float(cx) + x0, float(cy) + y0))
+            best = (d, ((float(cx) + 0.5) * f - 0.5 + x0, (float(cy) + 0.5) * f - 0.5 + y0))
     return best[1] if best else None
 
 
@@ -153,6 +157,8 @@ def align_page(gray: np.ndarray) -> Alignment:
     vx, vy = m[0, 1], m[1, 1]
     sx, sy = math.hypot(ux, uy), math.hypot(vx, vy)
     rotation = math.degrees(math.atan2(uy, ux))
+    if upside_down:  # the fit includes the 180° turn; the limit applies to what is left
+        rotation = (rotation + 360.0) % 360.0 - 180.0
     skew = math.degrees(math.acos(max(-1.0, min(1.0, (ux * vx + uy * vy) / (sx * sy))))) - 90.0
     dpi = sx * MM_PER_INCH
     resid_mm = resid / sx

@@ -25,9 +25,9 @@ Complexity: O(boxes x (patch pixels + offsets)).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ballot_scan.align import warp_region
@@ -78,54 +78,71 @@ class BoxScore:
 
 
 def _rect_sums(integral: np.ndarray, x0: int, y0: int, w: int, h: int, n: int) -> np.ndarray:
-    """Sums of the w x h rectangles at (x0+dx, y0+dy) for dx, dy in [0, n): an n x n array."""
-    ys = slice(y0, y0 + n)
-    xs = slice(x0, x0 + n)
-    ys2 = slice(y0 + h, y0 + h + n)
-    xs2 = slice(x0 + w, x0 + w + n)
-    return integral[ys2, xs2] - integral[ys, xs2] - integral[ys2, xs] + integral[ys, xs]
+    """Sums of the w x h rectangles at (x0+dx, y0+dy), dx, dy in [0, n), for every patch.
+
+    ``integral``: (boxes, H+1, W+1) summed-area tables; returns (boxes, n, n).
+    """
+    ys, xs = slice(y0, y0 + n), slice(x0, x0 + n)
+    ys2, xs2 = slice(y0 + h, y0 + h + n), slice(x0 + w, x0 + w + n)
+    return integral[:, ys2, xs2] - integral[:, ys, xs2] - integral[:, ys2, xs] + integral[:, ys, xs]
 
 
-def score_box(gray: np.ndarray, matrix: np.ndarray, mb: MarkBox, px_per_mm: float) -> BoxScore:
-    """Score one mark box of a page aligned by ``matrix`` (layout mm -> image px)."""
+def _integral(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0], a.shape[1] + 1, a.shape[2] + 1), dtype=np.int32)
+    out[:, 1:, 1:] = a.cumsum(axis=1, dtype=np.int32).cumsum(axis=2, dtype=np.int32)
+    return out
+
+
+def score_boxes(
+    gray: np.ndarray, matrix: np.ndarray, boxes: Sequence[MarkBox], px_per_mm: float
+) -> list[BoxScore]:
+    """Score the mark boxes of a page aligned by ``matrix`` (layout mm -> image px).
+
+    All boxes share one size, so their patches are stacked and scored together.
+    """
+    if not boxes:
+        return []
     s = SEARCH_MM
-    b = mb.box
-    region = Rect(b.x - s, b.y - s, (mb.strike_zone.x + mb.strike_zone.w) - b.x + 2 * s, b.h + 2 * s)
-    patch = warp_region(gray, matrix, region, px_per_mm)
-    paper = float(np.percentile(patch, 90))
-    paper = max(paper, 40.0)
-    ink = (patch < INK_LEVEL * paper).astype(np.uint8)
-    faint = (patch < FAINT_LEVEL * paper).astype(np.uint8)
-    ii = cv2.integral(ink)
-    fi = cv2.integral(faint)
+    b0 = boxes[0]
+    reach = (b0.strike_zone.x + b0.strike_zone.w) - b0.box.x
+    patches = np.stack([
+        warp_region(gray, matrix, Rect(mb.box.x - s, mb.box.y - s, reach + 2 * s, mb.box.h + 2 * s), px_per_mm)
+        for mb in boxes
+    ])
+    nb = patches.shape[0]
+    paper = np.maximum(np.percentile(patches.reshape(nb, -1), 90, axis=1), 40.0)[:, None, None]
+    ink = patches < INK_LEVEL * paper
+    faint = patches < FAINT_LEVEL * paper
+    ii, fi = _integral(ink), _integral(faint)
     n = 2 * round(s * px_per_mm) + 1  # offsets 0..n-1 around the expected place
-    bw = round(b.w * px_per_mm)
-    bh = round(b.h * px_per_mm)
+    bw = round(b0.box.w * px_per_mm)
+    bh = round(b0.box.h * px_per_mm)
     ow = max(1, round((BOX_OUTLINE_MM + 0.35) * px_per_mm))
-    outer = _rect_sums(ii, 0, 0, bw, bh, n)
-    inner = _rect_sums(ii, ow, ow, bw - 2 * ow, bh - 2 * ow, n)
-    ring = outer - inner
-    oy, ox = np.unravel_index(int(np.argmax(ring)), ring.shape)
+    ring = _rect_sums(ii, 0, 0, bw, bh, n) - _rect_sums(ii, ow, ow, bw - 2 * ow, bh - 2 * ow, n)
+    best = ring.reshape(nb, -1).argmax(axis=1)
+    oys, oxs = np.unravel_index(best, (n, n))
     ring_area = bw * bh - (bw - 2 * ow) * (bh - 2 * ow)
     ins = round(INTERIOR_INSET_MM * px_per_mm)
     iw, ih = bw - 2 * ins, bh - 2 * ins
     area = float(iw * ih)
-    score = float(_rect_sums(ii, ox + ins, oy + ins, iw, ih, 1)[0, 0]) / area
-    faint_share = float(_rect_sums(fi, ox + ins, oy + ins, iw, ih, 1)[0, 0]) / area
-    # strike zone, shifted like the box
-    sz = mb.strike_zone
-    zx = ox + round((sz.x - b.x) * px_per_mm)
-    zy = oy + round((sz.y - b.y) * px_per_mm)
+    interior = _rect_sums(ii, ins, ins, iw, ih, n)
+    finterior = _rect_sums(fi, ins, ins, iw, ih, n)
+    sz = b0.strike_zone
+    zdx, zdy = round((sz.x - b0.box.x) * px_per_mm), round((sz.y - b0.box.y) * px_per_mm)
     zw, zh = round(sz.w * px_per_mm), round(sz.h * px_per_mm)
-    zone = ink[zy : zy + zh, zx : zx + zw]
-    strike = float(zone.any(axis=0).mean()) if zone.size else 0.0
     centre = (n - 1) // 2
-    return BoxScore(
-        mb.project_id,
-        round(score, 4),
-        round(faint_share, 4),
-        round(strike, 3),
-        round(float(ring[oy, ox]) / ring_area, 3),
-        round((ox - centre) / px_per_mm, 2),
-        round((oy - centre) / px_per_mm, 2),
-    )
+    out: list[BoxScore] = []
+    for i, mb in enumerate(boxes):
+        oy, ox = int(oys[i]), int(oxs[i])
+        zone = ink[i, oy + zdy : oy + zdy + zh, ox + zdx : ox + zdx + zw]
+        strike = float(zone.any(axis=0).mean()) if zone.size else 0.0
+        out.append(BoxScore(
+            mb.project_id,
+            round(float(interior[i, oy, ox]) / area, 4),
+            round(float(finterior[i, oy, ox]) / area, 4),
+            round(strike, 3),
+            round(float(ring[i, oy, ox]) / ring_area, 3),
+            round((ox - centre) / px_per_mm, 2),
+            round((oy - centre) / px_per_mm, 2),
+        ))
+    return out

@@ -14,7 +14,7 @@ Ballot-level cases: blank ballot (no mark), overvote (more marks than allowed), 
 damaged QR code (ink blot: the short code must be read by OCR), a few blank pages and
 ballots of a foreign election (``kind`` ``blank`` / ``foreign``).
 
-Scan simulation: rotation up to ±3°, scale ±2 %, shift ±3 mm, some pages upside down,
+Scan simulation: a 4 mm scanner border around the sheet, rotation up to ±3°, scale ±2 %, shift ±3 mm, some pages upside down,
 uneven lighting (a linear gradient down to 75 % brightness), Gaussian blur, Gaussian
 noise, JPEG compression (quality 60–92; one image in ten is written as PNG instead).
 """
@@ -150,6 +150,9 @@ def draw_mark(img: np.ndarray, kind: str, box: Rect, text: Rect, dpi: int, rng: 
 
 def degrade(img: np.ndarray, rng: random.Random, opts: DeckOptions, upside_down: bool) -> np.ndarray:
     """Simulate a sheet-fed scan: small rotation/scale/shift, lighting, blur, noise."""
+    if opts.degrade:  # the scanner captures a little more than the sheet (lid colour around it)
+        b = round(mm_to_px(4.0, opts.dpi))
+        img = cv2.copyMakeBorder(img, b, b, b, b, cv2.BORDER_CONSTANT, value=rng.randint(200, 235))
     h, w = img.shape
     if opts.degrade:
         angle = rng.uniform(-opts.max_rotation_deg, opts.max_rotation_deg)
