@@ -393,6 +393,13 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     pubs = [TreeHead(p["seq"], p["tree_size"], p["root_hash"]) for p in rows]
     last = rows[-1] if rows else None
     log = store.published_log_lines()
+    stored = leaf_hashes(log)
+    for h in pubs:
+        if h.tree_size > len(log) or merkle.root(stored[: h.tree_size]).hex() != h.root_hash:
+            raise PublishError(
+                f"the stored ballot log no longer hashes to publication {h.publication}'s tree head "
+                f"(size {h.tree_size}, root {h.root_hash[:16]}…): published lines were changed in the store"
+            )
     content = content_files(result, row["definition_hash"], reviews)
     digest = content_digest(content)
     seq = pubs[-1].publication + 1 if pubs else 1

@@ -1,0 +1,265 @@
+"""Publishing the results bundle: contents, determinism, privacy, later publications.
+
+Expected figures come from the fixture's own manifest (what the generator injected), not
+from our output; every bundle is also checked by the standalone verifier.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from bundle_world import (
+    World,
+    add_paper_ballots,
+    ballot_lines,
+    make_world,
+    paper_tokens,
+    read_json,
+)
+from sqlalchemy import update
+
+from engine import merkle
+from engine.ballots import normalise_cast_time
+from engine.bundle import (
+    BUNDLE_FILES,
+    BundleInputs,
+    PublishError,
+    TreeHead,
+    build_bundle,
+    check_receipt_proof,
+    content_files,
+    plan_log_update,
+    receipt_proof,
+)
+from engine.count_service import count_store
+from engine.receipts import paper_receipt_id
+from engine.storage.schema import published_log
+from engine.verify import VerificationFailure, verify_bundle
+
+
+@pytest.fixture
+def world(small_paris: Path, tmp_path: Path) -> World:
+    return make_world(small_paris, tmp_path / "world")
+
+
+def pinned(world: World) -> bytes:
+    return (world.keys / "results.pub").read_bytes()
+
+
+def test_publish_writes_every_file_and_the_verifier_accepts_it(world: World, small_paris: Path) -> None:
+    report, out = world.publish("bundle")
+    assert sorted(p.name for p in out.iterdir()) == sorted(BUNDLE_FILES)
+    expected = read_json(small_paris / "manifest.json")["expected"]
+    assert report.counted == expected["counted"]
+    v = verify_bundle(out, key_pem=pinned(world))
+    assert (v.publication, v.counted, v.tree_size) == (1, expected["counted"], expected["counted"])
+    tally = read_json(out / "tally.json")
+    assert tally["ballots"]["total"] == expected["counted"]
+    assert tally["superseded"]["by_reason"] == {"superseded_by_later_online": expected["superseded_by_later_online"]}
+    assert tally["rejected_total"] == expected["rejected_total"]
+    rejected = {json.loads(x)["reason"]: json.loads(x)["count"]
+                for x in (out / "rejected.jsonl").read_text().splitlines()}
+    assert rejected == expected["rejected"]
+    head = read_json(out / "merkle.json")
+    assert head["root_hash"] == merkle.root([merkle.leaf_hash(x.encode()) for x in ballot_lines(out)]).hex()
+
+
+def test_ballot_lines_carry_no_voter_data_and_are_sorted_by_receipt(world: World) -> None:
+    _, out = world.publish("bundle")
+    lines = ballot_lines(out)
+    entries = [json.loads(x) for x in lines]
+    assert {frozenset(e) for e in entries} == {frozenset({"op", "pub", "receipt", "channel", "selections"})}
+    receipts = [e["receipt"] for e in entries]
+    assert receipts == sorted(receipts)
+    store = world.store()
+    try:
+        with store.engine.connect() as conn:
+            by_ingestion = list(conn.exec_driver_sql(
+                "SELECT receipt_id FROM ballots WHERE status = 'counted' ORDER BY id").scalars())
+    finally:
+        store.close()
+    assert sorted(by_ingestion) == receipts
+    assert by_ingestion != receipts  # the published order is not the order of arrival
+
+
+def test_bundle_contains_no_token_serial_short_code_stub_or_cast_time(world: World, small_paris: Path) -> None:
+    paper = add_paper_ballots(world, 30)
+    _, out = world.publish("bundle")
+    text = "\n".join((out / name).read_text(encoding="utf-8") for name in BUNDLE_FILES)
+    needles: set[str] = set()
+    for path in (small_paris / "tokens.csv", small_paris / "paper_tokens.csv"):
+        with path.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                needles |= {row["token"], row["serial"], row["short_code"], row["short_code"].replace("-", "")}
+    for line in (small_paris / "evotes.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            cast = json.loads(line).get("cast_at")
+        except (json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(cast, str) and cast[:4] == "2026":
+            needles.add(cast)
+            with contextlib.suppress(ValueError):
+                needles.add(normalise_cast_time(cast))
+    needles |= {stub for _, stub in paper}
+    assert len(needles) > 4000
+    found = sorted(n for n in needles if n and n in text)
+    assert found == []
+    assert "2026-09" not in text and "2026-10" not in text  # no date of the voting period at all
+    # paper ballots are there, with their image hash and the stub-derived receipt
+    entries = {json.loads(x)["receipt"]: json.loads(x) for x in ballot_lines(out)}
+    for b, stub in paper:
+        assert entries[paper_receipt_id(stub)]["image_sha256"] == b.image_sha256
+
+
+def test_publishing_again_without_changes_gives_a_byte_identical_bundle(world: World) -> None:
+    r1, a = world.publish("a")
+    r2, b = world.publish("b")
+    assert r1.new_publication and not r2.new_publication
+    for name in BUNDLE_FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    store = world.store()
+    try:
+        assert len(store.publications()) == 1
+    finally:
+        store.close()
+
+
+def test_build_bundle_is_a_pure_function_of_its_inputs(world: World) -> None:
+    store = world.store()
+    try:
+        result = count_store(store, persist=False)
+        row = store.election_row()
+        assert row is not None
+        lines = plan_log_update([], result.dedup.counted, {}, 1)
+        head = TreeHead(1, len(lines), merkle.root([merkle.leaf_hash(x.encode()) for x in lines]).hex())
+        audit = store.audit_entries()
+    finally:
+        store.close()
+    inputs = BundleInputs(result, row["definition_hash"], [], lines, [head], audit)
+    one = build_bundle(inputs, world.results_key())
+    two = build_bundle(inputs, world.results_key())
+    assert one == two
+    assert set(one) == set(BUNDLE_FILES)
+
+
+def test_second_publication_appends_withdrawals_and_paper_ballots(world: World) -> None:
+    _, first = world.publish("first")
+    n_first = len(ballot_lines(first))
+    paper = add_paper_ballots(world, 40)
+    overlap = {r["serial"] for r in paper_tokens(world.fixture) if r["also_online"] == "1"}
+    also_online = {b.voter_serial for b, _ in paper} & overlap
+    assert also_online  # the fixture makes some paper voters vote online too
+    report, second = world.publish("second")
+    assert report.new_publication and report.head.publication == 2
+    lines = ballot_lines(second)
+    assert lines[:n_first] == ballot_lines(first)  # append-only
+    segment = [json.loads(x) for x in lines[n_first:]]
+    withdrawn = [e for e in segment if e["op"] == "withdraw"]
+    counted = [e for e in segment if e["op"] == "count"]
+    assert len(withdrawn) == len(also_online)
+    assert {e["reason"] for e in withdrawn} == {"superseded_by_paper"}
+    assert {e["receipt"] for e in counted} == {paper_receipt_id(stub) for _, stub in paper}
+    assert all(e["pub"] == 2 for e in segment)
+    v = verify_bundle(second, key_pem=pinned(world), previous=first)
+    assert v.counted == n_first - len(also_online) + 40
+    assert any("earlier publication 1" in n for n in v.notes)
+    head = read_json(second / "merkle.json")
+    assert head["previous"] == {"publication": 1, "tree_size": n_first,
+                                "root_hash": read_json(first / "merkle.json")["root_hash"]}
+    proof = [bytes.fromhex(p) for p in head["consistency_proof"]]
+    assert merkle.verify_consistency(n_first, len(lines), bytes.fromhex(head["previous"]["root_hash"]),
+                                     bytes.fromhex(head["root_hash"]), proof)
+    # a paper voter finds their ballot from the stub; an online voter whose vote was
+    # superseded sees it withdrawn
+    b, stub = paper[0]
+    p = receipt_proof(lines, paper_receipt_id(stub))
+    assert p["status"] == "counted" and json.loads(p["line"])["image_sha256"] == b.image_sha256
+    assert check_receipt_proof(p, head["root_hash"], head["tree_size"]) is None
+    w = receipt_proof(lines, withdrawn[0]["receipt"])
+    assert w["status"] == "withdrawn in publication 2 (superseded_by_paper)"
+
+
+def test_publish_refuses_a_store_whose_published_lines_were_rewritten(world: World) -> None:
+    world.publish("first")
+    store = world.store()
+    try:
+        with store.engine.begin() as conn:
+            line = conn.execute(published_log.select().where(published_log.c.leaf_index == 5)).one().line
+            forged = line.replace('"channel":"online"', '"channel":"online" ')
+            conn.execute(update(published_log).where(published_log.c.leaf_index == 5).values(line=forged))
+    finally:
+        store.close()
+    add_paper_ballots(world, 5)
+    with pytest.raises(PublishError, match="publication 1"):
+        world.publish("second")
+
+
+def test_rewritten_history_fails_verification(world: World) -> None:
+    """A forged second publication that changes a ballot of the first one."""
+    _, first = world.publish("first")
+    add_paper_ballots(world, 10)
+    store = world.store()
+    try:
+        result = count_store(store, persist=False)
+        row = store.election_row()
+        assert row is not None
+        old = store.published_log_lines()
+        audit = store.audit_entries()
+    finally:
+        store.close()
+    rewritten = list(old)
+    e = json.loads(rewritten[3])
+    e2 = json.loads(rewritten[4])
+    e["selections"], e2["selections"] = e2["selections"], e["selections"]  # same tally, new history
+    rewritten[3], rewritten[4] = (json.dumps(x, sort_keys=True, separators=(",", ":")) for x in (e, e2))
+    segment = plan_log_update(rewritten, result.dedup.counted, {}, 2)
+    log = rewritten + segment
+
+    def head(pub: int, lines: list[str]) -> TreeHead:
+        return TreeHead(pub, len(lines), merkle.root([merkle.leaf_hash(x.encode()) for x in lines]).hex())
+
+    first_head = TreeHead(1, len(old), read_json(first / "merkle.json")["root_hash"])
+
+    def write(name: str, history: list[TreeHead]) -> Path:
+        files = build_bundle(BundleInputs(result, row["definition_hash"], [], log, history, audit),
+                             world.results_key())
+        out = world.root / name
+        out.mkdir()
+        for fname, data in files.items():
+            (out / fname).write_bytes(data)
+        return out
+
+    # (a) keeping the true first head: the rewritten prefix no longer hashes to it
+    a = write("forged-a", [first_head, head(2, log)])
+    with pytest.raises(VerificationFailure) as exc:
+        verify_bundle(a, key_pem=pinned(world))
+    assert (exc.value.file, exc.value.check) == ("merkle.json", "history_rewritten")
+    # (b) claiming a rewritten first head too: the earlier bundle's signed head exposes it
+    b = write("forged-b", [head(1, rewritten), head(2, log)])
+    with pytest.raises(VerificationFailure) as exc:
+        verify_bundle(b, key_pem=pinned(world), previous=first)
+    assert (exc.value.file, exc.value.check) == ("merkle.json", "previous_bundle")
+    # ... and without the earlier bundle, the audit log's publish entry still names the old head
+    with pytest.raises(VerificationFailure) as exc:
+        verify_bundle(b, key_pem=pinned(world))
+    assert (exc.value.file, exc.value.check) == ("audit.jsonl", "publish_entry")
+
+
+def test_content_files_change_when_a_figure_changes(world: World) -> None:
+    store = world.store()
+    try:
+        result = count_store(store, persist=False)
+        row = store.election_row()
+    finally:
+        store.close()
+    assert row is not None
+    base = content_files(result, row["definition_hash"], [])
+    result.rejected_by_reason["token_bad_signature"] = result.rejected_by_reason.get("token_bad_signature", 0) + 1
+    changed = content_files(result, row["definition_hash"], [])
+    assert {n for n in base if base[n] != changed[n]} == {"tally.json", "rejected.jsonl", "envelopes.csv"}
+    with pytest.raises(PublishError, match="definition hash"):
+        content_files(result, "0" * 64, [])
