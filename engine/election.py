@@ -407,6 +407,8 @@ def load_election(path: str | Path) -> Election:
             doc = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ElectionDefinitionError(str(p), f"syntax error: {exc}") from exc
+    except RecursionError as exc:  # "[[[[…" deeper than the decoder's recursion limit
+        raise ElectionDefinitionError(str(p), "syntax error: nested too deeply") from exc
     return election_from_dict(doc, p.name)
 
 

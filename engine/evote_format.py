@@ -25,6 +25,8 @@ def parse_evote_line(text: str | bytes, source: SourceRef) -> Submission | Rejec
         doc = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return Rejection(source, "malformed_line", f"invalid JSON: {exc}")
+    except RecursionError:  # e.g. "[[[[…" deeper than the decoder's recursion limit
+        return Rejection(source, "malformed_line", "invalid JSON: nested too deeply")
     if not isinstance(doc, dict):
         return Rejection(source, "malformed_line", "a vote line must be a JSON object")
     token = doc.get("token")
