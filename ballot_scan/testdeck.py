@@ -14,9 +14,10 @@ Ballot-level cases: blank ballot (no mark), overvote (more marks than allowed), 
 damaged QR code (ink blot: the short code must be read by OCR), a few blank pages and
 ballots of a foreign election (``kind`` ``blank`` / ``foreign``).
 
-Scan simulation: a 4 mm scanner border around the sheet, rotation up to ±3°, scale ±2 %, shift ±3 mm, some pages upside down,
-uneven lighting (a linear gradient down to 75 % brightness), Gaussian blur, Gaussian
-noise, JPEG compression (quality 60–92; one image in ten is written as PNG instead).
+Scan simulation: a 4 mm scanner border around the sheet, rotation up to ±3°, scale
+±2 %, shift ±3 mm, some pages upside down, uneven lighting (a linear gradient down to
+75 % brightness), Gaussian blur, Gaussian noise, JPEG compression (quality 60–92;
+one image in ten is written as PNG instead).
 """
 
 from __future__ import annotations

@@ -1,0 +1,94 @@
+"""Adjudication: a person decides a page the scanner sent to review.
+
+``resolve`` turns the item into a paper ballot with the selections the adjudicator read,
+through the same engine path as a scanned ballot (:func:`ballot_scan.decide.paper_ballot`
+-> :meth:`engine.storage.store.Store.commit_chunk`); ``reject`` records that the page is
+not counted (a rejection with reason ``rejected_by_adjudication``). Both record who,
+when and why on the item and append to the hash-chained audit log. A decision is final:
+deciding an item twice is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ballot_scan.decide import paper_ballot
+from engine import crockford
+from engine.ballots import Ballot, Channel, Rejection, SourceRef, Submission
+from engine.errors import PbcountError
+from engine.storage.review_store import ACCEPTED, PENDING, REJECTED, ReviewItem, ReviewStore
+from engine.storage.store import Store
+from engine.tokens import TokenVerifier
+
+
+class AdjudicationError(PbcountError):
+    pass
+
+
+def resolve(
+    store: Store,
+    verifier: TokenVerifier,
+    item_id: int,
+    selections: Sequence[str],
+    by: str,
+    note: str | None = None,
+    *,
+    token: str | None = None,
+    ballot_serial: str | None = None,
+) -> tuple[ReviewItem, Ballot]:
+    """Accept review item ``item_id`` with ``selections``; returns the item and the ballot.
+
+    ``token`` / ``ballot_serial`` supply what the scanner could not read (from the paper).
+    The selections are validated like any ballot; an invalid choice is refused, not stored.
+    """
+    if not by.strip():
+        raise AdjudicationError("--by NAME is required: every decision names its author")
+    reviews = ReviewStore(store)
+    item = reviews.get(item_id)
+    if item.status != PENDING:
+        raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
+    election = store.election()
+    env_id = item.envelope_id
+    if env_id is None:
+        envs = {p.envelope for p in (election.project(s) for s in selections) if p is not None}
+        if len(envs) != 1:
+            raise AdjudicationError(f"item {item_id}: envelope unknown; selections must name projects of one envelope")
+        env_id = envs.pop()
+    tok = token or item.token
+    if tok is None:
+        raise AdjudicationError(f"item {item_id}: the voter token was not read; give it with --token")
+    serial = ballot_serial or item.ballot_serial
+    if serial is None:
+        raise AdjudicationError(f"item {item_id}: the ballot serial was not read; give it with --ballot-serial")
+    serial = crockford.normalise(serial)[:16]
+    sub = Submission(tok, Channel.PAPER, {env_id: list(selections)}, SourceRef(item.source_name, item.source_line),
+                     None, item.image_sha256, serial)
+    res = paper_ballot(election, verifier, sub)
+    if isinstance(res, Rejection):
+        raise AdjudicationError(f"item {item_id}: {res.reason}: {res.detail}")
+    store.commit_chunk(None, item.image_sha256, [res])
+    decided = reviews.decide(item_id, ACCEPTED, by, note, list(selections))
+    store.append_audit(by, "review_resolved", {
+        "review_id": item_id, "image_sha256": item.image_sha256, "envelope": env_id,
+        "reasons": item.reasons, "proposed": item.proposed_selections, "final": sorted(selections),
+        "note": note or "", "ballot_key": res.ballot_key, "receipt_id": res.receipt_id,
+    })
+    return decided, res
+
+
+def reject(store: Store, item_id: int, by: str, note: str | None = None) -> ReviewItem:
+    """Reject review item ``item_id``: the page is not counted; the reason is recorded."""
+    if not by.strip():
+        raise AdjudicationError("--by NAME is required: every decision names its author")
+    reviews = ReviewStore(store)
+    item = reviews.get(item_id)
+    if item.status != PENDING:
+        raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
+    rej = Rejection(SourceRef(item.source_name, item.source_line), "rejected_by_adjudication",
+                    f"rejected by {by}: {note or 'no note'}", Channel.PAPER)
+    store.commit_chunk(None, item.image_sha256, [rej])
+    decided = reviews.decide(item_id, REJECTED, by, note, None)
+    store.append_audit(by, "review_rejected", {
+        "review_id": item_id, "image_sha256": item.image_sha256, "reasons": item.reasons, "note": note or "",
+    })
+    return decided

@@ -1,0 +1,224 @@
+"""Scan service: read folders/files of scanned ballots into the store, using every core.
+
+Pipeline: list pages (PNG, JPEG, multi-page TIFF) -> a process pool reads batches of
+pages (:meth:`ballot_scan.read.PageReader.read_batch`: align, QR, batched OCR, marks) ->
+the main process decides each page (:func:`ballot_scan.decide.decide_page`), verifies
+tokens, and streams results to the store every ``commit_every`` pages: accepted ballots
+with :meth:`Store.commit_chunk` (idempotent by ballot key, which includes the image
+SHA-256), rejected pages as rejections, uncertain pages to the review queue
+(:class:`engine.storage.review_store.ReviewStore`, idempotent by image SHA-256). At most
+``2 x workers`` batches are in flight, so memory does not grow with the folder.
+
+The ``--report`` JSON is written as pages are decided (streamed), one entry per page.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ballot_scan.decide import (
+    ACCEPTED,
+    NEEDS_REVIEW,
+    PARTIAL,
+    REJECTED,
+    PageOutcome,
+    combine_pages,
+    decide_page,
+)
+from ballot_scan.marks import Thresholds
+from ballot_scan.read import PageRead, PageReader, PageTask, list_tasks
+from engine.ballots import Ballot, Rejection
+from engine.election import Election
+from engine.storage.review_store import NewReviewItem, ReviewStore
+from engine.storage.store import Store
+from engine.tokens import TokenVerifier
+
+PAGES_PER_TASK = 8
+COMMIT_EVERY = 128
+
+
+def read_register(path: Path) -> dict[str, str]:
+    """Token register CSV (``serial,short_code,token``) -> {voter serial: token}."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return {row["serial"]: row["token"] for row in csv.DictReader(f)}
+
+
+@dataclass
+class ScanSummary:
+    pages: int = 0
+    accepted: int = 0
+    already_known: int = 0
+    needs_review: int = 0
+    review_new: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (f"{self.pages} pages: {self.accepted} accepted ({self.already_known} already known), "
+                f"{self.needs_review} need review ({self.review_new} new in the queue), {self.rejected} rejected")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pages": self.pages, "accepted": self.accepted, "already_known": self.already_known,
+                "needs_review": self.needs_review, "review_new": self.review_new, "rejected": self.rejected,
+                "reasons": dict(sorted(self.reasons.items())), "seconds": round(self.seconds, 3)}
+
+
+# ---- worker-process state
+_W: dict[str, Any] = {}
+
+
+def _init_worker(election: Election, thresholds: Thresholds) -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    _W["reader"] = PageReader(election, thresholds)
+
+
+def _read(tasks: list[PageTask]) -> list[PageRead]:
+    return _W["reader"].read_batch(tasks)  # type: ignore[no-any-return]
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def iter_reads(
+    election: Election, tasks: Sequence[PageTask], thresholds: Thresholds, workers: int,
+    pages_per_task: int = PAGES_PER_TASK,
+) -> Iterator[PageRead]:
+    """Read pages in order, in a process pool (bounded in-flight batches)."""
+    chunks = [list(tasks[i : i + pages_per_task]) for i in range(0, len(tasks), pages_per_task)]
+    if workers <= 1:
+        reader = PageReader(election, thresholds)
+        for c in chunks:
+            yield from reader.read_batch(c)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(election, thresholds)) as pool:
+        pending: list[Future[list[PageRead]]] = []
+        for c in chunks:
+            pending.append(pool.submit(_read, c))
+            if len(pending) >= 2 * workers:
+                yield from pending.pop(0).result()
+        for f in pending:
+            yield from f.result()
+
+
+class _ReportWriter:
+    """Streams ``{"pages": [...], "summary": {...}}`` to a file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.f: IO[str] | None = path.open("w", encoding="utf-8") if path else None
+        self.first = True
+        if self.f:
+            self.f.write('{"pages": [\n')
+
+    def add(self, entry: dict[str, Any]) -> None:
+        if self.f:
+            self.f.write(("" if self.first else ",\n") + json.dumps(entry, ensure_ascii=False))
+            self.first = False
+
+    def close(self, summary: dict[str, Any]) -> None:
+        if self.f:
+            self.f.write('\n], "summary": ' + json.dumps(summary) + "}\n")
+            self.f.close()
+
+
+def scan_paths(
+    store: Store,
+    election: Election,
+    public_key: Ed25519PublicKey,
+    inputs: Sequence[Path],
+    *,
+    register: dict[str, str] | None = None,
+    thresholds: Thresholds | None = None,
+    workers: int | None = None,
+    report_path: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    actor: str = "cli",
+    commit_every: int = COMMIT_EVERY,
+) -> ScanSummary:
+    """Scan files and folders into the store; returns the summary (see module docstring)."""
+    import time
+
+    t0 = time.perf_counter()
+    thresholds = thresholds or Thresholds()
+    store.freeze_election(election)
+    verifier = TokenVerifier(public_key, election.id)
+    register = register or {}
+    tasks = list_tasks(inputs)
+    if on_total:
+        on_total(len(tasks))
+    ident = hashlib.sha256()
+    for t in tasks:
+        ident.update(f"{t.name}:{t.page}:{os.path.getsize(t.path)}\n".encode())
+    run_sha = ident.hexdigest()
+    batch = store.open_batch("paper", ", ".join(str(p) for p in inputs)[:500], run_sha)
+    reviews = ReviewStore(store)
+    summary = ScanSummary()
+    report = _ReportWriter(report_path)
+    ballots: list[Ballot] = []
+    rejections: list[tuple[str, Rejection]] = []
+    queue: list[NewReviewItem] = []
+    groups: dict[str, list[PageOutcome]] = {}
+
+    def flush() -> None:
+        if ballots:
+            res = store.commit_chunk(batch.id, run_sha, ballots)
+            summary.already_known += res.already_known
+            ballots.clear()
+        for sha, rej in rejections:
+            store.commit_chunk(batch.id, sha, [rej])
+        rejections.clear()
+        summary.review_new += reviews.add(queue)
+        queue.clear()
+
+    def record(o: PageOutcome) -> None:
+        summary.pages += 1
+        summary.reasons.update(o.reasons)
+        if o.status == ACCEPTED:
+            summary.accepted += 1
+            assert o.ballot is not None
+            ballots.append(o.ballot)
+        elif o.status == REJECTED:
+            summary.rejected += 1
+            if o.rejection is not None:
+                rejections.append((o.image_sha256, o.rejection))
+        else:
+            summary.needs_review += 1
+            queue.append(NewReviewItem(o.image, o.page, o.image_sha256, o.envelope_id, o.token, o.ballot_serial,
+                                       o.reasons, o.scores, o.selections, batch.id))
+        report.add(o.report())
+
+    for n, read in enumerate(iter_reads(election, tasks, thresholds, workers or default_workers()), start=1):
+        o = decide_page(election, verifier, register, read)
+        if o.pages and o.pages > 1 and o.ballot_serial and o.status in (PARTIAL, NEEDS_REVIEW):
+            groups.setdefault(f"{o.ballot_serial}", []).append(o)
+            if len(groups[o.ballot_serial]) == o.pages:
+                record(combine_pages(election, verifier, groups.pop(o.ballot_serial), o.pages))
+        else:
+            record(o)
+        if progress:
+            progress(1)
+        if n % commit_every == 0:
+            flush()
+    for pages in groups.values():
+        record(combine_pages(election, verifier, pages, pages[0].pages or len(pages)))
+    flush()
+    store.finish_batch(batch.id)
+    summary.seconds = time.perf_counter() - t0
+    report.close(summary.as_dict())
+    store.append_audit(actor, "paper_scanned", {"inputs": [str(p) for p in inputs], "run_sha256": run_sha,
+                                               **summary.as_dict()})
+    return summary
+
