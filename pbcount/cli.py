@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 
 from pbcount.commands import allocate as allocate_commands
+from pbcount.commands import ballots as ballots_commands
 from pbcount.commands import db as db_commands
 from pbcount.commands import demo, election, fixtures, ingest, keys, results, tokens
 from pbcount.commands import pabulib as pabulib_commands
 from pbcount.commands import publish as publish_commands
+from pbcount.commands import review as review_commands
+from pbcount.commands import scan as scan_commands
 from pbcount.commands import serve as serve_commands
 
 app = typer.Typer(
@@ -31,6 +34,9 @@ serve_commands.register(app)
 publish_commands.register(app)
 allocate_commands.register(app)
 pabulib_commands.register(app)
+ballots_commands.register(app)
+scan_commands.register(app)
+review_commands.register(app)
 
 
 def main() -> None:
