@@ -31,11 +31,12 @@ def results(
         Path, typer.Option("--out", "-o", help="Directory for projects.csv and envelopes.csv")
     ] = Path("results"),
     db: DbOption = None,
+    actor: Annotated[str, typer.Option("--actor", help="Who counts (audit log)")] = "pbcount results",
 ) -> None:
     """Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."""
     with errors_as_messages():
         store = Store.open(db)
-        result = count_store(store)
+        result = count_store(store, actor=actor)
         written = write_results(out, result)
     print_count_summary(console, result)
     for p in written:
