@@ -247,6 +247,10 @@ def plan_deck(
             n = min(len(page_projects), rng.choice([1, 2, 3, 4, 4, 3, 2, 4][: max(1, env.max_selections * 2)]))
             n = min(n, env.max_selections)
         chosen = rng.sample(page_projects, n)
+        for _ in range(50):  # voters mostly respect the rules: resample until valid
+            if n > env.max_selections or _valid(election, env_id, chosen):
+                break
+            chosen = rng.sample(page_projects, n)
         votes = tuple((p, rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0]) for p in chosen)
         ambiguous: tuple[tuple[str, str], ...] = ()
         if n > 0 and rng.random() < opts.p_ambiguous:
@@ -265,6 +269,21 @@ def plan_deck(
         specs.append(BallotSpec(kind="ballot", votes=votes, ambiguous=ambiguous, damaged_qr=damaged,
                                 expected_status=status, expected_reasons=tuple(reasons), **common))
     return specs
+
+
+def _valid(election: Election, env_id: str, chosen: Sequence[str]) -> bool:
+    """Category limits and the cost cap of the envelope (the count is checked by the caller)."""
+    env = election.envelope(env_id)
+    assert env is not None
+    projects = [election.project(p) for p in chosen]
+    cats: dict[str, int] = {}
+    for pr in projects:
+        if pr is not None and pr.category is not None:
+            cats[pr.category] = cats.get(pr.category, 0) + 1
+    if any(cats.get(c, 0) > lim for c, lim in env.category_limits.items()):
+        return False
+    cost = sum(pr.cost for pr in projects if pr is not None)
+    return env.max_selection_cost is None or cost <= env.max_selection_cost
 
 
 # ------------------------------------------------------------------ drawing one image
