@@ -1,4 +1,8 @@
-"""Read one batch of scanned pages: align, QR, OCR (batched), mark scores.
+"""Read one batch of scanned pages: align, QR, printed codes, mark scores.
+
+Printed page code: template matching on every page (:mod:`ballot_scan.printed_code`);
+Tesseract (:mod:`ballot_scan.ocr`, all crops of the batch in one call) when the match is
+inconclusive or the QR is damaged (then also the voter short code and ballot serial).
 
 This is the image work, run in the worker processes of the scan pool. It produces a
 :class:`PageRead` per page — facts only (what was found and how sure); the decision
@@ -22,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from ballot_scan.align import Alignment, AlignmentError, align_page, warp_region
+from ballot_scan.image_guard import ImageRejected, check_image
 from ballot_scan.layout import (
     MM_PER_INCH,
     PAGE_CODE_BOX,
@@ -34,6 +39,7 @@ from ballot_scan.layout import (
 from ballot_scan.marks import MIN_OUTLINE_SHARE, Thresholds, score_boxes
 from ballot_scan.ocr import find_short_code, match_code, read_lines
 from ballot_scan.payload import parse_payload
+from ballot_scan.printed_code import PageCodeMatcher
 from ballot_scan.qr import decode_qr, qr_crop
 from engine.election import Election
 
@@ -68,6 +74,7 @@ class PageRead:
     qr_foreign: bool = False  # a QR code that is not a pbcount ballot payload
     ocr_page_code: str | None = None  # matched known page code, or None
     ocr_page_text: str = ""
+    page_code_method: str = ""  # template | tesseract | conflict | "" (not read)
     ocr_voter_code: str | None = None  # XXXX-XXXX-XXXX-XXXX-C pattern (unvalidated)
     ocr_serial_code: str | None = None
     rotation_deg: float = 0.0
@@ -85,7 +92,8 @@ def list_tasks(inputs: Sequence[Path]) -> list[PageTask]:
     for item in inputs:
         if item.is_dir():
             for p in sorted(item.rglob("*")):
-                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
+                # PDFs too: refused with a reason (image_is_pdf) rather than silently skipped
+                if p.is_file() and p.suffix.lower() in (*IMAGE_SUFFIXES, ".pdf"):
                     files.append((p, str(p.relative_to(item))))
         elif item.is_file():
             files.append((item, item.name))
@@ -111,6 +119,7 @@ def load_page(task: PageTask) -> tuple[np.ndarray | None, str]:
     sha = hashlib.sha256(data).hexdigest()
     if task.multi:
         sha = hashlib.sha256(f"{sha}:{task.page}".encode()).hexdigest()
+    check_image(data, task.name, sha)  # raises ImageRejected before any pixel is decoded
     if Path(task.path).suffix.lower() in TIFF_SUFFIXES:
         try:
             with Image.open(io.BytesIO(data)) as im:
@@ -132,6 +141,7 @@ class PageReader:
         self.codes = sorted(self.layouts)
         self.thresholds = thresholds or Thresholds()
         self.k = work_dpi / MM_PER_INCH
+        self.matcher = PageCodeMatcher(self.codes, self.k)
         self.ocr = ocr
 
     def read_batch(self, tasks: Sequence[PageTask]) -> list[PageRead]:
@@ -141,7 +151,11 @@ class PageReader:
         crops: list[np.ndarray] = []
         slots: list[tuple[int, str]] = []  # (index in pending, what)
         for t in tasks:
-            img, sha = load_page(t)
+            try:
+                img, sha = load_page(t)
+            except ImageRejected as exc:
+                reads.append(PageRead(t.name, t.page, exc.image_sha256, fatal=exc.reason, detail=exc.detail))
+                continue
             r = PageRead(t.name, t.page, sha)
             reads.append(r)
             if img is None:
@@ -164,9 +178,13 @@ class PageReader:
                     r.ballot_serial, r.token = payload.ballot_serial, payload.token
             idx = len(pending)
             pending.append((r, img, al))
+            expected = f"{r.envelope_code}-{r.page_no}" if r.qr_read else None
+            code, _ = self.matcher.read(self.matcher.crop(img, al.matrix), expected)
+            r.ocr_page_code, r.page_code_method = code, "template" if code else ""
             if self.ocr:
-                crops.append(warp_region(img, al.matrix, rect(PAGE_CODE_BOX), self.k))
-                slots.append((idx, "page"))
+                if code is None or not r.qr_read:  # Tesseract: inconclusive match, or QR damaged
+                    crops.append(warp_region(img, al.matrix, rect(PAGE_CODE_BOX), self.k))
+                    slots.append((idx, "page"))
                 if not r.qr_read:
                     crops.append(warp_region(img, al.matrix, rect(SHORT_CODE_BOX), self.k))
                     slots.append((idx, "voter"))
@@ -177,7 +195,11 @@ class PageReader:
             r = pending[idx][0]
             if what == "page":
                 r.ocr_page_text = text
-                r.ocr_page_code = match_code(text, self.codes)
+                read = match_code(text, self.codes)
+                if r.ocr_page_code is None:
+                    r.ocr_page_code, r.page_code_method = read, "tesseract" if read else ""
+                elif read is not None and read != r.ocr_page_code:  # the two readers disagree
+                    r.ocr_page_code, r.page_code_method = None, "conflict"
             elif what == "voter":
                 r.ocr_voter_code = find_short_code(text)
             else:
