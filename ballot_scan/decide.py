@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from ballot_scan.image_guard import IMAGE_REASONS
 from ballot_scan.payload import SPECIMEN
 from ballot_scan.read import PageRead
 from engine import crockford
@@ -39,6 +40,7 @@ PARTIAL = "partial"  # a clean page of a multi-page ballot, waiting for its othe
 REASONS: dict[str, str] = {
     # rejected
     "page_unreadable": "the file cannot be decoded as an image",
+    **IMAGE_REASONS,  # refused before decoding (ballot_scan/image_guard.py)
     "fiducials_not_found": "corner marks not found: not a ballot page, or cut off",
     "fiducials_inconsistent": "corner marks do not fit the ballot geometry",
     "orientation_unknown": "orientation bar not found",

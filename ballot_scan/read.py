@@ -105,7 +105,7 @@ def list_tasks(inputs: Sequence[Path]) -> list[PageTask]:
             try:
                 with Image.open(p) as im:
                     n = getattr(im, "n_frames", 1)
-            except OSError:
+            except Exception:  # Pillow raises many kinds on damaged TIFFs: one page, refused later
                 n = 1
             tasks.extend(PageTask(str(p), name, i, n > 1) for i in range(1, n + 1))
         else:
@@ -125,7 +125,7 @@ def load_page(task: PageTask) -> tuple[np.ndarray | None, str]:
             with Image.open(io.BytesIO(data)) as im:
                 im.seek(task.page - 1)
                 return np.array(im.convert("L")), sha
-        except (OSError, EOFError, ValueError):
+        except Exception:  # damaged pixel data behind a valid header (any Pillow error)
             return None, sha
     img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     return img, sha

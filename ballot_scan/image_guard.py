@@ -1,0 +1,110 @@
+"""Guard in front of the image decoder: reject bad scan files with a reason, cheaply.
+
+A scan folder on counting night may hold anything: an empty file left by a crashed
+transfer, a file cut short, random bytes, a PDF (scanner set to the wrong format), a
+200-megapixel image (wrong resolution setting, or a hostile decompression bomb).
+:func:`check_image` looks only at the bytes already in memory and at the image header
+— it never decodes pixels — so each of these is refused before the decoder allocates
+anything, in time linear in the file size and memory bounded by the file.
+
+Checks, first failing wins (reason code, see :data:`IMAGE_REASONS`):
+
+1. ``image_empty``       — zero bytes.
+2. ``image_is_pdf``      — starts with ``%PDF``.
+3. ``image_unknown_format`` — not PNG, JPEG or TIFF by its magic bytes.
+4. ``image_corrupt``     — the header cannot be parsed (Pillow, lazy open).
+5. ``image_too_large``   — width x height above :data:`MAX_PIXELS` (any TIFF page).
+6. ``image_truncated``   — PNG without its ``IEND`` chunk, JPEG without its end marker.
+
+Pixels that are corrupt behind a valid header are left to the decoder, which returns
+nothing (the page is then ``page_unreadable``). Complexity: O(file size).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image
+
+# An A3 sheet at 600 dpi is 7016 x 9921 = 70 Mpx; anything above is not a ballot scan.
+MAX_PIXELS = 80_000_000
+MAX_TIFF_PAGES = 500
+
+IMAGE_REASONS: dict[str, str] = {
+    "image_empty": "the file is empty (0 bytes)",
+    "image_is_pdf": "a PDF, not an image: scan to PNG, JPEG or TIFF",
+    "image_unknown_format": "not a PNG, JPEG or TIFF file",
+    "image_corrupt": "the image header is damaged",
+    "image_too_large": f"more than {MAX_PIXELS // 1_000_000} megapixels: not a ballot scan",
+    "image_truncated": "the file is cut short (incomplete transfer?)",
+}
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_JPEG = b"\xff\xd8\xff"
+_TIFF = (b"II*\x00", b"MM\x00*")
+
+
+class ImageRejected(Exception):
+    """A scan file refused before decoding. ``reason`` is a key of :data:`IMAGE_REASONS`."""
+
+    def __init__(self, reason: str, detail: str, image_sha256: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.image_sha256 = image_sha256
+
+
+def sniff_format(data: bytes) -> str | None:
+    if data.startswith(_PNG):
+        return "PNG"
+    if data.startswith(_JPEG):
+        return "JPEG"
+    if data.startswith(_TIFF):
+        return "TIFF"
+    return None
+
+
+def check_image(data: bytes, name: str = "image", image_sha256: str = "") -> None:
+    """Raise :class:`ImageRejected` if ``data`` must not reach the decoder."""
+
+    def refuse(reason: str, detail: str) -> ImageRejected:
+        return ImageRejected(reason, f"{name}: {detail}", image_sha256)
+
+    if not data:
+        raise refuse("image_empty", "the file is empty (0 bytes)")
+    if data.lstrip()[:5] == b"%PDF-":
+        raise refuse("image_is_pdf", "this is a PDF document, not an image; scan to PNG, JPEG or TIFF")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise refuse("image_unknown_format", f"not a PNG, JPEG or TIFF file (starts with {data[:8]!r})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: we decide below
+            with Image.open(io.BytesIO(data)) as im:
+                sizes = [im.size]
+                if fmt == "TIFF":
+                    frames = getattr(im, "n_frames", 1)
+                    if frames > MAX_TIFF_PAGES:
+                        raise refuse("image_too_large", f"{frames} pages (at most {MAX_TIFF_PAGES})")
+                    for i in range(1, frames):
+                        im.seek(i)
+                        sizes.append(im.size)
+    except ImageRejected:
+        raise
+    except Image.DecompressionBombError:  # Pillow's own limit (2 x 89 Mpx) hit while opening
+        raise refuse("image_too_large", f"above Pillow's decompression-bomb limit "
+                     f"({2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} Mpx)") from None
+    except Exception as exc:  # Pillow's parsers raise many kinds on damaged headers
+        raise refuse("image_corrupt", f"{fmt} header cannot be read ({exc.__class__.__name__})") from None
+    for page, (w, h) in enumerate(sizes, start=1):
+        if w * h > MAX_PIXELS:
+            where = f" (page {page})" if len(sizes) > 1 else ""
+            raise refuse(
+                "image_too_large",
+                f"{w} x {h} pixels{where} = {w * h / 1e6:.0f} Mpx, above {MAX_PIXELS / 1e6:.0f} Mpx",
+            )
+    if fmt == "PNG" and b"IEND" not in data[-64:]:
+        raise refuse("image_truncated", "PNG file ends before its IEND chunk (cut short?)")
+    if fmt == "JPEG" and b"\xff\xd9" not in data[-1024:]:
+        raise refuse("image_truncated", "JPEG file ends without its end-of-image marker (cut short?)")
