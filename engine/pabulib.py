@@ -73,6 +73,7 @@ class PbInstance:
     votes: tuple[PbVote, ...]
     project_columns: tuple[str, ...] = ("project_id", "cost")
     vote_columns: tuple[str, ...] = ("voter_id", "vote")
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # tolerated quirks, by line
 
     @property
     def budget(self) -> Fraction:
@@ -104,10 +105,13 @@ def parse_number(text: str) -> Fraction:
     return Fraction(text.strip().replace(",", "."))
 
 
-def _rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+def _rows(lines: Iterable[str], source: str = "<pb>") -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(lines, delimiter=";", quotechar='"')
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:  # NUL byte, stray newline in a field...
+        raise PabulibError(source, reader.line_num + 1, f"unreadable line: {exc}") from None
 
 
 def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance:
@@ -124,9 +128,10 @@ def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance
     seen_projects: set[str] = set()
     seen_voters: set[str] = set()
     vote_index = point_index = voter_index = -1
+    warnings: list[str] = []
     other_vote_columns: list[tuple[int, str]] = []
     line_no = 0
-    for line_no, row in _rows(lines):
+    for line_no, row in _rows(lines, source):
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         first = row[0].strip()
@@ -197,7 +202,11 @@ def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance
                 if pid not in seen_projects:
                     raise PabulibError(source, line_no, f"voter {voter!r}: unknown project {pid!r}")
             if len(set(chosen)) != len(chosen):
-                raise PabulibError(source, line_no, f"voter {voter!r}: a project is listed twice")
+                if point_index >= 0 or meta.get("vote_type") == "ordinal":
+                    raise PabulibError(source, line_no, f"voter {voter!r}: a project is listed twice")
+                # approval ballots are sets (as in pabutools): count each project once
+                chosen = tuple(dict.fromkeys(chosen))
+                warnings.append(f"{source}:{line_no}: voter {voter!r} lists a project twice; counted once")
             points: tuple[Fraction, ...] | None = None
             if point_index >= 0:
                 raw_points = row[point_index].strip()
@@ -226,7 +235,7 @@ def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance
         raise PabulibError(source, 0, f"META budget {meta['budget']!r} is not a number") from None
     if meta["vote_type"] in ("cumulative", "scoring") and point_index < 0 and votes:
         raise PabulibError(source, 0, f"vote_type {meta['vote_type']} needs a 'points' column in VOTES")
-    return PbInstance(meta, tuple(projects), tuple(votes), project_columns, vote_columns)
+    return PbInstance(meta, tuple(projects), tuple(votes), project_columns, vote_columns, tuple(warnings))
 
 
 def read_pabulib(path: str | Path) -> PbInstance:
@@ -384,14 +393,17 @@ def approval_profile(inst: PbInstance):  # type: ignore[no-untyped-def]
     return ApprovalProfile.from_flat(len(inst.projects), lengths, flat)
 
 
-def allocation_problem(inst: PbInstance, score: str = "auto", with_profile: bool = True):  # type: ignore[no-untyped-def]
+def allocation_problem(  # type: ignore[no-untyped-def]
+    inst: PbInstance, score: str = "auto", with_profile: bool = True, apply_threshold: bool = True
+):
     """An AllocationProblem for the instance: integer money (``unit`` units per currency unit),
-    scores per :func:`project_scores`, the META ``min_project_score_threshold`` if any."""
+    scores per :func:`project_scores`, the META ``min_project_score_threshold`` if any (unless
+    ``apply_threshold`` is false, as pabutools does)."""
     from engine.rules.problem import AllocationProblem
 
     unit = money_scale([inst.budget, *(p.cost for p in inst.projects)])
-    threshold = float(parse_number(inst.meta["min_project_score_threshold"])) \
-        if inst.meta.get("min_project_score_threshold", "").strip() else 0.0
+    raw_threshold = inst.meta.get("min_project_score_threshold", "").strip()
+    threshold = float(parse_number(raw_threshold)) if raw_threshold and apply_threshold else 0.0
     return AllocationProblem(
         project_ids=tuple(p.project_id for p in inst.projects),
         costs=tuple(int(p.cost * unit) for p in inst.projects),
