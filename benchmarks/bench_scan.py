@@ -1,0 +1,129 @@
+"""Benchmark: scan a degraded test deck of 2,000 ballot images vs bare image decoding.
+
+Run: ``.venv/bin/python benchmarks/bench_scan.py [--count 2000] [--workers 2] [--repeat 1]``
+
+1. Generates a Paris-like fixture and a test deck (``ballot_scan.testdeck``, default
+   options: realistic mix of marks, 6 % ballots with a deliberately ambiguous mark,
+   damaged QR codes, upside-down, blank and foreign pages; JPEG/PNG at 200 dpi).
+2. Baseline, same run, same files, same number of processes: read + decode each image
+   to greyscale (``cv2.imdecode``) and nothing else.
+3. ``scan_paths`` into a fresh SQLite store (process pool, OCR, store writes, report).
+
+Prints ballots/s, decode images/s, their ratio, accuracy against ``expected.json``
+(silent misreads, ambiguous marks not sent to review, review rate of unambiguous
+ballots) and peak RSS of the parent and of the largest worker. Medians of ``--repeat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ballot_scan.pipeline import read_register, scan_paths  # noqa: E402
+from ballot_scan.read import list_tasks  # noqa: E402
+from ballot_scan.render import read_token_register  # noqa: E402
+from ballot_scan.testdeck import make_testdeck  # noqa: E402
+from engine.election import load_election  # noqa: E402
+from engine.keyfiles import load_public_key  # noqa: E402
+from engine.storage.store import Store  # noqa: E402
+from fixtures.paris import generate_paris  # noqa: E402
+
+
+def _decode(path: str) -> int:
+    img = cv2.imdecode(np.frombuffer(Path(path).read_bytes(), dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    return int(img.shape[0])
+
+
+def bare_decode_rate(paths: list[str], workers: int) -> float:
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        for _ in pool.map(_decode, paths, chunksize=8):
+            pass
+    return len(paths) / (time.perf_counter() - t0)
+
+
+def accuracy(report: dict, expected: dict) -> dict[str, float]:
+    truth = {b["image"]: b for b in expected["ballots"]}
+    misreads = ambiguous_missed = clean = clean_reviewed = 0
+    for p in report["pages"]:
+        t = truth[p["image"]]
+        if p["status"] == "accepted" and (t["kind"] != "ballot" or t["ambiguous"]
+                                          or p["selections"] != t["selections"]):
+            misreads += 1
+        if t["ambiguous"] and p["status"] != "needs_review":
+            ambiguous_missed += 1
+        if t["kind"] == "ballot" and not t["ambiguous"] and t["expected_status"] == "accepted":
+            clean += 1
+            clean_reviewed += p["status"] != "accepted"
+    return {"misreads": misreads, "ambiguous_missed": ambiguous_missed, "clean": clean,
+            "clean_reviewed": clean_reviewed, "review_rate": clean_reviewed / max(1, clean)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=2026)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp_:
+        tmp = Path(tmp_)
+        generate_paris(tmp / "fx", seed=args.seed, voters=2000, paper_voters=max(1200, args.count))
+        election = load_election(tmp / "fx" / "election.toml")
+        tokens = read_token_register(tmp / "fx" / "paper_tokens.csv")
+        deck = tmp / "deck"
+        t0 = time.perf_counter()
+        make_testdeck(election, [e.id for e in election.envelopes], tokens, deck, count=args.count,
+                      seed=args.seed, workers=args.workers)
+        gen_s = time.perf_counter() - t0
+        expected = json.loads((deck / "expected.json").read_text())
+        paths = [t.path for t in list_tasks([deck])]
+        size_mb = sum(os.path.getsize(p) for p in paths) / 1e6
+        decode_rates, scan_rates = [], []
+        acc: dict[str, float] = {}
+        for i in range(args.repeat):
+            decode_rates.append(bare_decode_rate(paths, args.workers))
+            store = Store.open(f"sqlite:///{tmp / f'scan{i}.db'}")
+            report_path = tmp / f"report{i}.json"
+            t0 = time.perf_counter()
+            s = scan_paths(store, election, load_public_key(tmp / "fx" / "keys"), [deck],
+                           register=read_register(tmp / "fx" / "paper_tokens.csv"), workers=args.workers,
+                           report_path=report_path)
+            scan_rates.append(s.pages / (time.perf_counter() - t0))
+            store.close()
+            acc = accuracy(json.loads(report_path.read_text()), expected)
+        parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    scan_rate, decode_rate = statistics.median(scan_rates), statistics.median(decode_rates)
+    print(f"deck: {args.count} images ({size_mb:.0f} MB, 200 dpi), generated in {gen_s:.0f} s")
+    print(f"scan: {scan_rate:.1f} ballots/s with {args.workers} processes (runs: "
+          + ", ".join(f"{r:.1f}" for r in scan_rates) + ")")
+    print(f"bare decode: {decode_rate:.1f} images/s with {args.workers} processes")
+    print(f"ratio scan / bare decode: {scan_rate / decode_rate:.2f}")
+    print(f"accuracy: {acc['misreads']} silent misreads, {acc['ambiguous_missed']} ambiguous marks not reviewed, "
+          f"review rate of unambiguous ballots {acc['review_rate'] * 100:.2f} % "
+          f"({acc['clean_reviewed']} of {acc['clean']})")
+    print(f"peak RSS: parent {parent_mb:.0f} MB, largest child {child_mb:.0f} MB")
+    print(f"| {datetime.now(UTC).date()} | {args.count} | {scan_rate:.1f} | {decode_rate:.1f} | "
+          f"{scan_rate / decode_rate:.2f} | {acc['misreads']} | {acc['ambiguous_missed']} | "
+          f"{acc['review_rate'] * 100:.2f} % | {parent_mb:.0f} MB / {child_mb:.0f} MB | "
+          f"{platform.python_version()}, {args.workers} workers, load {os.getloadavg()[0]:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
