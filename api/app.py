@@ -35,6 +35,7 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pb.writer.start()
         yield
         pb.shutdown()
 

@@ -51,7 +51,7 @@ class KeyCache:
 def require(role: str) -> Callable[..., ApiKey]:
     """A FastAPI dependency returning the caller's key if it has ``role``."""
 
-    def dependency(
+    async def dependency(
         request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> ApiKey:
         if cred is None:

@@ -63,7 +63,7 @@ async def post_vote(vote: VoteIn, request: Request, key: ApiKey = RequireOperato
     assert pb.verifier is not None and pb.receipt_secret is not None
     res = validate_one(pb.election, pb.verifier, pb.receipt_secret, sub)
     try:
-        outcome = await asyncio.wrap_future(pb.writer.submit(res, key.actor))
+        outcome = await pb.writer.submit(res, key.actor)
     except ElectionClosed as exc:
         raise ApiError(409, "election_closed", CLOSED_MESSAGE) from exc
     if isinstance(res, Rejection):

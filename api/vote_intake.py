@@ -3,9 +3,9 @@
 Each vote is validated on arrival with the same engine function as file ingestion
 (:func:`engine.ingest.validate_one`: token signature, envelopes, projects, limits; an
 accepted ballot gets its receipt id). Storing goes through one :class:`VoteWriter`
-thread that commits whatever votes are waiting as one :meth:`Store.commit_chunk`
-transaction (group commit): with many clients in flight this turns hundreds of
-transactions into one, and the caller only gets its receipt once its vote is durable.
+that commits whatever votes are waiting as one :meth:`Store.commit_chunk` transaction
+(group commit): with many clients in flight this turns hundreds of transactions into
+one, and the caller only gets its receipt once its vote is committed.
 
 Idempotent: the same vote sent twice has the same ballot key, so the store keeps one
 copy and both callers get the same receipt (``already_received``). A different vote with
@@ -20,13 +20,12 @@ SHA-256 of the receipt ids), so each vote is covered without one log entry per v
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-import queue
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +38,7 @@ from engine.storage.store import Store
 log = logging.getLogger("pbcount.api")
 
 MAX_GROUP = 1000
+LINGER_SECONDS = 0.003  # how long a flush waits for more votes to join its group
 API_SOURCE_SHA = "api-v1-votes"
 
 
@@ -90,31 +90,44 @@ def voter_ballot_counts(store: Store, serials: set[str]) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows}
 
 
-_Vote = tuple[Ballot | Rejection, str, "Future[WriteOutcome]"]
-_Call = tuple[Callable[[], Any], "Future[Any]"]
-
-
 class VoteWriter:
-    """The single writer thread of the API (see the module docstring)."""
+    """The single writer of the API (see the module docstring).
+
+    Votes wait in a list on the event loop; one flush task at a time hands everything
+    waiting (up to :data:`MAX_GROUP`) to the writer thread as one group, so a vote costs
+    no cross-thread hand-off of its own. Every store write of the API (groups, batch
+    uploads, the close) runs on that one thread, in submission order.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._q: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._executor = self._new_executor()
+        self._pending: list[tuple[Ballot | Rejection, str, asyncio.Future[WriteOutcome]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._closed = is_closed(store)
-        self._thread = threading.Thread(target=self._run, name="pbcount-vote-writer", daemon=True)
-        self._thread.start()
 
     # -------------------------------------------------------------- public
-    def submit(self, item: Ballot | Rejection, actor: str) -> Future[WriteOutcome]:
-        fut: Future[WriteOutcome] = Future()
-        self._q.put(("vote", (item, actor, fut)))
-        return fut
+    async def submit(self, item: Ballot | Rejection, actor: str) -> WriteOutcome:
+        """Store one validated vote (or record its rejection); raises :class:`ElectionClosed`."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[WriteOutcome] = loop.create_future()
+        self._pending.append((item, actor, fut))
+        if self._flusher is None or self._flusher.done() or self._flusher.get_loop() is not loop:
+            self._flusher = loop.create_task(self._flush())
+        return await fut
 
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
-        """Run ``fn`` in the writer thread, after every vote submitted before it."""
-        fut: Future[Any] = Future()
-        self._q.put(("call", (fn, fut)))
-        return fut
+        """Run ``fn`` on the writer thread, after the groups already handed to it."""
+        return self._executor.submit(fn)
+
+    @staticmethod
+    def _new_executor() -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="pbcount-writer")
+
+    def start(self) -> None:
+        """(Re)start after :meth:`stop` (an app served again, e.g. by a second test client)."""
+        if getattr(self._executor, "_shutdown", False):
+            self._executor = self._new_executor()
 
     def close_election(self, actor: str) -> Future[tuple[str, bool]]:
         def do() -> tuple[str, bool]:
@@ -128,80 +141,53 @@ class VoteWriter:
         return self.call(do)
 
     def stop(self) -> None:
-        self._q.put(("stop", None))
-        self._thread.join(timeout=30)
+        self._executor.shutdown(wait=True)
 
-    # -------------------------------------------------------------- thread
-    def _run(self) -> None:
-        while True:
-            kind, payload = self._q.get()
-            if kind == "stop":
-                return
-            if kind == "call":
-                self._run_call(payload)
-                continue
-            group: list[_Vote] = [payload]
-            pending_other: tuple[str, Any] | None = None
-            while len(group) < MAX_GROUP:
-                try:
-                    k, p = self._q.get_nowait()
-                except queue.Empty:
-                    break
-                if k != "vote":
-                    pending_other = (k, p)
-                    break
-                group.append(p)
-            self._commit_group(group)
-            if pending_other is not None:
-                if pending_other[0] == "stop":
-                    return
-                self._run_call(pending_other[1])
-
-    @staticmethod
-    def _settle(fut: Future[Any], value: Any = None, exc: BaseException | None = None) -> None:
-        if fut.set_running_or_notify_cancel():
-            if exc is not None:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(value)
-
-    def _run_call(self, payload: _Call) -> None:
-        fn, fut = payload
-        try:
-            value = fn()
-        except BaseException as exc:  # handed to the caller
-            self._settle(fut, exc=exc)
-        else:
-            self._settle(fut, value)
-
-    def _commit_group(self, group: list[_Vote]) -> None:
-        try:
-            if not self._closed:
-                self._closed = is_closed(self.store)
-            if self._closed:
+    # -------------------------------------------------------------- internals
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            if len(self._pending) < MAX_GROUP:
+                # Let the event loop take in more requests before the writer thread competes
+                # with it for the GIL: without this, groups stay at one vote under load.
+                await asyncio.sleep(LINGER_SECONDS)
+            group, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+            try:
+                outcomes = await loop.run_in_executor(
+                    self._executor, self._commit_group, [(it, actor) for it, actor, _ in group])
+            except Exception as exc:
+                log.exception("vote writer: commit failed")
                 for _, _, fut in group:
-                    self._settle(fut, exc=ElectionClosed())
-                return
-            items = [it for it, _, _ in group]
-            outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items)
-            statuses = line_statuses(items, outcome.inserted_keys)
-            counts = voter_ballot_counts(self.store, {it.voter_serial for it in items if isinstance(it, Ballot)})
-            per_actor: dict[str, Counter[str]] = {}
-            receipts: dict[str, list[str]] = {}
-            for (it, actor, _), st in zip(group, statuses, strict=True):
-                per_actor.setdefault(actor, Counter())[st] += 1
-                if isinstance(it, Ballot) and st == "accepted":
-                    receipts.setdefault(actor, []).append(it.receipt_id)
-            for actor, c in per_actor.items():
-                self.store.append_audit(actor, "votes_received", {
-                    "accepted": c["accepted"], "already_received": c["already_received"],
-                    "rejected": c["rejected"], "receipts_sha256": receipts_digest(receipts.get(actor, [])),
-                })
-        except Exception as exc:
-            log.exception("vote writer: commit failed")
-            for _, _, fut in group:
-                self._settle(fut, exc=exc)
-            return
-        for (it, _, fut), st in zip(group, statuses, strict=True):
-            n = counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0
-            self._settle(fut, WriteOutcome(st, n))
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for (_, _, fut), outcome in zip(group, outcomes, strict=True):
+                if fut.done():
+                    continue
+                if isinstance(outcome, ElectionClosed):
+                    fut.set_exception(ElectionClosed())
+                else:
+                    fut.set_result(outcome)
+
+    def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosed]:
+        if not self._closed:
+            self._closed = is_closed(self.store)
+        if self._closed:
+            return [ElectionClosed() for _ in group]
+        items = [it for it, _ in group]
+        outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items)
+        statuses = line_statuses(items, outcome.inserted_keys)
+        counts = voter_ballot_counts(self.store, {it.voter_serial for it in items if isinstance(it, Ballot)})
+        per_actor: dict[str, Counter[str]] = {}
+        receipts: dict[str, list[str]] = {}
+        for (it, actor), st in zip(group, statuses, strict=True):
+            per_actor.setdefault(actor, Counter())[st] += 1
+            if isinstance(it, Ballot) and st == "accepted":
+                receipts.setdefault(actor, []).append(it.receipt_id)
+        for actor, c in per_actor.items():
+            self.store.append_audit(actor, "votes_received", {
+                "accepted": c["accepted"], "already_received": c["already_received"],
+                "rejected": c["rejected"], "receipts_sha256": receipts_digest(receipts.get(actor, [])),
+            })
+        return [WriteOutcome(st, counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0)
+                for it, st in zip(items, statuses, strict=True)]
