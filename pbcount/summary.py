@@ -33,7 +33,7 @@ def print_count_summary(console: Console, result: CountResult) -> None:
     for env in e.envelopes:
         a = result.allocation.envelopes[env.id]
         et = result.tally.envelopes[env.id]
-        t.add_row(env.name, f"{env.budget:,}", f"{a.cost:,}", f"{env.budget - a.cost:,}",
+        t.add_row(env.id, f"{env.budget:,}", f"{a.cost:,}", f"{env.budget - a.cost:,}",
                   str(len(a.selected)), f"{et.ballots:,}", f"{et.ballots_online:,}", f"{et.ballots_paper:,}")
     console.print(t)
     print_quota_summary(console, result)
