@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import routes_admin, routes_bundle, routes_page, routes_results, routes_votes
+from api import routes_admin, routes_bundle, routes_page, routes_results, routes_scans, routes_votes
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.settings import ApiSettings
@@ -51,7 +51,7 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
     )
     app.state.pb = pb
     install_error_handlers(app)
-    for module in (routes_votes, routes_admin, routes_bundle, routes_results, routes_page):
+    for module in (routes_votes, routes_scans, routes_admin, routes_bundle, routes_results, routes_page):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, limit_for=settings.body_limit)
     return app

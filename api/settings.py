@@ -20,6 +20,7 @@ class ApiSettings:
     db_url: str | None = None
     keys_dir: Path = Path("keys")
     bundle_dir: Path | None = None
+    register_path: Path | None = None  # token register CSV: lets OCR'd short codes replace a damaged QR
     vote_rate: float = 3000.0
     vote_burst: int = 6000
     max_vote_bytes: int = 64 * 1024
