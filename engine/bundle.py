@@ -34,8 +34,10 @@ deterministic; no clock is read except for the audit entry of a new publication)
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,11 @@ class ReviewOutcome:
     outcome: str  # pending | accepted | rejected
 
 
+# canonical_json with one reusable encoder (the ballot log has one call per ballot)
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_RECEIPT = re.compile(r'"receipt":"([^"]+)"')
+
+
 def pretty_json(obj: Any) -> str:
     """The layout of every ``.json`` file: sorted keys, one-space indent, UTF-8, final newline."""
     return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
@@ -102,10 +109,34 @@ def pretty_json(obj: Any) -> str:
 # --------------------------------------------------------------------------- the ballot log
 
 
+@functools.lru_cache(maxsize=65536)
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z]+")
+
+
 def count_line(ballot: Ballot, publication: int) -> str:
-    """The ``count`` line of a ballot: receipt, channel, selections (+ image hash for paper)."""
+    """The ``count`` line of a ballot: receipt, channel, selections (+ image hash for paper).
+
+    Canonical JSON (sorted keys, no spaces), assembled by hand for speed (one line per
+    ballot); :func:`count_entry` is the same line as a dict, and the tests check that
+    ``canonical_json(count_entry(b)) == count_line(b)``.
+    """
     if not ballot.receipt_id:
         raise PublishError(f"ballot {ballot.ballot_key[:12]}… has no receipt id; cannot publish it")
+    if ballot.channel is Channel.PAPER and not ballot.image_sha256:
+        raise PublishError(f"paper ballot with receipt {ballot.receipt_id} has no image SHA-256")
+    if not (_PLAIN.fullmatch(ballot.receipt_id) and _PLAIN.fullmatch(ballot.image_sha256 or "0")):
+        return _canonical(count_entry(ballot, publication))
+    sel = ",".join(f"{_quoted(env)}:[{','.join(map(_quoted, projects))}]" for env, projects in ballot.selections)
+    image = f'"image_sha256":"{ballot.image_sha256}",' if ballot.channel is Channel.PAPER else ""
+    return (f'{{"channel":"{ballot.channel.value}",{image}"op":"count","pub":{int(publication)},'
+            f'"receipt":"{ballot.receipt_id}","selections":{{{sel}}}}}')
+
+
+def count_entry(ballot: Ballot, publication: int) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "op": "count",
         "pub": publication,
@@ -114,18 +145,35 @@ def count_line(ballot: Ballot, publication: int) -> str:
         "selections": {env: list(projects) for env, projects in ballot.selections},
     }
     if ballot.channel is Channel.PAPER:
-        if not ballot.image_sha256:
-            raise PublishError(f"paper ballot with receipt {ballot.receipt_id} has no image SHA-256")
         entry["image_sha256"] = ballot.image_sha256
-    return canonical_json(entry)
+    return entry
 
 
 def withdraw_line(receipt: str, reason: str, publication: int) -> str:
-    return canonical_json({"op": "withdraw", "pub": publication, "receipt": receipt, "reason": reason})
+    return _canonical({"op": "withdraw", "pub": publication, "receipt": receipt, "reason": reason})
 
 
 def _content(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k not in ("op", "pub")}
+
+
+def is_withdrawal(line: str) -> bool:
+    return line.startswith('{"op":"withdraw"')  # canonical JSON: "op" is the first key of a withdrawal
+
+
+def live_receipts(lines: Sequence[str]) -> set[str]:
+    """Receipts counted after these lines, without parsing them (canonical JSON: a quote
+    inside a string value is escaped, so ``"receipt":"`` only occurs as the key)."""
+    live: set[str] = set()
+    for line in lines:
+        m = _RECEIPT.search(line)
+        if m is None:
+            raise PublishError(f"log line without a receipt: {line[:80]}")
+        if is_withdrawal(line):
+            live.discard(m.group(1))
+        else:
+            live.add(m.group(1))
+    return live
 
 
 def live_entries(lines: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -276,10 +324,13 @@ def content_digest(files: Mapping[str, bytes]) -> str:
     return h.hexdigest()
 
 
-def merkle_text(lines: Sequence[str], history: Sequence[TreeHead]) -> str:
-    """Tree head of the last publication in ``history``, with the consistency proof from the one before."""
+def merkle_text(lines: Sequence[str], history: Sequence[TreeHead], leaves: Sequence[bytes] | None = None) -> str:
+    """Tree head of the last publication in ``history``, with the consistency proof from the one before.
+
+    ``leaves``: the leaf hashes of ``lines`` when the caller already has them.
+    """
     head = history[-1]
-    leaves = leaf_hashes(lines[: head.tree_size])
+    leaves = list(leaves[: head.tree_size]) if leaves is not None else leaf_hashes(lines[: head.tree_size])
     root = merkle.root(leaves)
     if root.hex() != head.root_hash or len(leaves) != head.tree_size:
         raise PublishError(
@@ -332,16 +383,18 @@ class BundleInputs:
     log_lines: Sequence[str]  # the whole log up to (at least) the last head of history
     history: Sequence[TreeHead]  # every publication up to this one, oldest first
     audit: Sequence[AuditEntry]
+    content: Mapping[str, bytes] | None = None  # content_files(...) when already built
+    leaves: Sequence[bytes] | None = None  # leaf_hashes(log_lines) when already computed
 
 
 def build_bundle(inputs: BundleInputs, key: Ed25519PrivateKey, software_version: str = __version__) -> dict[str, bytes]:
     """Every file of the bundle, name -> exact bytes (pure; deterministic)."""
     head = inputs.history[-1]
-    files = content_files(inputs.result, inputs.frozen_hash, inputs.reviews)
+    files = dict(inputs.content or content_files(inputs.result, inputs.frozen_hash, inputs.reviews))
     lines = inputs.log_lines[: head.tree_size]
     files["ballots.jsonl"] = "".join(line + "\n" for line in lines).encode()
     files["audit.jsonl"] = audit_text(inputs.audit).encode()
-    files["merkle.json"] = merkle_text(lines, inputs.history).encode()
+    files["merkle.json"] = merkle_text(lines, inputs.history, inputs.leaves).encode()
     files["results.pub"] = public_key_pem(key.public_key()).encode()
     files["manifest.json"] = sign_manifest(
         files, head=head, election_id=inputs.result.election.id, frozen_hash=inputs.frozen_hash,
@@ -405,22 +458,24 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     seq = pubs[-1].publication + 1 if pubs else 1
     reasons = {s.ballot.receipt_id: s.reason for s in result.dedup.superseded}
     segment = plan_log_update(log, result.dedup.counted, reasons, seq)
+    if live_receipts([*log, *segment]) != {b.receipt_id for b in result.dedup.counted}:
+        raise PublishError("the ballot log would not hold exactly the counted ballots")
     if last is not None and not segment and digest == last["content_digest"]:
         history, audit_seq, new = pubs, last["audit_seq"], False
+        leaves = stored
     else:
         log = [*log, *segment]
-        root = merkle.root(leaf_hashes(log)).hex()
+        leaves = stored + leaf_hashes(segment)
+        root = merkle.root(leaves).hex()
         head = TreeHead(seq, len(log), root)
         entry = store.record_publication(seq, len(log), root, digest, segment, actor=actor,
                                          audit_details={**head.to_dict(), "content_digest": digest})
         history, audit_seq, new = [*pubs, head], entry.seq, True
-    live = live_entries(log)
-    if set(live) != {b.receipt_id for b in result.dedup.counted}:
-        raise PublishError("the published log does not hold exactly the counted ballots")
     audit = [e for e in store.audit_entries() if e.seq <= audit_seq]
-    files = build_bundle(BundleInputs(result, row["definition_hash"], reviews, log, history, audit), key)
+    files = build_bundle(BundleInputs(result, row["definition_hash"], reviews, log, history, audit, content,
+                                      leaves), key)
     written = write_bundle(out, files)
-    n_withdrawn = sum(1 for s in segment if json.loads(s)["op"] == "withdraw") if new else 0
+    n_withdrawn = sum(1 for s in segment if is_withdrawal(s)) if new else 0
     return PublishReport(history[-1], new, len(segment) if new else 0, n_withdrawn,
                          len(result.dedup.counted), tuple(written))
 

@@ -85,8 +85,7 @@ def fail(file: str, check: str, detail: str, line: int = 0) -> VerificationFailu
     return VerificationFailure(file, line, check, detail)
 
 
-def canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 # =========================================================================== RFC 6962
@@ -277,52 +276,87 @@ def parse_definition(doc: Mapping[str, Any]) -> Definition:
     )
 
 
-def ballot_problem(d: Definition, selections: Any) -> str | None:
-    """Why a published ballot is not valid under the rules, or None (mirrors engine.ballots)."""
-    if not isinstance(selections, dict) or not selections:
-        return "selections must be a non-empty object {envelope: [project ids]}"
-    env_by_id = {e.id: e for e in d.envelopes}
-    kinds: dict[str, int] = {}
-    for env_id in selections:
-        env = env_by_id.get(env_id)
-        if env is None:
-            return f"unknown envelope {env_id!r}"
-        kinds[env.kind] = kinds.get(env.kind, 0) + 1
-    for kind, n in kinds.items():
-        if n > d.per_kind.get(kind, 0):
-            return f"{n} envelopes of kind {kind!r}; at most {d.per_kind.get(kind, 0)} allowed"
-    for kind in d.required_kinds:
-        if kind not in kinds:
-            return f"a {kind!r} envelope is required"
-    for env_id, chosen in selections.items():
-        env = env_by_id[env_id]
-        if not isinstance(chosen, list) or not chosen or not all(isinstance(p, str) for p in chosen):
-            return f"envelope {env_id!r}: selection must be a non-empty list of project ids"
+class BallotRules:
+    """Validity of a published ballot under the rules (mirrors engine.ballots.validate_submission).
+
+    Each envelope's selection is checked once per distinct selection (memoised): ballots
+    repeat the same few choices, and this is the verifier's inner loop.
+    """
+
+    def __init__(self, d: Definition) -> None:
+        self.d = d
+        self.env_by_id = {e.id: e for e in d.envelopes}
+        self._memo: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._combos: dict[tuple[str, ...], str | None] = {}
+
+    def problem(self, selections: Any) -> str | None:
+        """Why a ballot's selections are not valid, or None."""
+        if not isinstance(selections, dict) or not selections:
+            return "selections must be a non-empty object {envelope: [project ids]}"
+        combo = tuple(selections)
+        if combo not in self._combos:
+            self._combos[combo] = self._combination_problem(combo)
+        if self._combos[combo]:
+            return self._combos[combo]
+        memo = self._memo
+        for env_id, chosen in selections.items():
+            try:
+                key = (env_id, tuple(chosen))
+                known = key in memo
+            except TypeError:
+                return f"envelope {env_id!r}: selection must be a list of project ids"
+            if not known:
+                if not isinstance(chosen, list) or not all(isinstance(p, str) for p in chosen):
+                    return f"envelope {env_id!r}: selection must be a list of project ids"
+                memo[key] = self._envelope_problem(self.env_by_id[env_id], chosen)
+            if memo[key]:
+                return memo[key]
+        return None
+
+    def _combination_problem(self, env_ids: tuple[str, ...]) -> str | None:
+        kinds: dict[str, int] = {}
+        for env_id in env_ids:
+            env = self.env_by_id.get(env_id)
+            if env is None:
+                return f"unknown envelope {env_id!r}"
+            kinds[env.kind] = kinds.get(env.kind, 0) + 1
+        per_kind = self.d.per_kind
+        for kind, n in kinds.items():
+            if n > per_kind.get(kind, 0):
+                return f"{n} envelopes of kind {kind!r}; at most {per_kind.get(kind, 0)} allowed"
+        for kind in self.d.required_kinds:
+            if kind not in kinds:
+                return f"a {kind!r} envelope is required"
+        return None
+
+    def _envelope_problem(self, env: Env, chosen: list[str]) -> str | None:
+        if not chosen:
+            return f"envelope {env.id!r}: empty selection"
         if chosen != sorted(chosen):
-            return f"envelope {env_id!r}: project ids are not sorted"
+            return f"envelope {env.id!r}: project ids are not sorted"
         cats: dict[str, int] = {}
         cost = 0
         for pid in chosen:
-            p = d.projects.get(pid)
+            p = self.d.projects.get(pid)
             if p is None:
                 return f"unknown project {pid!r}"
-            if p.envelope != env_id:
-                return f"project {pid!r} belongs to envelope {p.envelope!r}, not {env_id!r}"
+            if p.envelope != env.id:
+                return f"project {pid!r} belongs to envelope {p.envelope!r}, not {env.id!r}"
             if p.category is not None:
                 cats[p.category] = cats.get(p.category, 0) + 1
             cost += p.cost
         if len(set(chosen)) != len(chosen):
-            return f"envelope {env_id!r}: a project is selected twice"
+            return f"envelope {env.id!r}: a project is selected twice"
         if len(chosen) < env.min_selections:
-            return f"envelope {env_id!r}: {len(chosen)} projects, at least {env.min_selections} required"
+            return f"envelope {env.id!r}: {len(chosen)} projects, at least {env.min_selections} required"
         if len(chosen) > env.max_selections:
-            return f"envelope {env_id!r}: {len(chosen)} projects, at most {env.max_selections} allowed"
+            return f"envelope {env.id!r}: {len(chosen)} projects, at most {env.max_selections} allowed"
         for cat, lim in env.category_limits.items():
             if cats.get(cat, 0) > lim:
-                return f"envelope {env_id!r}: {cats[cat]} projects of category {cat!r}, at most {lim}"
+                return f"envelope {env.id!r}: {cats[cat]} projects of category {cat!r}, at most {lim}"
         if env.max_selection_cost is not None and cost > env.max_selection_cost:
-            return f"envelope {env_id!r}: selection costs {cost}, more than {env.max_selection_cost}"
-    return None
+            return f"envelope {env.id!r}: selection costs {cost}, more than {env.max_selection_cost}"
+        return None
 
 
 # =========================================================================== allocation rules
@@ -659,6 +693,7 @@ def check_ballots(directory: Path, d: Definition) -> tuple[list[str], dict[str, 
     pubs: list[int] = []
     live: dict[str, dict[str, Any]] = {}
     prev_key: tuple[int, int, str] | None = None
+    rules = BallotRules(d)
     for no, line, e in _jsonl(directory, name):
         if canonical(e) != line:
             raise fail(name, "canonical_json", "line is not in canonical form (sorted keys, no spaces)", no)
@@ -680,7 +715,7 @@ def check_ballots(directory: Path, d: Definition) -> tuple[list[str], dict[str, 
                     raise fail(name, "image_sha256", "an online ballot has no image", no)
             else:
                 raise fail(name, "channel", f"channel {channel!r} is neither online nor paper", no)
-            problem = ballot_problem(d, e.get("selections"))
+            problem = rules.problem(e.get("selections"))
             if problem:
                 raise fail(name, "ballot_valid", f"receipt {receipt}: {problem}", no)
             if receipt in live:
