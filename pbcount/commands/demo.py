@@ -1,7 +1,8 @@
 """``pbcount demo``: the product's front door, end to end on the embedded SQLite store.
 
 Stages (each calls the same engine functions as the individual commands):
-generate a Paris-scale fixture -> ingest e-votes -> count -> write CSVs -> print summary.
+generate a Paris-scale fixture -> ingest e-votes -> paper ballots (render, mark, scan a
+test deck) -> count -> write CSVs -> print summary.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from typing import Annotated, Any
 
 import typer
 
+from engine.bundle import publish_store
 from engine.count_service import count_store
 from engine.election import load_election
 from engine.ingest import ingest_evote_file
-from engine.keyfiles import load_public_key, load_receipt_secret
+from engine.keyfiles import load_private_key, load_public_key, load_receipt_secret
 from engine.storage.store import Store
+from engine.verify import verify_bundle
 from fixtures.paris import generate_paris
 from pbcount.commands.ingest import print_report
 from pbcount.commands.results import write_results
+from pbcount.commands.scan import demo_paper_stage
 from pbcount.console import console, count_lines, errors_as_messages, progress_bar
 from pbcount.summary import print_count_summary
 
@@ -71,7 +75,23 @@ def stage_count(ctx: DemoContext) -> None:
     ctx.state["result"] = result
 
 
-STAGES = [stage_fixture, stage_ingest, stage_count]
+def stage_publish(ctx: DemoContext) -> None:
+    """Publish the signed bundle (engine.bundle), then verify it with the standalone verifier."""
+    keys = ctx.fixture / "keys"
+    out = ctx.workdir / "bundle"
+    t0 = time.perf_counter()
+    with console.status("publishing the signed results bundle…"):
+        report = publish_store(ctx.state["store"], load_private_key(keys, "results"), out, actor="demo")
+    console.print(f"published {out}/ ({len(report.files)} files) in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    with console.status("verifying the bundle from its files alone…"):
+        v = verify_bundle(out, key_pem=(keys / "results.pub").read_bytes())
+    console.print(f"[bold green]VERIFIED[/] publication {v.publication}: {v.counted:,} ballots, "
+                  f"tree head size {v.tree_size:,} root {v.root_hash} ({time.perf_counter() - t0:.1f} s)")
+    console.print(f"anyone can re-check: python -m engine.verify {out} --key {keys / 'results.pub'}")
+
+
+STAGES = [stage_fixture, stage_ingest, demo_paper_stage, stage_count, stage_publish]
 
 
 def demo(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -68,3 +69,45 @@ def scan(
 
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
+
+
+DEMO_PAPER_BALLOTS = 1000
+DEMO_PAPER_DPI = 150
+
+
+def demo_paper_stage(ctx: Any) -> None:
+    """``pbcount demo`` stage: render, mark and scan a test deck of paper ballots.
+
+    Uses tokens of the fixture's ``paper_tokens.csv`` (about 20 % of those voters also
+    voted online, so the count shows paper ballots superseding online votes). The number
+    of ballots is ``PBCOUNT_DEMO_PAPER`` (default 1,000); the deck is simulated at 150 dpi.
+    """
+    import random
+    import time
+
+    from ballot_scan.render import read_token_register
+    from ballot_scan.testdeck import DeckOptions, make_testdeck
+    from engine.storage.review_store import ReviewStore
+
+    n = int(os.environ.get("PBCOUNT_DEMO_PAPER", DEMO_PAPER_BALLOTS))
+    if n <= 0:
+        return
+    e = load_election(ctx.fixture / "election.toml")
+    tokens = read_token_register(ctx.fixture / "paper_tokens.csv")
+    tokens = random.Random(ctx.seed).sample(tokens, len(tokens))[:n]
+    deck = ctx.workdir / "paper-deck"
+    t0 = time.perf_counter()
+    with progress_bar("printing, marking and scanning-simulating paper ballots", n, unit="images") as adv:
+        make_testdeck(e, [x.id for x in e.envelopes], tokens, deck, count=n, seed=ctx.seed,
+                      opts=DeckOptions(dpi=DEMO_PAPER_DPI), workers=default_workers(), progress=adv)
+    console.print(f"test deck: {n} paper ballot images in {deck}/ ({time.perf_counter() - t0:.0f} s)")
+    store: Store = ctx.state.get("store") or Store.open(ctx.db_url)
+    with progress_bar("scanning paper ballots", n, unit="ballots") as adv:
+        s = scan_paths(store, e, load_public_key(ctx.fixture / "keys"), [deck],
+                       register=read_register(ctx.fixture / "paper_tokens.csv"), report_path=deck / "report.json",
+                       progress=adv, actor="demo")
+    console.print(s.line() + f" — {s.pages / max(s.seconds, 1e-9):.1f} ballots/s")
+    console.print("reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(s.reasons.items())))
+    console.print(f"review queue: {len(ReviewStore(store).list())} page(s) for `pbcount review list`; "
+                  f"report {deck / 'report.json'}")
+    ctx.state["store"] = store
