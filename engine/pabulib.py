@@ -413,3 +413,17 @@ def allocation_problem(  # type: ignore[no-untyped-def]
         unit=unit,
         profile=approval_profile(inst) if with_profile else None,
     )
+
+
+def read_pabulib_meta(path: str | Path) -> dict[str, str]:
+    """Only the META section of a ``.pb`` file (fast: stops at PROJECTS)."""
+    p = Path(path)
+    meta: dict[str, str] = {}
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        for line_no, row in _rows(fh):
+            if len(row) == 1 and row[0].strip().upper() == "PROJECTS":
+                return meta
+            if line_no <= 2 or len(row) < 2:
+                continue
+            meta[row[0].strip()] = row[1].strip()
+    raise PabulibError(p.name, 0, "no PROJECTS section")
