@@ -260,6 +260,8 @@ def plan_deck(
                 ambiguous = ((rng.choice(free), rng.choice(AMBIGUOUS_MARKS)),)
         damaged = rng.random() < opts.p_damaged_qr
         status, reasons = "accepted", []
+        if 0 < n <= env.max_selections and not _valid(election, env_id, chosen):
+            status, reasons = "needs_review", ["invalid_selection"]  # e.g. category limit
         if n == 0:
             status, reasons = "needs_review", ["blank_ballot"]
         elif n > env.max_selections:
@@ -349,6 +351,7 @@ _W: dict[str, Any] = {}
 
 
 def _init_worker(election: Election, opts: DeckOptions, out_dir: Path) -> None:
+    _TEMPLATES.clear()  # templates belong to one election
     _W.update(election=election, opts=opts, out_dir=out_dir)
 
 
