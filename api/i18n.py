@@ -83,6 +83,7 @@ TEXT: dict[str, dict[str, str]] = {
         "language": "Langue",
         "of": "sur",
         "share": "part",
+        "colon": "\u00a0:",
     },
     "en": {
         "results": "Results",
@@ -157,6 +158,7 @@ TEXT: dict[str, dict[str, str]] = {
         "language": "Language",
         "of": "of",
         "share": "share",
+        "colon": ":",
     },
 }
 

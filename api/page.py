@@ -150,11 +150,12 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
 
 
 def _header(t: dict[str, str], lang: str, path: str, title: str, **params: str) -> str:
+    c = t["colon"]
     langs = " ".join(
         f'<a href="{escape(_link(path, code, **params))}" hreflang="{code}" lang="{code}"'
         f'{CURRENT if code == lang else ""}>{code.upper()}</a>' for code in LANGS)
     return (f'<header><p class="muted">pbcount — {escape(t["results"])}</p><h1>{escape(title)}</h1>'
-            f'<nav aria-label="{escape(t["language"])}"><p>{escape(t["language"])} : {langs}</p></nav></header>')
+            f'<nav aria-label="{escape(t["language"])}"><p>{escape(t["language"])}{c} {langs}</p></nav></header>')
 
 
 def _document(lang: str, title: str, body: str) -> str:
@@ -173,12 +174,13 @@ def receipt_form(t: dict[str, str], lang: str) -> str:
 
 
 def publication_section(pub: dict[str, Any] | None, t: dict[str, str], lang: str) -> str:
+    c = t["colon"]
     if pub is None:
         facts = f'<p id="not-published">{escape(t["not_published"])}</p>'
     else:
         facts = (
             f'<dl><dt>{escape(t["tree_head"])}</dt><dd><span class="hash" id="tree-root">{escape(pub["root"])}'
-            f'</span> ({escape(t["tree_size"])} : <span id="tree-size">{fmt_int(pub["tree_size"], lang)}</span>)</dd>'
+            f'</span> ({escape(t["tree_size"])}{c} <span id="tree-size">{fmt_int(pub["tree_size"], lang)}</span>)</dd>'
             f'<dt>{escape(t["manifest_hash"])}</dt><dd class="hash" id="manifest-hash">'
             f'{escape(pub["manifest_sha256"])}</dd></dl>'
         )
@@ -198,6 +200,7 @@ def downloads_section(t: dict[str, str], published: bool) -> str:
 
 
 def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    c = t["colon"]
     cur = doc["election"]["currency"]
     tu = doc["turnout"]
     turnout = (
@@ -218,8 +221,8 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
                           total, t["turnout"], ident="turnout-bar")
     b = doc["budget"]
     budget = (
-        f'<p id="budget-text">{escape(t["budget"])} : {fmt_money(b["total"], cur, lang)} — {escape(t["spent"])} : '
-        f'<span id="budget-spent">{fmt_money(b["spent"], cur, lang)}</span> — {escape(t["left"])} : '
+        f'<p id="budget-text">{escape(t["budget"])}{c} {fmt_money(b["total"], cur, lang)} — {escape(t["spent"])}{c} '
+        f'<span id="budget-spent">{fmt_money(b["spent"], cur, lang)}</span> — {escape(t["left"])}{c} '
         f'{fmt_money(b["left_over"], cur, lang)}</p>'
         + bar_svg([(b["spent"], FUNDED, f'{t["spent"]}: {fmt_money(b["spent"], cur, lang)}'),
                    (b["left_over"], "#c9d1d9", f'{t["left"]}: {fmt_money(b["left_over"], cur, lang)}')],
@@ -228,9 +231,9 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
     pn = doc["popular_neighbourhood"]
     met = pn["share_of_spent"] + 1e-12 >= pn["quota_share"]
     popular = (
-        f'<p id="popular-text">{escape(t["popular_text"])} : <strong id="popular-share">'
+        f'<p id="popular-text">{escape(t["popular_text"])}{c} <strong id="popular-share">'
         f'{fmt_pct(pn["share_of_spent"], lang)}</strong> ({fmt_money(pn["spent"], cur, lang)}) — '
-        f'{escape(t["quota"])} {fmt_pct(pn["quota_share"], lang)} : '
+        f'{escape(t["quota"])} {fmt_pct(pn["quota_share"], lang)}{c} '
         f'<span class="{"ok" if met else "bad"}">{escape(t["quota_met"] if met else t["quota_missed"])}</span></p>'
         + bar_svg([(pn["spent"], "#6f42c1", f'{t["popular"]}: {fmt_money(pn["spent"], cur, lang)}'),
                    (b["spent"] - pn["spent"], "#c9d1d9", "")],
@@ -245,14 +248,15 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
+    c = t["colon"]
     env = {**env, "currency": currency}
-    head = (f'<p>{escape(t["budget"])} : {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])} : '
-            f'{fmt_money(env["spent"], currency, lang)} — {escape(t["left"])} : '
+    head = (f'<p>{escape(t["budget"])}{c} {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])}{c} '
+            f'{fmt_money(env["spent"], currency, lang)} — {escape(t["left"])}{c} '
             f'{fmt_money(env["left_over"], currency, lang)} — <span class="funded-count">'
-            f'{env["projects_funded"]}</span> {escape(t["funded_count"])} — {escape(t["ballots"])} : '
+            f'{env["projects_funded"]}</span> {escape(t["funded_count"])} — {escape(t["ballots"])}{c} '
             f'{fmt_int(env["ballots"]["total"], lang)} ({escape(t["online"])} '
             f'{fmt_int(env["ballots"]["online"], lang)}, '
-            f'{escape(t["paper"])} {fmt_int(env["ballots"]["paper"], lang)}) — {escape(t["rule"])} : '
+            f'{escape(t["paper"])} {fmt_int(env["ballots"]["paper"], lang)}) — {escape(t["rule"])}{c} '
             f'{escape(env["rule"])}</p>')
     bar = bar_svg([(env["spent"], FUNDED, t["spent"]), (env["left_over"], "#c9d1d9", t["left"])],
                   env["budget"], f'{t["budget_bar"]} — {env["name"]}', ident=f'budget-{env["id"]}')
@@ -293,6 +297,7 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
     """``check``: {"receipt_id", "status": found|not_found|invalid|not_published, and when found
     "line", "leaf_index", "tree_size", "root", "proof", "verified"}."""
     t = TEXT[lang]
+    c = t["colon"]
     title = f"{election_name} — {t['receipt_check']}"
     st = check["status"]
     if st in ("found", "withdrawn"):
@@ -316,6 +321,6 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
     else:
         body = f'<p id="receipt-status">{escape(t["not_published"])}</p>'
     main = (f'<main><p><a href="{escape(_link("/", lang))}">{escape(t["back"])}</a></p>'
-            f'<p>{escape(t["receipt_label"])} : <span class="hash">{escape(check.get("receipt_id", ""))}</span></p>'
+            f'<p>{escape(t["receipt_label"])}{c} <span class="hash">{escape(check.get("receipt_id", ""))}</span></p>'
             f'{body}{receipt_form(t, lang)}</main>')
     return _document(lang, title, _header(t, lang, "/receipt", title, id=check.get("receipt_id", "")) + main)
