@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -149,8 +150,6 @@ def scan_paths(
     commit_every: int = COMMIT_EVERY,
 ) -> ScanSummary:
     """Scan files and folders into the store; returns the summary (see module docstring)."""
-    import time
-
     t0 = time.perf_counter()
     thresholds = thresholds or Thresholds()
     store.freeze_election(election)

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from ballot_scan.align import warp_region
 from ballot_scan.layout import PAGE_CODE_BOX, Rect, rect
-from ballot_scan.render import _font
+from ballot_scan.render import ballot_font
 
 MIN_SCORE = 0.7
 MIN_MARGIN = 0.02
@@ -39,7 +39,7 @@ class PageCodeMatcher:
         self.k = px_per_mm * SCALE
         box = rect(PAGE_CODE_BOX)
         hi = px_per_mm * 2  # draw at twice the working resolution, then reduce
-        font = _font(max(1, round(FONT_MM * hi)), mono=True, bold=True)
+        font = ballot_font(max(1, round(FONT_MM * hi)), mono=True, bold=True)
         w, h = round(box.w * hi), round(box.h * hi)
         raw: list[tuple[np.ndarray, float, float]] = []
         for code in self.codes:

@@ -79,7 +79,8 @@ def read_token_register(path: Path) -> list[BallotToken]:
     return out
 
 
-def _font(size_px: int, mono: bool = False, bold: bool = False) -> ImageFont.FreeTypeFont:
+def ballot_font(size_px: int, mono: bool = False, bold: bool = False) -> ImageFont.FreeTypeFont:
+    """The ballot typeface (DejaVu Sans / Sans Mono), Pillow's default font if missing."""
     name = "DejaVuSansMono" if mono else "DejaVuSans"
     name += "-Bold.ttf" if bold else ".ttf"
     for d in FONT_DIRS:
@@ -129,18 +130,18 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     d.rectangle(box(rect(ORIENTATION_BAR)), fill=0)
     env = election.envelope(pl.envelope_id)
     assert env is not None
-    d.text(box(rect(TITLE_BOX))[:2], election.name, fill=0, font=_font(px(6.0), bold=True))
-    d.text(box(rect(ENVELOPE_NAME_BOX))[:2], env.name, fill=0, font=_font(px(5.0)))
-    d.text(box(rect(PAGE_CODE_BOX))[:2], pl.page_code, fill=0, font=_font(px(9.0), mono=True, bold=True))
-    d.text(box(rect(PAGE_NUMBER_BOX))[:2], f"page {pl.page}/{pl.pages}", fill=0, font=_font(px(4.0)))
+    d.text(box(rect(TITLE_BOX))[:2], election.name, fill=0, font=ballot_font(px(6.0), bold=True))
+    d.text(box(rect(ENVELOPE_NAME_BOX))[:2], env.name, fill=0, font=ballot_font(px(5.0)))
+    d.text(box(rect(PAGE_CODE_BOX))[:2], pl.page_code, fill=0, font=ballot_font(px(9.0), mono=True, bold=True))
+    d.text(box(rect(PAGE_NUMBER_BOX))[:2], f"page {pl.page}/{pl.pages}", fill=0, font=ballot_font(px(4.0)))
     d.text(
         box(rect(INSTRUCTIONS_BOX))[:2],
         f"Cochez au plus {env.max_selections} projet(s). Mark at most {env.max_selections} box(es).",
         fill=0,
-        font=_font(px(3.5)),
+        font=ballot_font(px(3.5)),
     )
     outline = px(BOX_OUTLINE_MM)
-    small = _font(px(3.2))
+    small = ballot_font(px(3.2))
     for b in pl.boxes:
         d.rectangle(box(b.box), outline=0, width=outline)
         proj = election.project(b.project_id)
@@ -169,12 +170,12 @@ def personalise_page(
     qx, qy, qw, _ = rect(QR_BOX).px(dpi)
     img.paste(Image.fromarray(_qr_image(payload.text(), qw, qr_mask)), (qx, qy))
     if voter_short_code:
-        d.text(box(rect(SHORT_CODE_BOX))[:2], voter_short_code, fill=0, font=_font(px(5.0), mono=True, bold=True))
+        d.text(box(rect(SHORT_CODE_BOX))[:2], voter_short_code, fill=0, font=ballot_font(px(5.0), mono=True, bold=True))
     d.text(
         box(rect(SERIAL_BOX))[:2],
         f"N° {serial_with_check(payload.ballot_serial)}",
         fill=0,
-        font=_font(px(4.5), mono=True, bold=True),
+        font=ballot_font(px(4.5), mono=True, bold=True),
     )
     return img
 
