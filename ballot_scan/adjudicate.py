@@ -66,7 +66,11 @@ def resolve(
     res = paper_ballot(election, verifier, sub)
     if isinstance(res, Rejection):
         raise AdjudicationError(f"item {item_id}: {res.reason}: {res.detail}")
-    store.commit_chunk(None, item.image_sha256, [res])
+    outcome = store.commit_chunk(None, item.image_sha256, [res])
+    if not outcome.inserted:
+        raise AdjudicationError(
+            f"item {item_id}: ballot serial {serial} (receipt {res.receipt_id}) is already counted; "
+            "reject this item if it is a rescan or a copy of a counted ballot")
     decided = reviews.decide(item_id, ACCEPTED, by, note, list(selections))
     store.append_audit(by, "review_resolved", {
         "review_id": item_id, "image_sha256": item.image_sha256, "envelope": env_id,

@@ -61,6 +61,7 @@ REASONS: dict[str, str] = {
     "blank_ballot": "no mark at all",
     "overvote": "more marks than the envelope allows",
     "missing_pages": "a page of a multi-page ballot was not scanned",
+    "duplicate_ballot_serial": "this ballot serial was already counted from another image (rescan or copy)",
 }
 
 

@@ -182,7 +182,17 @@ def scan_paths(
         summary.review_new += reviews.add(queue)
         queue.clear()
 
+    serials = reviews.paper_serials()
+
     def record(o: PageOutcome) -> None:
+        if o.status == ACCEPTED and o.ballot_serial:
+            seen = serials.get(o.ballot_serial)
+            if seen is not None and seen != o.image_sha256:  # same sheet rescanned, or a copy
+                o.status, o.ballot = NEEDS_REVIEW, None
+                o.reasons, o.details = ["duplicate_ballot_serial"], [
+                    f"ballot serial {o.ballot_serial} already counted from another image ({seen[:12]}…)"]
+            else:
+                serials[o.ballot_serial] = o.image_sha256
         summary.pages += 1
         summary.reasons.update(o.reasons)
         if o.status == ACCEPTED:

@@ -35,11 +35,9 @@ def queued(small_paris: Path, tmp_path: Path) -> dict:
     make_testdeck(e, ["ar11"], tokens, deck, count=3, seed=5, opts=ALL_REVIEW)
     store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
     keys = small_paris / "keys"
-    ingest_evote_file(store, small_paris / "evotes.jsonl", e, load_public_key(keys), load_receipt_secret(keys),
-                      workers=1)
     scan_paths(store, e, load_public_key(keys), [deck], workers=1)
     return {"store": store, "e": e, "verifier": TokenVerifier(load_public_key(keys), e.id),
-            "serial": also_online[0]["serial"]}
+            "serial": also_online[0]["serial"], "fixture": small_paris}
 
 
 def test_scan_queues_pages_with_reasons_and_scores(queued: dict) -> None:
@@ -52,6 +50,9 @@ def test_scan_queues_pages_with_reasons_and_scores(queued: dict) -> None:
 
 def test_resolve_counts_the_ballot_records_who_and_paper_beats_online(queued: dict) -> None:
     store: Store = queued["store"]
+    keys = queued["fixture"] / "keys"
+    ingest_evote_file(store, queued["fixture"] / "evotes.jsonl", queued["e"], load_public_key(keys),
+                      load_receipt_secret(keys), workers=1)
     item = ReviewStore(store).list()[0]
     before = count_store(store, persist=False)
     online = [b for b in before.dedup.counted if b.voter_serial == queued["serial"]]
@@ -102,3 +103,37 @@ def test_reject_is_recorded_and_not_counted(queued: dict) -> None:
     assert store.rejection_counts().get("rejected_by_adjudication") == 1
     assert store.audit_entries()[-1].action == "review_rejected"
     assert len(ReviewStore(store).list()) == len(items) - 1
+
+
+def test_a_second_image_of_the_same_ballot_is_not_counted_twice(small_paris: Path, tmp_path: Path) -> None:
+    """Same sheet scanned again (different bytes) or photocopied: same ballot serial -> review."""
+    import random
+
+    import cv2
+    import numpy as np
+
+    from ballot_scan.layout import envelope_layout
+    from ballot_scan.render import render_ballots
+    from ballot_scan.testdeck import draw_mark
+
+    e = load_election(small_paris / "election.toml")
+    res = render_ballots(e, "ar05", tmp_path / "p", dpi=200, tokens=read_token_register(small_paris /
+                         "paper_tokens.csv")[:1], seed=2, pdf=False)
+    mb = envelope_layout(e, "ar05")[0].boxes[2]
+    img = np.array(cv2.imread(str(tmp_path / "p" / res.ballots[0].images[0]), cv2.IMREAD_GRAYSCALE))
+    draw_mark(img, "tick", mb.box, mb.text, 200, random.Random(1))
+    (tmp_path / "s").mkdir()
+    cv2.imwrite(str(tmp_path / "s" / "first.png"), img)
+    cv2.imwrite(str(tmp_path / "s" / "again.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    store = Store.open(f"sqlite:///{tmp_path / 'd.db'}")
+    keys = small_paris / "keys"
+    s = scan_paths(store, e, load_public_key(keys), [tmp_path / "s"], workers=1)
+    assert (s.accepted, s.needs_review) == (1, 1)
+    (item,) = ReviewStore(store).list()
+    assert item.reasons == ["duplicate_ballot_serial"]
+    verifier = TokenVerifier(load_public_key(keys), e.id)
+    with pytest.raises(AdjudicationError, match="already counted"):
+        resolve(store, verifier, item.id, [mb.project_id], "alice")
+    assert ReviewStore(store).get(item.id).status == "pending"
+    reject(store, item.id, "alice", "second scan of the same sheet")
+    assert store.count_ballots() == 1

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from engine.errors import StoreError
-from engine.storage.schema import review_items
+from engine.storage.schema import ballots, review_items
 from engine.storage.store import Store, now_iso
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
@@ -118,11 +118,11 @@ class ReviewStore:
             }
             for it in items
         ]
-        with self.engine.begin() as conn:
-            before = conn.execute(select(func.count()).select_from(review_items)).scalar_one()
-            conn.execute(self.store._insert_ignore(review_items), rows)
-            after = conn.execute(select(func.count()).select_from(review_items)).scalar_one()
-        return int(after - before)
+        # sorted keys (no deadlock between stations), new rows counted by RETURNING (another
+        # station inserting meanwhile does not count here), retried on transient conflicts
+        rows.sort(key=lambda r: r["review_key"])
+        stmt = self.store._insert_ignore(review_items).returning(review_items.c.review_key)
+        return self.store._transaction(lambda conn: len(conn.execute(stmt, rows).scalars().all()))
 
     def list(self, status: str | None = PENDING) -> list[ReviewItem]:
         q = select(review_items).order_by(review_items.c.id)
@@ -166,3 +166,10 @@ class ReviewStore:
                     raise StoreError(f"no review item with id {item_id}")
                 raise StoreError(f"review item {item_id} was already {r.status} by {r.decided_by} at {r.decided_at}")
         return self.get(item_id)
+
+    def paper_serials(self) -> dict[str, str]:
+        """Ballot serials of the paper ballots already stored -> their image SHA-256."""
+        q = select(ballots.c.ballot_serial, ballots.c.image_sha256).where(
+            ballots.c.channel == "paper", ballots.c.ballot_serial.is_not(None))
+        with self.engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(q)}
