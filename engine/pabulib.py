@@ -213,7 +213,9 @@ def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance
                 try:
                     points = tuple(parse_number(x) for x in raw_points.split(",")) if raw_points else ()
                 except (ValueError, ZeroDivisionError):
-                    raise PabulibError(source, line_no, f"voter {voter!r}: points {raw_points!r} are not numbers") from None
+                    raise PabulibError(
+                        source, line_no, f"voter {voter!r}: points {raw_points!r} are not numbers"
+                    ) from None
                 if len(points) != len(chosen):
                     raise PabulibError(
                         source, line_no,

@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 
+from engine import crockford
 from engine.ballots import Ballot, Channel, SourceRef, ballot_key
 from engine.count import CountResult
 from engine.election import Election, election_from_dict
@@ -68,8 +70,15 @@ def ballots_from_instance(inst: PbInstance, source_name: str) -> list[Ballot]:
         serial = f"pabulib:{v.voter_id}"
         selections = (("main", tuple(sorted(v.vote))),)
         key = ballot_key(channel, serial, "", selections, None)
-        out.append(Ballot(key, serial, channel, "", selections, SourceRef(source_name, v.line)))
+        out.append(Ballot(key, serial, channel, "", selections, SourceRef(source_name, v.line),
+                          receipt_id=import_receipt_id(key)))
     return out
+
+
+def import_receipt_id(key: str) -> str:
+    """Receipt of an imported ballot: public data, so a plain hash of its key (prefix ``I``)."""
+    digest = hashlib.sha256(b"pbcount-import-receipt-v1" + key.encode()).digest()
+    return "I" + crockford.encode_bytes(digest[:10])[:15]
 
 
 def instance_from_count(result: CountResult, envelope_id: str) -> PbInstance:

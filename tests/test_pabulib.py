@@ -161,12 +161,14 @@ def instances(draw: st.DrawFn) -> PbInstance:
     votes = []
     for i in range(draw(st.integers(0, 5))):
         chosen = tuple(draw(st.lists(st.sampled_from(pids), unique=True, max_size=len(pids))))
-        pts = tuple(Fraction(draw(st.integers(1, 9))) for _ in chosen) if vote_type in ("cumulative", "scoring") else None
+        scored = vote_type in ("cumulative", "scoring")
+        pts = tuple(Fraction(draw(st.integers(1, 9))) for _ in chosen) if scored else None
         votes.append(PbVote(f"v{i}", chosen, pts, {"age": str(draw(st.integers(0, 99)))}))
     meta = {"description": "d", "num_projects": str(len(projects)), "num_votes": str(len(votes)),
             "budget": format_number(Fraction(draw(st.integers(1, 10**8)), 100)), "vote_type": vote_type,
             "rule": "greedy"}
-    vote_cols = ("voter_id", "vote", "points", "age") if vote_type in ("cumulative", "scoring") else ("voter_id", "vote", "age")
+    scored = vote_type in ("cumulative", "scoring")
+    vote_cols = ("voter_id", "vote", "points", "age") if scored else ("voter_id", "vote", "age")
     return PbInstance(meta, projects, tuple(votes), ("project_id", "cost", "name", "category"), vote_cols)
 
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import pabulib_dir
 
 from engine.pabulib import PbInstance, allocation_problem, read_pabulib, read_pabulib_meta
 from engine.rules import RULES
-from conftest import pabulib_dir
 
 pytestmark = pytest.mark.pabulib
 

@@ -61,8 +61,9 @@ def allocate(
     file: Annotated[Path, typer.Argument(help="A pabulib .pb file")],
     rule: Annotated[str | None, typer.Option("--rule", "-r", help=f"One of: {', '.join(RULES)} "
                                              "(default: the rule in the file's META)")] = None,
-    tie_break: Annotated[str, typer.Option("--tie-break", help=f"One of: {', '.join(TIE_BREAKS)}; "
-                                           "'lexicographic' is pabutools' default")] = "lexicographic",
+    tie_break: Annotated[str, typer.Option("--tie-break", help=f"One of: {', '.join(TIE_BREAKS)}. Default: "
+                                           "cheaper first, then id (reproduces every official outcome "
+                                           "here); 'lexicographic' is pabutools' default")] = "votes-cost-id",
     score: Annotated[str, typer.Option("--score", help="auto | votes | points | file-votes | file-score "
                                        "(auto: approval by count, cumulative by points, ordinal by the "
                                        "file's score column)")] = "auto",

@@ -55,7 +55,7 @@ def import_pabulib(
             for start in range(0, len(ballots), CHUNK):
                 chunk = ballots[start:start + CHUNK]
                 out = store.commit_chunk(batch.id, digest, chunk, lines_committed=start + len(chunk))
-                added += out.accepted
+                added += out.inserted
                 known += out.already_known
                 advance(len(chunk))
         store.finish_batch(batch.id)
