@@ -261,8 +261,9 @@ def record(args: argparse.Namespace, rate: float, p50: float, p99: float, cli_ra
     header = "## HTTP vote intake (benchmarks/bench_api.py)"
     if header not in text:
         text += (f"\n{header}\n\nMachine: 2 cores, 24 GiB, shared with other jobs (noisy); "
-                 f"{os.cpu_count()} CPUs seen. One uvicorn process (`pbcount serve`, SQLite, group commit) "
-                 "and the httpx load generator in this process, both on 127.0.0.1. Baseline: CLI ingestion "
+                 f"{os.cpu_count()} CPUs seen. One uvicorn server process (`pbcount serve`, SQLite, group commit) "
+                 "and an asyncio HTTP/1.1 keep-alive load generator in the benchmark process, both on 127.0.0.1. "
+                 "Baseline: CLI ingestion "
                  "(`ingest_evote_file`, process pool) of the same distinct votes in the same run.\n\n"
                  "| date | requests | concurrency | API votes/s | p50 ms | p99 ms | server CPU ms/vote | CLI votes/s | "
                  "API/CLI | zero lost, zero doubled |\n|---|---|---|---|---|---|---|---|---|---|\n")
