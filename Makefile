@@ -32,5 +32,11 @@ lint: setup
 bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
+# The public results page and the HTTP API over the demo election (run `make demo` first).
+serve: setup
+	@test -f demo-out/pbcount.db || { echo "no demo store: run 'make demo' first"; exit 2; }
+	$(BIN)/pbcount serve --db sqlite:///demo-out/pbcount.db --keys demo-out/fixture/keys \
+		--bundle-dir demo-out/bundle --host 127.0.0.1 --port $(or $(PORT),8000)
+
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache build *.egg-info

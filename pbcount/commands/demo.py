@@ -109,6 +109,10 @@ def demo(
         for stage in STAGES:
             stage(ctx)
     console.print(f"[bold green]demo finished in {time.perf_counter() - t0:.1f} s[/] — outputs in {workdir}/")
+    serve_cmd = ("make serve" if workdir == Path("demo-out") else
+                 f"pbcount serve --db {ctx.db_url} --keys {ctx.fixture / 'keys'} --bundle-dir {workdir / 'bundle'}")
+    console.print(f"results page: run [bold]{serve_cmd}[/], then open [bold]http://localhost:8000/[/]",
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:
