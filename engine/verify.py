@@ -7,7 +7,7 @@ Run it alone::
 It prints ``VERIFIED`` and exits 0, or prints ``FAILED: <file>:<line>: <check>: <detail>``
 for the first failing check and exits 1 (2 for a usage error). This file needs only the
 Python standard library and ``cryptography`` (for Ed25519): it imports nothing else from
-pbcount, so a journalist can read it top to bottom (about 700 lines) and run it on any
+pbcount, so a journalist can read it top to bottom (about 1,100 lines) and run it on any
 machine. The format is documented in ``docs/bundle.md``.
 
 Checks, in order (the first failure stops):
@@ -380,6 +380,8 @@ class Problem:
     budget: int
     threshold: float
     quotas: tuple[Quota, ...] = ()
+    # each counted ballot's projects in this envelope; filled only for PROFILE_RULES
+    approvals: tuple[tuple[str, ...], ...] = ()
 
 
 def natural_key(text: str) -> tuple:
@@ -558,6 +560,9 @@ def greedy_stop_rule(p: Problem, tie_break: str) -> dict[str, Any]:
 # detail], quota_reports); an envelope whose rule is missing fails with check
 # "rule_unsupported". Rules that need each voter's approvals (MES) can read them from the
 # counted ballots (ballots.jsonl) — pass them in when adding such a rule.
+# Rules that need each voter's approvals (Method of Equal Shares) are also listed in
+# PROFILE_RULES: their Problem then carries ``approvals`` from the counted ballots.
+PROFILE_RULES: set[str] = set()
 RULES: dict[str, Callable[[Problem, str], dict[str, Any]]] = {
     "greedy": greedy_rule,
     "greedy-stop": greedy_stop_rule,
@@ -869,7 +874,13 @@ def check_tally(directory: Path, d: Definition, live: Mapping[str, Mapping[str, 
     return t
 
 
-def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any]) -> dict[str, Any]:
+def envelope_approvals(env_id: str, live: Mapping[str, Mapping[str, Any]] | None) -> tuple[tuple[str, ...], ...]:
+    """The project ids each counted ballot approves in this envelope (ballots covering it)."""
+    return tuple(tuple(e["selections"][env_id]) for e in (live or {}).values() if env_id in e["selections"])
+
+
+def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
+                     live: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     name = "allocation.json"
     a = _json(directory, name)
     if not isinstance(a, dict) or not isinstance(a.get("envelopes"), dict):
@@ -895,7 +906,7 @@ def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any]) -
                                     q.release_unused))
         problem = Problem(tuple(p.id for p in projects), tuple(p.cost for p in projects),
                           tuple(float(votes[p.id]["total"]) for p in projects), env.budget, threshold,
-                          tuple(quotas))
+                          tuple(quotas), envelope_approvals(env.id, live) if env.rule in PROFILE_RULES else ())
         try:
             mine = rule(problem, env.tie_break)
         except ValueError as exc:
@@ -1055,7 +1066,7 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     say("tally")
     tally = check_tally(directory, d, live)
     say("allocation")
-    alloc = check_allocation(directory, d, tally)
+    alloc = check_allocation(directory, d, tally, live)
     say("CSV files")
     check_csvs(directory, d, tally, alloc)
     check_rejected_and_adjudication(directory, tally)
