@@ -304,3 +304,27 @@ def test_publish_and_verify_on_each_store_backend(store_url: str, small_paris: P
     v = verify_bundle(tmp_path / "a", key_pem=(keys / "results.pub").read_bytes())
     assert v.counted == expected["counted"]
     assert (tmp_path / "a" / "manifest.json").read_bytes() == (tmp_path / "b" / "manifest.json").read_bytes()
+
+
+def test_plan_log_update_withdraws_corrects_and_recounts() -> None:
+    from engine.ballots import Ballot, Channel, SourceRef
+    from engine.bundle import live_entries, live_receipts
+
+    def ballot(receipt: str, projects: tuple[str, ...]) -> Ballot:
+        return Ballot("k" + receipt, "serial", Channel.ONLINE, "2026-09-07T08:00:00.000000Z",
+                      (("paris", projects),), SourceRef("f", 1), receipt_id=receipt)
+
+    a, b, c = ballot("RA", ("P1",)), ballot("RB", ("P2",)), ballot("RC", ("P3",))
+    b2 = ballot("RB", ("P2", "P4"))
+    pub1 = plan_log_update([], [b, a], {}, 1)
+    assert [json.loads(x)["receipt"] for x in pub1] == ["RA", "RB"]
+    pub2 = plan_log_update(pub1, [b2, c], {"RA": "superseded_by_paper"}, 2)
+    assert [(json.loads(x)["op"], json.loads(x)["receipt"], json.loads(x).get("reason")) for x in pub2] == [
+        ("withdraw", "RA", "superseded_by_paper"), ("withdraw", "RB", "corrected"),
+        ("count", "RB", None), ("count", "RC", None)]
+    pub3 = plan_log_update(pub1 + pub2, [a, b2, c], {}, 3)
+    assert [(json.loads(x)["op"], json.loads(x)["receipt"]) for x in pub3] == [("count", "RA")]
+    log = pub1 + pub2 + pub3
+    assert live_receipts(log) == set(live_entries(log)) == {"RA", "RB", "RC"}
+    assert live_entries(log)["RB"]["selections"] == {"paris": ["P2", "P4"]}
+    assert plan_log_update(log, [a, b2, c], {}, 4) == []
