@@ -994,7 +994,7 @@ def check_rejected_and_adjudication(directory: Path, tally: Mapping[str, Any]) -
     for no, _line, e in _jsonl(directory, "rejected.jsonl"):
         if set(e) != {"reason", "count", "description"} or not isinstance(e["count"], int) or e["count"] < 0:
             raise fail("rejected.jsonl", "fields", "a line is {reason, count >= 0, description}", no)
-        if e["reason"] in seen:
+        if not isinstance(e["reason"], str) or e["reason"] in seen:
             raise fail("rejected.jsonl", "reason_unique", f"reason {e['reason']!r} listed twice", no)
         seen.add(e["reason"])
         total += e["count"]
@@ -1031,8 +1031,10 @@ def check_audit(directory: Path, pub: int, size: int, root: str) -> int:
         prev, last = h, e
     if last is None or last.get("action") != "publish":
         raise fail(name, "publish_entry", "the log must end with this publication's 'publish' entry")
-    det = last.get("details", {})
-    if (det.get("publication"), det.get("tree_size"), det.get("root_hash")) != (pub, size, root):
+    det = last.get("details")
+    if not isinstance(det, dict) or (det.get("publication"), det.get("tree_size"), det.get("root_hash")) != (
+        pub, size, root
+    ):
         raise fail(name, "publish_entry", "the last 'publish' entry names another tree head", len(entries))
     return len(entries)
 
@@ -1052,26 +1054,29 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     say = progress or (lambda _msg: None)
     if not directory.is_dir():
         raise fail(str(directory), "present", "not a directory")
-    say("manifest signature")
-    signed, key = check_manifest(directory, key_pem)
-    say("file hashes")
-    check_file_hashes(directory, signed)
-    say("election definition")
-    d = check_election(directory, signed)
-    say("ballots")
-    lines, live, pubs = check_ballots(directory, d)
-    prev_head = _previous_head(previous, key) if previous is not None else None
-    say("Merkle tree")
-    pub, size, root, notes = check_merkle(directory, signed, lines, pubs, prev_head)
-    say("tally")
-    tally = check_tally(directory, d, live)
-    say("allocation")
-    alloc = check_allocation(directory, d, tally, live)
-    say("CSV files")
-    check_csvs(directory, d, tally, alloc)
-    check_rejected_and_adjudication(directory, tally)
-    say("audit log")
-    n_audit = check_audit(directory, pub, size, root)
+
+    def step(file: str, what: str, check: Callable[..., Any], *args: Any) -> Any:
+        """Run one check; content of an unexpected shape fails as ``format`` of that file."""
+        say(what)
+        try:
+            return check(*args)
+        except VerificationFailure:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise fail(file, "format", f"unexpected content while checking {what}: {exc!r}") from exc
+
+    signed, key = step("manifest.json", "manifest signature", check_manifest, directory, key_pem)
+    step("manifest.json", "file hashes", check_file_hashes, directory, signed)
+    d = step("election.json", "election definition", check_election, directory, signed)
+    lines, live, pubs = step("ballots.jsonl", "ballots", check_ballots, directory, d)
+    prev_head = step("--previous", "previous bundle", _previous_head, previous, key) if previous else None
+    pub, size, root, notes = step("merkle.json", "Merkle tree", check_merkle, directory, signed, lines, pubs,
+                                  prev_head)
+    tally = step("tally.json", "tally", check_tally, directory, d, live)
+    alloc = step("allocation.json", "allocation", check_allocation, directory, d, tally, live)
+    step("projects.csv", "CSV files", check_csvs, directory, d, tally, alloc)
+    step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory, tally)
+    n_audit = step("audit.jsonl", "audit log", check_audit, directory, pub, size, root)
     fp = hashlib.sha256(raw_key(key)).hexdigest()[:16]
     if key_pem is None:
         notes.append("the signing key was NOT pinned: pass --key with the separately published results.pub")

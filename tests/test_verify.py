@@ -376,3 +376,28 @@ def test_verify_source_imports_nothing_else_from_pbcount() -> None:
     allowed_roots = {"__future__", "argparse", "base64", "binascii", "csv", "hashlib", "io", "json", "math",
                      "re", "sys", "collections", "dataclasses", "fractions", "pathlib", "typing", "cryptography"}
     assert {m.split(".")[0] for m in imports} <= allowed_roots
+
+
+def test_well_signed_nonsense_is_a_named_format_failure(bundle: Path, key: Ed25519PrivateKey,
+                                                        pub_pem: bytes) -> None:
+    """Odd shapes (a list where an object belongs) never crash the verifier."""
+    t = read_json(bundle / "tally.json")
+    t["envelopes"] = {env: [1, 2] for env in t["envelopes"]}
+    write_json(bundle / "tally.json", t)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("tally.json", "format")
+
+
+def test_audit_details_of_another_shape(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    p = bundle / "audit.jsonl"
+    lines = p.read_text(encoding="utf-8").split("\n")[:-1]
+    e = json.loads(lines[-1])
+    e["details"] = ["not", "an", "object"]
+    body = {k: e[k] for k in ("seq", "at", "actor", "action", "details", "prev_hash")}
+    e["entry_hash"] = hashlib.sha256(canonical(body).encode()).hexdigest()  # a consistent chain
+    lines[-1] = canonical(e)
+    p.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
