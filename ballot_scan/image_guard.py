@@ -23,7 +23,9 @@ nothing (the page is then ``page_unreadable``). Complexity: O(file size).
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+from collections.abc import Callable
 
 from PIL import Image
 
@@ -65,6 +67,16 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
+def _check_pixels(sizes: list[tuple[int, int]], refuse: Callable[[str, str], ImageRejected]) -> None:
+    for page, (w, h) in enumerate(sizes, start=1):
+        if w * h > MAX_PIXELS:
+            where = f" (page {page})" if len(sizes) > 1 else ""
+            raise refuse(
+                "image_too_large",
+                f"{w} x {h} pixels{where} = {w * h / 1e6:.0f} Mpx, above {MAX_PIXELS / 1e6:.0f} Mpx",
+            )
+
+
 def check_image(data: bytes, name: str = "image", image_sha256: str = "") -> None:
     """Raise :class:`ImageRejected` if ``data`` must not reach the decoder."""
 
@@ -78,6 +90,8 @@ def check_image(data: bytes, name: str = "image", image_sha256: str = "") -> Non
     fmt = sniff_format(data)
     if fmt is None:
         raise refuse("image_unknown_format", f"not a PNG, JPEG or TIFF file (starts with {data[:8]!r})")
+    if fmt == "PNG" and len(data) >= 24 and data[12:16] == b"IHDR":  # exact size, even past Pillow's limit
+        _check_pixels([struct.unpack(">II", data[16:24])], refuse)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: we decide below
@@ -97,13 +111,7 @@ def check_image(data: bytes, name: str = "image", image_sha256: str = "") -> Non
                      f"({2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} Mpx)") from None
     except Exception as exc:  # Pillow's parsers raise many kinds on damaged headers
         raise refuse("image_corrupt", f"{fmt} header cannot be read ({exc.__class__.__name__})") from None
-    for page, (w, h) in enumerate(sizes, start=1):
-        if w * h > MAX_PIXELS:
-            where = f" (page {page})" if len(sizes) > 1 else ""
-            raise refuse(
-                "image_too_large",
-                f"{w} x {h} pixels{where} = {w * h / 1e6:.0f} Mpx, above {MAX_PIXELS / 1e6:.0f} Mpx",
-            )
+    _check_pixels(sizes, refuse)
     if fmt == "PNG" and b"IEND" not in data[-64:]:
         raise refuse("image_truncated", "PNG file ends before its IEND chunk (cut short?)")
     if fmt == "JPEG" and b"\xff\xd9" not in data[-1024:]:
