@@ -104,17 +104,7 @@ def mes_run(problem: AllocationProblem, per_voter: float, rank: list[int]) -> Me
                 dropped.append(j)
                 run.unaffordable[j] = total
                 continue
-            m = len(b)
-            pay = c / m
-            if float(b.min()) < pay * (1 - REL_TOL):
-                bs = np.sort(b)
-                before = np.empty(m)
-                before[0] = 0.0
-                np.cumsum(bs[:-1], out=before[1:])
-                pays = (c - before) / np.arange(m, 0, -1)
-                ok = pays <= bs * (1 + REL_TOL)
-                k = int(np.argmax(ok)) if ok.any() else m - 1
-                pay = float(pays[k])
+            pay = _equal_payment(b, c, total)
             rho = pay / c
             afford[j] = rho
             if rho < best * (1 - REL_TOL):
@@ -135,6 +125,29 @@ def mes_run(problem: AllocationProblem, per_voter: float, rank: list[int]) -> Me
         run.rho[win] = afford[win]
         alive.remove(win)
     return run
+
+
+def _equal_payment(b: np.ndarray, cost: float, total: float) -> float:
+    """Smallest ``pay`` with ``sum(min(b_i, pay)) = cost`` (supporters hold ``total >= cost``).
+
+    Poor/rich iteration: supporters who hold less than the equal share pay all they have,
+    the others split the rest equally; repeat until no one else becomes poor. The poor set
+    only grows, so at most ``len(b)`` rounds; in practice 1-4 vectorised passes, O(s) each.
+    """
+    m = len(b)
+    pay = cost / m
+    poor = b < pay * (1 - REL_TOL)
+    n_poor = int(np.count_nonzero(poor))
+    while n_poor:
+        if n_poor == m:  # everyone pays all they have (total == cost up to rounding)
+            return float(b.max())
+        pay = (cost - float(b[poor].sum())) / (m - n_poor)
+        poor = b < pay * (1 - REL_TOL)
+        new = int(np.count_nonzero(poor))
+        if new == n_poor:
+            break
+        n_poor = new
+    return pay
 
 
 def _fundable(problem: AllocationProblem) -> int:
