@@ -229,11 +229,11 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
                   b["total"], t["budget_bar"], ident="budget-bar")
     )
     pn = doc["popular_neighbourhood"]
-    met = pn["share_of_spent"] + 1e-12 >= pn["quota_share"]
+    met = pn["quota_met"]
     popular = (
         f'<p id="popular-text">{escape(t["popular_text"])}{c} <strong id="popular-share">'
         f'{fmt_pct(pn["share_of_spent"], lang)}</strong> ({fmt_money(pn["spent"], cur, lang)}) — '
-        f'{escape(t["quota"])} {fmt_pct(pn["quota_share"], lang)}{c} '
+        f'{escape(t["quota"] if pn["quota_declared"] else t["reference"])} {fmt_pct(pn["quota_share"], lang)}{c} '
         f'<span class="{"ok" if met else "bad"}">{escape(t["quota_met"] if met else t["quota_missed"])}</span></p>'
         + bar_svg([(pn["spent"], "#6f42c1", f'{t["popular"]}: {fmt_money(pn["spent"], cur, lang)}'),
                    (b["spent"] - pn["spent"], "#c9d1d9", "")],
@@ -258,6 +258,11 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
             f'{fmt_int(env["ballots"]["online"], lang)}, '
             f'{escape(t["paper"])} {fmt_int(env["ballots"]["paper"], lang)}) — {escape(t["rule"])}{c} '
             f'{escape(env["rule"])}</p>')
+    for q in env.get("quotas", []):
+        head += (f'<p class="quota" data-quota="{escape(q["name"])}">{escape(t["quota"])} « {escape(q["name"])} »{c} '
+                 f'{fmt_money(q["group_spent"], currency, lang)} / {fmt_money(q["min_amount"], currency, lang)} — '
+                 f'<span class="{"ok" if q["met"] else "bad"}">'
+                 f'{escape(t["quota_met"] if q["met"] else t["quota_missed"])}</span></p>')
     bar = bar_svg([(env["spent"], FUNDED, t["spent"]), (env["left_over"], "#c9d1d9", t["left"])],
                   env["budget"], f'{t["budget_bar"]} — {env["name"]}', ident=f'budget-{env["id"]}')
     legend = (f'<p class="legend" aria-hidden="true"><span style="background:{FUNDED}"></span>'

@@ -3,9 +3,11 @@
 Pure: built from a :class:`~engine.count.CountResult`. Money in the election's currency
 (integers), shares as fractions in [0, 1].
 
-Popular-neighbourhood quota: the share of the money spent that must go to
-``popular_neighbourhood`` projects, read from the election definition's
-``[quotas] popular_neighbourhood_share`` when present, else Paris' rule of one third.
+Popular-neighbourhood quota: when the election declares quotas on
+``popular_neighbourhood = true`` projects (``[[quotas]]``, see docs/rules.md), the page
+shows the declared minimum share and whether every envelope's reserve was met (the rule's
+own :class:`~engine.rules.problem.QuotaReport`); otherwise it shows the share of the money
+spent against Paris' reference of one third (``quota_declared: false``).
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from engine.election import Election, definition_hash
 DEFAULT_POPULAR_SHARE = 1 / 3
 
 
+def popular_quota_names(election: Election) -> list[str]:
+    return [q.name for q in getattr(election, "quotas", ())
+            if q.group_key == "popular_neighbourhood" and q.group_value is True]
+
+
 def popular_quota_share(election: Election) -> float:
-    quotas = election.extra.get("quotas")
-    if isinstance(quotas, dict):
-        v = quotas.get("popular_neighbourhood_share")
-        if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1:
-            return float(v)
+    """The declared minimum share for popular-neighbourhood projects, else one third."""
+    for q in getattr(election, "quotas", ()):
+        if q.group_key == "popular_neighbourhood" and q.group_value is True and q.min_share is not None:
+            return float(q.min_share)
     return DEFAULT_POPULAR_SHARE
 
 
@@ -35,6 +41,8 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
     n_paper = sum(1 for b in counted if b.channel is Channel.PAPER)
     superseded = Counter(s.reason for s in result.dedup.superseded)
     envelopes: list[dict[str, Any]] = []
+    popular_names = popular_quota_names(e)
+    quota_reports: list[Any] = []
     total_spent = 0
     popular_spent = 0
     for env in e.envelopes:
@@ -57,7 +65,12 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
             })
         total_spent += alloc.cost
         popular_spent += env_popular
+        reports = list(getattr(alloc, "quota_reports", ()))
+        quota_reports.extend(r for r in reports if r.name in popular_names)
         envelopes.append({
+            "quotas": [{"name": r.name, "min_amount": r.min_amount, "max_amount": r.max_amount,
+                        "group_spent": r.group_spent, "met": r.met, "shortfall": r.shortfall,
+                        "reason": r.reason} for r in reports],
             "id": env.id, "name": env.name, "kind": env.kind, "rule": alloc.rule,
             "tie_break": alloc.tie_break, "budget": env.budget, "spent": alloc.cost,
             "left_over": env.budget - alloc.cost, "projects_funded": len(alloc.selected),
@@ -83,6 +96,9 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
             "spent": popular_spent,
             "share_of_spent": popular_spent / total_spent if total_spent else 0.0,
             "quota_share": popular_quota_share(e),
+            "quota_declared": bool(popular_names),
+            "quota_met": (all(r.met for r in quota_reports) if popular_names
+                          else total_spent == 0 or popular_spent / total_spent >= popular_quota_share(e)),
         },
         "envelopes": envelopes,
     }

@@ -525,3 +525,22 @@ def test_stored_ballots_keep_api_provenance(world: ApiWorld, client: TestClient)
     with world.store.engine.connect() as conn:
         row = conn.execute(ballots.select()).one()
     assert row.source_name.startswith("api:") and row.channel == "online"
+
+
+def test_declared_popular_quota_is_reported(world: ApiWorld) -> None:
+    (spec,) = [q for q in world.election.quotas if q.group_key == "popular_neighbourhood"]  # the fixture's Paris rule
+    with client_for(world) as c:
+        _send_known_votes(world, c)
+        doc = c.post("/v1/count", headers=world.admin()).json()
+        html = c.get("/?lang=en").text
+    pn = doc["popular_neighbourhood"]
+    assert pn["quota_declared"] is True and pn["quota_share"] == pytest.approx(float(spec.min_share))
+    for env in doc["envelopes"]:
+        (q,) = env["quotas"]
+        assert q["name"] == spec.name
+        popular = [p for p in env["projects"] if p["popular_neighbourhood"]]
+        assert q["group_spent"] == sum(p["cost"] for p in popular if p["selected"])
+        assert q["min_amount"] == spec.amounts(env["budget"])[0]
+        assert q["met"] == (q["group_spent"] >= q["min_amount"])
+    assert pn["quota_met"] == all(e["quotas"][0]["met"] for e in doc["envelopes"])
+    assert html.count(f'class="quota" data-quota="{spec.name}"') == len(doc["envelopes"])
