@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ballot_scan.decide import REASONS
-from ballot_scan.image_guard import MAX_PIXELS, ImageRejected, check_image
+from ballot_scan.image_guard import IMAGE_REASONS, MAX_PIXELS, ImageRejected, check_image
 from ballot_scan.layout import envelope_layout
 from ballot_scan.payload import PagePayload
 from ballot_scan.pipeline import scan_paths
@@ -209,3 +209,17 @@ def test_mutated_images_never_crash_the_reader(
     assert reads
     for r in reads:
         assert r.fatal is None or r.fatal in REASONS
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", b"\xff\xd8\xff",
+                            b"II*\x00", b"MM\x00*", b"%PDF-", b""]),
+    body=st.binary(max_size=300),
+)
+@example(prefix=b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", body=b"\x00\x01")
+def test_guard_raises_only_its_own_rejection(prefix: bytes, body: bytes) -> None:
+    try:
+        check_image(prefix + body, "fuzz.img")
+    except ImageRejected as exc:
+        assert exc.reason in IMAGE_REASONS and exc.detail.startswith("fuzz.img: ")
