@@ -14,6 +14,7 @@ The OpenAPI schema is at ``/openapi.json`` (docs at ``/docs``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,9 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         pb.writer.start()
+        # warm the caches (a recount of a counted store, the published log) so that the
+        # first visitor of the page does not wait for them
+        threading.Thread(target=pb.warm_up, name="pbcount-warm-up", daemon=True).start()
         yield
         pb.shutdown()
 

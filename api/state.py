@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from engine.storage.apikey_store import ApiKeyStore
 from engine.storage.schema import ballots
 from engine.storage.store import Store, now_iso
 from engine.tokens import TokenVerifier
+
+log = logging.getLogger("pbcount.api")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,13 @@ class AppState:
             self._loaded = True
             self._count = self._publish(count_store(self.store))
             return self._count
+
+    def warm_up(self) -> None:
+        try:
+            self.latest_count()
+            self.publications.latest()
+        except Exception:  # the same error will be reported to the first request
+            log.exception("warm-up failed")
 
     def shutdown(self) -> None:
         self.writer.stop()

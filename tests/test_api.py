@@ -544,3 +544,31 @@ def test_declared_popular_quota_is_reported(world: ApiWorld) -> None:
         assert q["met"] == (q["group_spent"] >= q["min_amount"])
     assert pn["quota_met"] == all(e["quotas"][0]["met"] for e in doc["envelopes"])
     assert html.count(f'class="quota" data-quota="{spec.name}"') == len(doc["envelopes"])
+
+
+def _contrast(fg: str, bg: str = "#ffffff") -> float:
+    """WCAG 2.x contrast ratio of two #rrggbb colours."""
+
+    def lum(hex_colour: str) -> float:
+        chans = [int(hex_colour[i: i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in chans]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_page_colours_meet_wcag_aa_and_both_languages_are_complete() -> None:
+    import re
+
+    from api import page
+    from api.i18n import TEXT
+
+    css_vars = dict(re.findall(r"--(\w+):(#[0-9a-f]{6})", page.CSS))
+    for name in ("fg", "muted", "accent", "ok", "bad"):  # text colours: 4.5:1
+        assert _contrast(css_vars[name]) >= 4.5, name
+    for colour in (page.FUNDED, page.NOT_FUNDED, page.BUDGET_LINE):  # graphics: 3:1
+        assert _contrast(colour) >= 3.0, colour
+    assert _contrast("#ffffff", css_vars["accent"]) >= 4.5  # button text
+    assert set(TEXT["fr"]) == set(TEXT["en"])
+    assert all(TEXT["fr"][k] and TEXT["en"][k] for k in TEXT["fr"])
