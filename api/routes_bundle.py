@@ -14,7 +14,7 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.publication import bundle_zip, receipt_proof, tree_head
 from api.routes_votes import app_state
 from engine.bundle import publish_store
-from engine.errors import KeyFileError
+from engine.errors import KeyFileError, PbcountError
 from engine.keyfiles import RESULTS, load_private_key
 from engine.storage.apikey_store import ApiKey
 
@@ -37,7 +37,10 @@ async def publish(request: Request, key: ApiKey = RequireAdmin) -> dict[str, Any
         signing_key = load_private_key(pb.settings.keys_dir, RESULTS)
     except KeyFileError as exc:
         raise ApiError(503, "publish_disabled", f"cannot publish: {exc}") from exc
-    report = await run_in_threadpool(publish_store, pb.store, signing_key, pb.bundle_dir, actor=key.actor)
+    try:
+        report = await run_in_threadpool(publish_store, pb.store, signing_key, pb.bundle_dir, actor=key.actor)
+    except PbcountError as exc:  # e.g. a concurrent publication won the race: publish again
+        raise ApiError(409, "publish_failed", f"cannot publish: {exc}") from exc
     await run_in_threadpool(pb.recount)
     return {
         "tree_head": report.head.to_dict(), "new_publication": report.new_publication,

@@ -572,3 +572,17 @@ def test_page_colours_meet_wcag_aa_and_both_languages_are_complete() -> None:
     assert _contrast("#ffffff", css_vars["accent"]) >= 4.5  # button text
     assert set(TEXT["fr"]) == set(TEXT["en"])
     assert all(TEXT["fr"][k] and TEXT["en"][k] for k in TEXT["fr"])
+
+
+def test_without_key_files_intake_and_publishing_are_503(world: ApiWorld, tmp_path: Path) -> None:
+    empty = tmp_path / "no-keys"
+    empty.mkdir()
+    app = create_app(ApiSettings(keys_dir=empty, bundle_dir=tmp_path / "b"), store=world.store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/v1/votes", json=ok_vote(world, 600), headers=world.op())
+        assert r.status_code == 503 and r.json()["error"]["code"] == "intake_disabled"
+        assert str(empty) in r.json()["error"]["message"]
+        r = c.post("/v1/publish", headers=world.admin())
+        assert r.status_code == 503 and r.json()["error"]["code"] == "publish_disabled"
+        assert c.get("/").status_code == 200  # the public page is still served
+    assert world.store.count_ballots() == 0 and world.store.publications() == []
