@@ -328,3 +328,26 @@ def test_plan_log_update_withdraws_corrects_and_recounts() -> None:
     assert live_receipts(log) == set(live_entries(log)) == {"RA", "RB", "RC"}
     assert live_entries(log)["RB"]["selections"] == {"paris": ["P2", "P4"]}
     assert plan_log_update(log, [a, b2, c], {}, 4) == []
+
+
+def test_two_stores_fed_the_same_files_publish_the_same_results(small_paris: Path, tmp_path: Path) -> None:
+    """Only audit.jsonl (operator actions carry their time) and the manifest signing it differ."""
+    from engine.bundle import publish_store
+    from engine.election import load_election
+    from engine.ingest import ingest_evote_file
+    from engine.keyfiles import load_private_key, load_public_key, load_receipt_secret
+    from engine.storage.store import Store
+
+    keys = small_paris / "keys"
+    outs = []
+    for name, workers in (("one", 1), ("two", 2)):
+        store = Store.open(f"sqlite:///{tmp_path / name}.sqlite")
+        try:
+            ingest_evote_file(store, small_paris / "evotes.jsonl", load_election(small_paris / "election.toml"),
+                              load_public_key(keys), load_receipt_secret(keys), workers=workers, chunk_lines=500)
+            publish_store(store, load_private_key(keys, "results"), tmp_path / name, actor="test")
+        finally:
+            store.close()
+        outs.append(tmp_path / name)
+    differ = {n for n in BUNDLE_FILES if (outs[0] / n).read_bytes() != (outs[1] / n).read_bytes()}
+    assert differ == {"audit.jsonl", "manifest.json"}
