@@ -99,7 +99,7 @@ def demo_paper_stage(ctx: Any) -> None:
     t0 = time.perf_counter()
     with progress_bar("printing, marking and scanning-simulating paper ballots", n, unit="images") as adv:
         make_testdeck(e, [x.id for x in e.envelopes], tokens, deck, count=n, seed=ctx.seed,
-                      opts=DeckOptions(dpi=DEMO_PAPER_DPI), workers=default_workers(), progress=adv)
+                      opts=DeckOptions(dpi=DEMO_PAPER_DPI, p_png=0.02), workers=default_workers(), progress=adv)
     console.print(f"test deck: {n} paper ballot images in {deck}/ ({time.perf_counter() - t0:.0f} s)")
     store: Store = ctx.state.get("store") or Store.open(ctx.db_url)
     with progress_bar("scanning paper ballots", n, unit="ballots") as adv:
