@@ -54,6 +54,9 @@ TEXT: dict[str, dict[str, str]] = {
         "proof": "Preuve d'inclusion",
         "proof_ok": "La preuve d'inclusion est valide : ce bulletin fait partie de l'arbre publié.",
         "proof_bad": "La preuve d'inclusion NE se vérifie PAS.",
+        "browser_ok": "Vérifié aussi par votre navigateur (SHA-256 recalculés ici) : "
+                      "la preuve mène à la racine publiée.",
+        "browser_bad": "Votre navigateur n'a PAS pu vérifier la preuve : elle ne mène pas à la racine publiée.",
         "leaf_index": "position",
         "envelope": "Enveloppe",
         "envelopes": "Enveloppes",
@@ -131,6 +134,8 @@ TEXT: dict[str, dict[str, str]] = {
         "proof": "Inclusion proof",
         "proof_ok": "The inclusion proof verifies: this ballot is part of the published tree.",
         "proof_bad": "The inclusion proof does NOT verify.",
+        "browser_ok": "Also verified by your browser (SHA-256 recomputed here): the proof leads to the published root.",
+        "browser_bad": "Your browser could NOT verify the proof: it does not lead to the published root.",
         "leaf_index": "index",
         "envelope": "Envelope",
         "envelopes": "Envelopes",

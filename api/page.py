@@ -8,6 +8,7 @@ contrast against white, and funded projects are marked by text as well as by col
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -298,6 +299,48 @@ def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, 
     return _document(lang, title, "".join(parts))
 
 
+# Re-verifies the inclusion proof in the visitor's browser (WebCrypto SHA-256), so the
+# verdict does not rest on the server's word alone: RFC 6962 leaf hash of the published
+# line, then RFC 9162 §2.1.3.2 up to the published root. Progressive: without JavaScript
+# the server's verdict above still stands.
+VERIFY_JS = """
+(async () => {
+  const data = document.getElementById('proof-data'), out = document.getElementById('browser-verdict');
+  if (!data || !out || !window.crypto || !crypto.subtle) return;
+  const d = JSON.parse(data.textContent);
+  const unhex = h => new Uint8Array(h.match(/../g).map(x => parseInt(x, 16)));
+  const hex = b => Array.from(b).map(x => x.toString(16).padStart(2, '0')).join('');
+  const sha = async (...parts) => {
+    const buf = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0; for (const p of parts) { buf.set(p, o); o += p.length; }
+    return new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+  };
+  const ZERO = new Uint8Array([0]), ONE = new Uint8Array([1]);
+  let r = await sha(ZERO, new TextEncoder().encode(d.line));
+  let fn = d.index, sn = d.size - 1, ok = true;
+  for (const p of d.proof.map(unhex)) {
+    if (sn === 0) { ok = false; break; }
+    if ((fn & 1) || fn === sn) {
+      r = await sha(ONE, p, r);
+      if (!(fn & 1)) { while (!(fn & 1) && fn !== 0) { fn >>= 1; sn >>= 1; } }
+    } else { r = await sha(ONE, r, p); }
+    fn >>= 1; sn >>= 1;
+  }
+  ok = ok && sn === 0 && hex(r) === d.root;
+  out.textContent = ok ? d.ok : d.bad;
+  out.className = ok ? 'ok' : 'bad';
+})();
+"""
+
+
+def browser_check(check: dict[str, Any], t: dict[str, str]) -> str:
+    data = json.dumps({"line": check["line"], "index": check["leaf_index"], "size": check["tree_size"],
+                       "root": check["root"], "proof": check["proof"], "ok": t["browser_ok"],
+                       "bad": t["browser_bad"]}, ensure_ascii=True).replace("</", "<\\/")
+    return (f'<p id="browser-verdict" aria-live="polite"></p>'
+            f'<script type="application/json" id="proof-data">{data}</script><script>{VERIFY_JS}</script>')
+
+
 def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) -> str:
     """``check``: {"receipt_id", "status": found|not_found|invalid|not_published, and when found
     "line", "leaf_index", "tree_size", "root", "proof", "verified"}."""
@@ -318,6 +361,7 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
             f'<h2>{escape(t["proof"])}</h2>{verdict}<p>{escape(t["leaf_index"])} {check["leaf_index"]} '
             f'{escape(t["of"])} {fmt_int(check["tree_size"], lang)} — {escape(t["root_hash"])} '
             f'<span class="hash">{escape(check["root"])}</span></p><ol>{proof}</ol>'
+            + browser_check(check, t)
         )
     elif st == "not_found":
         body = f'<p class="bad" id="receipt-status">{escape(t["receipt_not_found"])}</p>'

@@ -174,8 +174,28 @@ def test_receipt_check_in_the_browser(served: dict, browser: object) -> None:
     assert served["receipt"] in page.locator("#ballot-line").inner_text()
     verdict = page.locator("#proof-verdict")
     assert "ok" in (verdict.get_attribute("class") or "") and "valide" in verdict.inner_text()
+    # the browser recomputed the hashes itself (WebCrypto) and reached the published root
+    browser_verdict = page.locator("#browser-verdict.ok")
+    browser_verdict.wait_for(timeout=10_000)
+    assert "Vérifié aussi par votre navigateur" in browser_verdict.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "receipt-check-fr.png"), full_page=True)
+    receipt_url = page.url
+
+    # a page whose published root was tampered with must fail the in-browser check
+    root = served["tree_head"]["root_hash"]
+
+    def tamper(route: object) -> None:
+        response = route.fetch()  # type: ignore[attr-defined]
+        route.fulfill(response=response, body=response.text().replace(root, "0" * 64))  # type: ignore[attr-defined]
+
+    page.route("**/receipt?**", tamper)
+    page.goto(receipt_url)
+    bad = page.locator("#browser-verdict.bad")
+    bad.wait_for(timeout=10_000)
+    assert "PAS pu vérifier" in bad.inner_text()
+    page.unroute("**/receipt?**")
+    page.goto(f"{served['base']}/")
     page.get_by_label("Numéro de reçu").fill("R000000000000000")
     page.get_by_role("button", name="Vérifier").click()
     assert page.locator("#receipt-status").inner_text() == "Aucun bulletin publié ne porte ce reçu."
