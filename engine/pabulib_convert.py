@@ -71,14 +71,15 @@ def ballots_from_instance(inst: PbInstance, source_name: str) -> list[Ballot]:
         selections = (("main", tuple(sorted(v.vote))),)
         key = ballot_key(channel, serial, "", selections, None)
         out.append(Ballot(key, serial, channel, "", selections, SourceRef(source_name, v.line),
-                          receipt_id=import_receipt_id(key)))
+                          receipt_id=import_receipt_id(key, channel)))
     return out
 
 
-def import_receipt_id(key: str) -> str:
-    """Receipt of an imported ballot: public data, so a plain hash of its key (prefix ``I``)."""
+def import_receipt_id(key: str, channel: Channel) -> str:
+    """Receipt of an imported ballot (``R``/``P`` + 15 base32 symbols like any receipt): the
+    data is already public, so a plain hash of the ballot key rather than a keyed one."""
     digest = hashlib.sha256(b"pbcount-import-receipt-v1" + key.encode()).digest()
-    return "I" + crockford.encode_bytes(digest[:10])[:15]
+    return ("P" if channel is Channel.PAPER else "R") + crockford.encode_bytes(digest[:10])[:15]
 
 
 def instance_from_count(result: CountResult, envelope_id: str) -> PbInstance:

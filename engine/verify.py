@@ -568,6 +568,19 @@ RULES: dict[str, Callable[[Problem, str], dict[str, Any]]] = {
     "greedy-stop": greedy_stop_rule,
 }
 
+# Method of Equal Shares (mes, mes-add1, mes-greedy, mes-add1-greedy and their -comparison
+# variants): a stdlib-only re-implementation in engine/rules_reference.py (issue 3; checked
+# field by field against engine/rules/mes.py in tests/test_rules_reference.py). Without that
+# file next to this one, those envelopes fail with "rule_unsupported". Not covered: "exact".
+try:
+    from engine.rules_reference import reference_rules as _mes_reference_rules
+except ImportError:  # this file copied alone
+    _mes_reference_rules = None
+if _mes_reference_rules is not None:
+    _MES_RULES = _mes_reference_rules(greedy_rule)
+    PROFILE_RULES.update(_MES_RULES)
+    RULES.update(_MES_RULES)
+
 
 # =========================================================================== the bundle
 
