@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -197,10 +198,15 @@ def parse_pabulib(text: str | Iterable[str], source: str = "<pb>") -> PbInstance
                 raise PabulibError(source, line_no, f"duplicate voter_id {voter!r}")
             seen_voters.add(voter)
             raw_vote = row[vote_index].strip()
-            chosen = tuple(x.strip() for x in raw_vote.split(",")) if raw_vote else ()
-            for pid in chosen:
-                if pid not in seen_projects:
-                    raise PabulibError(source, line_no, f"voter {voter!r}: unknown project {pid!r}")
+            if not raw_vote:
+                chosen: tuple[str, ...] = ()
+            elif " " in raw_vote:
+                chosen = tuple(x.strip() for x in raw_vote.split(","))
+            else:
+                chosen = tuple(raw_vote.split(","))
+            if not seen_projects.issuperset(chosen):
+                pid = next(x for x in chosen if x not in seen_projects)
+                raise PabulibError(source, line_no, f"voter {voter!r}: unknown project {pid!r}")
             if len(set(chosen)) != len(chosen):
                 if point_index >= 0 or meta.get("vote_type") == "ordinal":
                     raise PabulibError(source, line_no, f"voter {voter!r}: a project is listed twice")
@@ -369,10 +375,8 @@ def project_scores(inst: PbInstance, score: str = "auto") -> list[float]:
         return [float(parse_number(p.fields[col] or "0")) for p in inst.projects]
     out = [0.0] * len(inst.projects)
     if score == "votes":
-        for v in inst.votes:
-            for pid in v.vote:
-                out[index[pid]] += 1
-        return out
+        counts = Counter(pid for v in inst.votes for pid in v.vote)
+        return [float(counts[p.project_id]) for p in inst.projects]
     if score == "points":
         for v in inst.votes:
             pts = v.points or (Fraction(1),) * len(v.vote)
@@ -388,10 +392,9 @@ def approval_profile(inst: PbInstance):  # type: ignore[no-untyped-def]
 
     from engine.rules.profile import ApprovalProfile
 
-    index = {p.project_id: j for j, p in enumerate(inst.projects)}
-    lengths = np.fromiter((len(v.vote) for v in inst.votes), dtype=np.int64, count=len(inst.votes))
-    flat = np.fromiter((index[pid] for v in inst.votes for pid in v.vote), dtype=np.int64,
-                       count=int(lengths.sum()))
+    index = {p.project_id: j for j, p in enumerate(inst.projects)}.__getitem__
+    lengths = np.array([len(v.vote) for v in inst.votes], dtype=np.int64)
+    flat = np.array([index(pid) for v in inst.votes for pid in v.vote], dtype=np.int64)
     return ApprovalProfile.from_flat(len(inst.projects), lengths, flat)
 
 
@@ -404,16 +407,17 @@ def allocation_problem(  # type: ignore[no-untyped-def]
     from engine.rules.problem import AllocationProblem
 
     unit = money_scale([inst.budget, *(p.cost for p in inst.projects)])
+    profile = approval_profile(inst) if with_profile else None
     raw_threshold = inst.meta.get("min_project_score_threshold", "").strip()
     threshold = float(parse_number(raw_threshold)) if raw_threshold and apply_threshold else 0.0
     return AllocationProblem(
         project_ids=tuple(p.project_id for p in inst.projects),
         costs=tuple(int(p.cost * unit) for p in inst.projects),
-        scores=tuple(project_scores(inst, score)),
+        scores=_scores(inst, score, profile),
         budget=int(inst.budget * unit),
         threshold=threshold,
         unit=unit,
-        profile=approval_profile(inst) if with_profile else None,
+        profile=profile if with_profile else None,
     )
 
 
@@ -429,3 +433,13 @@ def read_pabulib_meta(path: str | Path) -> dict[str, str]:
                 continue
             meta[row[0].strip()] = row[1].strip()
     raise PabulibError(p.name, 0, "no PROJECTS section")
+
+
+def _scores(inst: PbInstance, score: str, profile) -> tuple[float, ...]:  # type: ignore[no-untyped-def]
+    """project_scores, reusing the approval profile's counts when the score is a vote count."""
+    counts_votes = score == "votes" or (score == "auto" and (
+        inst.vote_type in ("approval", "choose-1")
+        or (inst.vote_type == "ordinal" and "score" not in inst.project_columns)))
+    if profile is not None and counts_votes:
+        return tuple(float(x) for x in profile.approval_counts())
+    return tuple(project_scores(inst, score))
