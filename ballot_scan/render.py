@@ -210,6 +210,12 @@ class RenderResult:
         return sum(len(b.images) for b in self.ballots)
 
 
+def _print_page(path: Path) -> Image.Image:
+    """A page for the PDF: 1-bit (lossless CCITT G4 in the PDF, sharp QR and boxes)."""
+    with Image.open(path) as im:
+        return im.convert("L").point(lambda v: 255 if v >= 160 else 0).convert("1")
+
+
 class _LazyImages(Sequence[Image.Image]):
     """Pages opened on demand when the PDF writer asks for them."""
 
@@ -220,20 +226,23 @@ class _LazyImages(Sequence[Image.Image]):
         return len(self.paths)
 
     def __getitem__(self, i: int) -> Image.Image:  # type: ignore[override]
-        return Image.open(self.paths[i])
+        return _print_page(self.paths[i])
 
     def __iter__(self) -> Iterator[Image.Image]:
         for p in self.paths:
-            yield Image.open(p)
+            yield _print_page(p)
 
 
 def write_pdfs(png_paths: list[Path], out_dir: Path, dpi: int, stem: str = "ballots") -> list[Path]:
-    """Print-ready PDF(s): one file, or ``stem-001.pdf``… of 100 pages for large runs."""
+    """Print-ready PDF(s): one file, or ``stem-001.pdf``… of 100 pages for large runs.
+
+    Pages are embedded as 1-bit images at the rendering resolution (CCITT G4, lossless).
+    """
     chunks = [png_paths[i : i + PDF_PAGES_PER_FILE] for i in range(0, len(png_paths), PDF_PAGES_PER_FILE)]
     out: list[Path] = []
     for i, chunk in enumerate(chunks, start=1):
         name = f"{stem}.pdf" if len(chunks) == 1 else f"{stem}-{i:03d}.pdf"
-        first = Image.open(chunk[0])
+        first = _print_page(chunk[0])
         first.save(
             out_dir / name, "PDF", resolution=float(dpi), save_all=True, append_images=_LazyImages(chunk[1:])
         )
