@@ -270,8 +270,10 @@ def record(args: argparse.Namespace, rate: float, p50: float, p99: float, cli_ra
     start = text.index(header)
     nxt = text.find("\n## ", start + len(header))
     end = len(text) if nxt == -1 else nxt
-    section = text[start:end].rstrip("\n") + "\n" + line
-    text = text[:start] + section + ("\n" + text[end:].lstrip("\n") if nxt != -1 else "")
+    lines = text[start:end].splitlines(keepends=True)
+    last_row = max(i for i, ln in enumerate(lines) if ln.startswith("|"))  # the row goes under the table
+    lines.insert(last_row + 1, line)
+    text = text[:start] + "".join(lines) + text[end:]
     path.write_text(text, encoding="utf-8")
     print(f"recorded in {path}")
 
