@@ -75,6 +75,7 @@ def test_personalised_ballots_carry_token_and_serial(small_paris: Path, tmp_path
     assert [p.name for p in res.pdfs] == ["ballots.pdf"]
     pdf = res.pdfs[0].read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 3
+    assert pdf.count(b"CCITTFaxDecode") >= 3  # lossless 1-bit pages, not JPEG
     a = np.array(Image.open(tmp_path / res.ballots[1].images[0]).convert("L"))
     found = zxingcpp.read_barcodes(a, formats=zxingcpp.BarcodeFormat.QRCode)
     payload = parse_payload(found[0].text)
