@@ -46,10 +46,11 @@ class ApiWorld:
         return {"token": self.token(n, **token_kw), "cast_at": cast_at, "selections": selections}  # type: ignore[arg-type]
 
 
-def make_world(workdir: Path, fixture: Path) -> ApiWorld:
-    """``fixture``: a generate_paris() output directory (its keys are only read)."""
+def make_world(workdir: Path, fixture: Path, db_url: str | None = None) -> ApiWorld:
+    """``fixture``: a generate_paris() output directory (its keys are only read); the store
+    is a new SQLite file in ``workdir`` unless ``db_url`` names another (empty) store."""
     workdir.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{workdir / 'pbcount.db'}"
+    db_url = db_url or f"sqlite:///{workdir / 'pbcount.db'}"
     store = Store.open(db_url)
     election = load_election(fixture / "election.toml")
     store.freeze_election(election)

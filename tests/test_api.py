@@ -586,3 +586,29 @@ def test_without_key_files_intake_and_publishing_are_503(world: ApiWorld, tmp_pa
         assert r.status_code == 503 and r.json()["error"]["code"] == "publish_disabled"
         assert c.get("/").status_code == 200  # the public page is still served
     assert world.store.count_ballots() == 0 and world.store.publications() == []
+
+
+def test_intake_close_and_count_on_both_backends(store_url: str, tmp_path: Path, small_paris: Path) -> None:
+    world = make_world(tmp_path / "w", small_paris, db_url=store_url)
+    with client_for(world) as c:
+        expected = _send_known_votes(world, c)
+        first = ok_vote(world, 700, cast_at="2026-09-10T10:00:00Z")
+        r1 = c.post("/v1/votes", json=first, headers=world.op())
+        r2 = c.post("/v1/votes", json=first, headers=world.op())
+        assert (r1.status_code, r2.status_code) == (201, 200) and r1.json()["receipt_id"] == r2.json()["receipt_id"]
+        rep = c.post("/v1/votes:batch", content=json.dumps(ok_vote(world, 701)).encode(), headers=world.op()).json()
+        assert rep["accepted"] == 1
+        assert c.post("/v1/election/close", headers=world.admin()).status_code == 200
+        assert c.post("/v1/votes", json=ok_vote(world, 702), headers=world.op()).status_code == 409
+        doc = c.post("/v1/count", headers=world.admin()).json()
+        assert c.post("/v1/publish", headers=world.admin()).status_code == 200
+        receipt = c.get(f"/v1/receipts/{r1.json()['receipt_id']}").json()
+    assert doc["turnout"]["ballots_counted"] == 12 + 2 and world.store.count_ballots() == 14
+    assert receipt["verified"] is True
+    for extra in (first, ok_vote(world, 701)):
+        for env, ps in extra["selections"].items():  # type: ignore[union-attr]
+            for p in ps:
+                expected[(env, p)] = expected.get((env, p), 0) + 1
+    got = {(e["id"], p["id"]): p["votes_total"] for e in doc["envelopes"] for p in e["projects"] if p["votes_total"]}
+    assert got == expected
+    assert verify_chain([e.to_dict() for e in world.store.audit_entries()]) is None
