@@ -401,10 +401,7 @@ def load_election(path: str | Path) -> Election:
     except OSError as exc:
         raise ElectionDefinitionError(str(p), f"cannot read file: {exc.strerror}") from exc
     try:
-        if p.suffix.lower() == ".json":
-            doc = json.loads(raw)
-        else:
-            doc = tomllib.loads(raw.decode("utf-8"))
+        doc = json.loads(raw) if p.suffix.lower() == ".json" else tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ElectionDefinitionError(str(p), f"syntax error: {exc}") from exc
     except RecursionError as exc:  # "[[[[…" deeper than the decoder's recursion limit
