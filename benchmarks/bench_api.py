@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -165,6 +166,7 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--record", action="store_true", help="append the figures to benchmarks/RESULTS.md")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (stores, votes)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="pbcount-bench-api-"))
@@ -246,6 +248,8 @@ def main() -> int:
     print(f"ratio API / CLI ingestion: {ratio:.2f} (target: at least 1,000 votes/s sustained: "
           f"{'met' if rate >= 1000 else 'NOT met'})")
     store.close()
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
     if args.record:
         record(args, rate, p50, p99, cli_rate, ratio, cpu_ms, ok)
     return 0 if ok else 1
