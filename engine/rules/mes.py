@@ -136,6 +136,8 @@ def _equal_payment(b: np.ndarray, cost: float, total: float) -> float:
     """
     m = len(b)
     pay = cost / m
+    if float(b.min()) >= pay * (1 - REL_TOL):  # fast path: everyone can pay the equal share
+        return pay
     poor = b < pay * (1 - REL_TOL)
     n_poor = int(np.count_nonzero(poor))
     while n_poor:
