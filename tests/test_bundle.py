@@ -351,3 +351,21 @@ def test_two_stores_fed_the_same_files_publish_the_same_results(small_paris: Pat
         outs.append(tmp_path / name)
     differ = {n for n in BUNDLE_FILES if (outs[0] / n).read_bytes() != (outs[1] / n).read_bytes()}
     assert differ == {"audit.jsonl", "manifest.json"}
+
+
+def test_two_publishers_racing_for_the_same_publication(world: World) -> None:
+    """The loser of the race gets a clear error, and nothing of its publication is kept."""
+    from engine.errors import StoreError
+
+    store = world.store()
+    try:
+        store.record_publication(1, 1, "ab" * 32, "cd" * 32, ['{"x":1}'], actor="a", audit_details={})
+        with pytest.raises(StoreError, match="publish again"):  # its view of the log is stale
+            store.record_publication(1, 1, "ab" * 32, "cd" * 32, ['{"x":1}'], actor="b", audit_details={})
+        with pytest.raises(StoreError, match="same time"):  # same head number, nothing to append
+            store.record_publication(1, 1, "ab" * 32, "cd" * 32, [], actor="b", audit_details={})
+        assert [p["seq"] for p in store.publications()] == [1]
+        assert store.published_log_lines() == ['{"x":1}']
+        assert [e.actor for e in store.audit_entries() if e.action == "publish"] == ["a"]
+    finally:
+        store.close()

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.audit import AuditEntry, make_entry
 from engine.ballots import Ballot, Channel, Rejection, SourceRef
@@ -517,7 +517,12 @@ class Store:
                 )
             return entry
 
-        return self._transaction(work)
+        try:
+            return self._transaction(work)
+        except IntegrityError as exc:
+            raise StoreError(
+                f"publication {seq} was recorded by someone else at the same time; publish again"
+            ) from exc
 
     def review_outcomes(self) -> list[dict[str, Any]]:
         """Adjudication decisions without voter data: review key, image hash, reasons, outcome."""
