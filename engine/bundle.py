@@ -46,6 +46,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine import __version__, merkle
+from engine.allocation import ELIGIBILITY_THRESHOLD
 from engine.audit import AuditEntry
 from engine.ballots import REJECTION_REASONS, Ballot, Channel
 from engine.count import CountResult
@@ -57,7 +58,6 @@ from engine.results_csv import envelopes_csv, projects_csv, superseded_per_envel
 from engine.storage.store import Store
 
 FORMAT = "pbcount-bundle-v1"
-ELIGIBILITY_THRESHOLD = 1  # engine.allocation.ELIGIBILITY_THRESHOLD, published in allocation.json
 
 # Files whose content depends only on the count (not on the log history or signature):
 # a publication whose content and log are unchanged is re-emitted, not re-published.
