@@ -53,7 +53,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -611,6 +611,11 @@ def _json(directory: Path, name: str) -> Any:
 
 
 def _jsonl(directory: Path, name: str) -> list[tuple[int, str, Any]]:
+    return list(_iter_jsonl(directory, name))
+
+
+def _iter_jsonl(directory: Path, name: str) -> Iterator[tuple[int, str, Any]]:
+    """(line number, line, parsed object) for each line; streamed (ballots.jsonl is large)."""
     raw = _read(directory, name)
     try:
         text = raw.decode("utf-8")
@@ -618,7 +623,7 @@ def _jsonl(directory: Path, name: str) -> list[tuple[int, str, Any]]:
         raise fail(name, "utf8", f"not UTF-8 ({exc})") from exc
     if text and not text.endswith("\n"):
         raise fail(name, "format", "the last line has no newline", text.count("\n") + 1)
-    out: list[tuple[int, str, Any]] = []
+    del raw
     for no, line in enumerate(text.split("\n")[:-1] if text else [], start=1):
         try:
             obj = json.loads(line)
@@ -626,8 +631,7 @@ def _jsonl(directory: Path, name: str) -> list[tuple[int, str, Any]]:
             raise fail(name, "json", f"not valid JSON ({exc.msg})", no) from exc
         if not isinstance(obj, dict):
             raise fail(name, "json", "a line must be a JSON object", no)
-        out.append((no, line, obj))
-    return out
+        yield no, line, obj
 
 
 def load_key(pem: bytes, where: str) -> Ed25519PublicKey:
@@ -712,7 +716,7 @@ def check_ballots(directory: Path, d: Definition) -> tuple[list[str], dict[str, 
     live: dict[str, dict[str, Any]] = {}
     prev_key: tuple[int, int, str] | None = None
     rules = BallotRules(d)
-    for no, line, e in _jsonl(directory, name):
+    for no, line, e in _iter_jsonl(directory, name):
         if canonical(e) != line:
             raise fail(name, "canonical_json", "line is not in canonical form (sorted keys, no spaces)", no)
         op, pub, receipt = e.get("op"), e.get("pub"), e.get("receipt")

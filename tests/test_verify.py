@@ -327,15 +327,18 @@ def test_previous_bundle_with_another_head_is_refused(two_publications: tuple[Pa
 
 def test_verify_py_runs_alone_with_only_stdlib_and_cryptography(published: Path, tmp_path: Path,
                                                                  pub_pem: bytes) -> None:
-    """Copied out of the repository and run as a script: nothing else of pbcount is needed."""
+    """Copied out of the repository and run as a script on a machine without pbcount (its
+    optional stdlib MES module, engine/rules_reference.py, is then absent): nothing else of
+    pbcount is needed, and no other package is loaded."""
     alone = tmp_path / "alone"
     alone.mkdir()
     shutil.copyfile(REPO / "engine" / "verify.py", alone / "verify.py")
     (tmp_path / "results.pub").write_bytes(pub_pem)
     code = (
         "import sys, runpy; sys.argv = ['verify.py', sys.argv[1], '--key', sys.argv[2], '-q']\n"
+        "sys.modules['engine'] = None  # pbcount is not installed on the journalist's machine\n"
         "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n"
-        "    mods = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "    mods = sorted(m for m, v in sys.modules.items() if v is not None and m.split('.')[0] in "
         "('engine', 'pbcount', 'numpy', 'sqlalchemy', 'typer', 'rich'))\n"
         "    print('MODULES', mods)\n    raise\n"
     )
