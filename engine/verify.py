@@ -6,9 +6,11 @@ Run it alone::
 
 It prints ``VERIFIED`` and exits 0, or prints ``FAILED: <file>:<line>: <check>: <detail>``
 for the first failing check and exits 1 (2 for a usage error). This file needs only the
-Python standard library and ``cryptography`` (for Ed25519): it imports nothing else from
-pbcount, so a journalist can read it top to bottom (about 1,100 lines) and run it on any
-machine. The format is documented in ``docs/bundle.md``.
+Python standard library and ``cryptography`` (for Ed25519), so a journalist can read it top
+to bottom (about 1,100 lines) and run it on any machine. The only other pbcount file it uses
+is optional: ``engine/rules_reference.py`` (standard library only), which recomputes
+envelopes allocated with the Method of Equal Shares; copy it next to this file to verify
+those (without it they fail as ``rule_unsupported``). The format is in ``docs/bundle.md``.
 
 Checks, in order (the first failure stops):
 
