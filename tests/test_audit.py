@@ -82,7 +82,7 @@ def append_many(url: str, station: int, n: int) -> None:
 
 def test_stations_appending_at_once_keep_one_unbroken_chain(store_url: str) -> None:
     Store.open(store_url).close()
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # children open their own Store
     procs = [ctx.Process(target=append_many, args=(store_url, s, 15)) for s in range(4)]
     for p in procs:
         p.start()

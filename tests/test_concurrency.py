@@ -80,7 +80,7 @@ def test_four_stations_at_once_count_equals_single_process(
 ) -> None:
     files = overlapping_files(small_paris, tmp_path)
     Store.open(store_url).close()  # schema first; racing migrations are tested elsewhere
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # children open their own Store
     barrier = ctx.Barrier(len(files))
     procs = [
         ctx.Process(target=ingest_as_station, args=(str(small_paris), str(p), store_url, barrier, f"station-{i}"))

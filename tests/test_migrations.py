@@ -154,7 +154,7 @@ def _open_store(url: str) -> str:
 @pytest.mark.postgres
 def test_many_stations_opening_an_empty_postgres_store_at_once(pg_url: str) -> None:
     """Exactly one migrates (advisory lock); none fails on a half-created schema."""
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # children open their own Store
     with ctx.Pool(4) as pool:
         assert pool.map(_open_store, [pg_url] * 4) == ["ok"] * 4
     engine = create_engine(pg_url)
