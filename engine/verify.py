@@ -576,8 +576,11 @@ RULES: dict[str, Callable[[Problem, str], dict[str, Any]]] = {
 # file next to this one, those envelopes fail with "rule_unsupported". Not covered: "exact".
 try:
     from engine.rules_reference import reference_rules as _mes_reference_rules
-except ImportError:  # this file copied alone
-    _mes_reference_rules = None
+except ImportError:  # this file copied out of pbcount: rules_reference.py next to it, or nothing
+    try:
+        from rules_reference import reference_rules as _mes_reference_rules  # type: ignore[no-redef]
+    except ImportError:
+        _mes_reference_rules = None
 if _mes_reference_rules is not None:
     _MES_RULES = _mes_reference_rules(greedy_rule)
     PROFILE_RULES.update(_MES_RULES)

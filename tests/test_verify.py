@@ -404,3 +404,19 @@ def test_audit_details_of_another_shape(bundle: Path, key: Ed25519PrivateKey, pu
     resign(bundle, key)
     f = failure(bundle, pub_pem)
     assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
+
+
+def test_copied_verifier_picks_up_the_mes_module_next_to_it(tmp_path: Path) -> None:
+    for name in ("verify.py", "rules_reference.py"):
+        shutil.copyfile(REPO / "engine" / name, tmp_path / name)
+    code = ("import sys; sys.modules['engine'] = None; sys.path.insert(0, sys.argv[1]); import verify; "
+            "print(sorted(verify.RULES))")
+    r = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "'mes'" in r.stdout and "'greedy'" in r.stdout
+    (tmp_path / "rules_reference.py").unlink()
+    r = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['greedy', 'greedy-stop']"
