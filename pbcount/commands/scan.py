@@ -34,7 +34,8 @@ def scan(
     report: Annotated[Path | None, typer.Option("--report", help="Write a per-page JSON report")] = None,
     tokens: Annotated[
         Path | None,
-        typer.Option("--tokens", help="Token register CSV: accept OCR'd short codes found in it (QR damaged)"),
+        typer.Option("--tokens", help="Token register CSV: accept OCR'd short codes found in it (QR damaged); "
+                     "default: paper_tokens.csv next to the election file, if any"),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-j", help="Reading processes")] = default_workers(),
     definite: Annotated[float, typer.Option("--definite", help="Mark score counted as a vote")] = 0.15,
@@ -44,6 +45,12 @@ def scan(
     """Read ballots: accepted pages are counted, uncertain ones go to `pbcount review`."""
     with errors_as_messages():
         e = load_election(election)
+        if not keys.exists() and (election.parent / "keys").is_dir():
+            keys = election.parent / "keys"  # the layout `pbcount fixtures` writes
+            console.print(f"using keys in {keys}/")
+        if tokens is None and (election.parent / "paper_tokens.csv").exists():
+            tokens = election.parent / "paper_tokens.csv"
+            console.print(f"using token register {tokens} for damaged QR codes")
         pub = load_public_key(keys)
         try:
             thresholds = Thresholds(definite=definite, marginal=marginal)
