@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -79,6 +80,31 @@ def validate_one(
     return res
 
 
+# A vote line is under 2 KB; a longer line is rejected without being held in memory (a
+# file with no newline at all must not be read whole): memory per line is bounded.
+MAX_LINE_BYTES = 64 * 1024
+_TOO_LONG = b"\x00pbcount-line-too-long:"  # stands for such a line: marker + sha256 + ":" + size
+
+
+def _read_lines(f: BinaryIO) -> Iterator[bytes]:
+    """Lines of ``f``; a line over :data:`MAX_LINE_BYTES` is streamed and replaced by a marker."""
+    while True:
+        raw = f.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            h = hashlib.sha256(raw)
+            size = len(raw)
+            while not raw.endswith(b"\n"):
+                raw = f.readline(1 << 20)
+                if not raw:
+                    break
+                h.update(raw)
+                size += len(raw)
+            raw = _TOO_LONG + f"{h.hexdigest()}:{size}".encode()
+        yield raw
+
+
 def process_lines(
     election: Election,
     verifier: TokenVerifier,
@@ -89,6 +115,12 @@ def process_lines(
     out: list[Ballot | Rejection] = []
     for line_no, raw in lines:
         if not raw.strip():
+            continue
+        if raw.startswith(_TOO_LONG):
+            digest, _, size = raw[len(_TOO_LONG) :].decode().partition(":")
+            out.append(Rejection(SourceRef(source_name, line_no), "malformed_line",
+                                 f"line is {size} bytes, over the {MAX_LINE_BYTES}-byte limit of a vote line",
+                                 content_sha256=digest))
             continue
         sub = parse_evote_line(raw, SourceRef(source_name, line_no))
         res = validate_one(election, verifier, receipt_secret, sub)
@@ -119,7 +151,7 @@ def _chunks(path: Path, start_after: int, size: int) -> Iterator[tuple[int, list
     chunk: list[tuple[int, bytes]] = []
     last = start_after
     with path.open("rb") as f:
-        for line_no, raw in enumerate(f, start=1):
+        for line_no, raw in enumerate(_read_lines(f), start=1):
             if line_no <= start_after:
                 continue
             chunk.append((line_no, raw))

@@ -289,3 +289,45 @@ def test_a_file_of_bad_lines_is_ingested_to_the_end(tmp_path: Path, lines: list[
             assert r["reason"] in REJECTION_REASONS and r["source_name"] == "garbage.jsonl"
     finally:
         store.close()
+
+
+def test_overlong_lines_are_rejected_at_their_line_and_the_batch_goes_on(tmp_path: Path) -> None:
+    from engine.ingest import MAX_LINE_BYTES
+
+    good = json.dumps({"token": VALID_TOKEN, "cast_at": "2026-05-03T10:00:00Z",
+                       "selections": {"city": ["C1"], "north": ["N1"]}}).encode()
+    long_line = b'{"token": "' + b"A" * (MAX_LINE_BYTES * 3) + b'"}'
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b"\n".join([b"{", long_line, good, long_line, b"x" * (MAX_LINE_BYTES + 10)]))  # no final \n
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    report = ingest_evote_file(store, path, ELECTION, KEY.public_key(), b"r" * 32, workers=1)
+    rejected = {(r["source_line"], r["reason"]): r["detail"] for r in store.iter_rejections()}
+    store.close()
+    assert report.lines == 5 and report.accepted == 1  # line 3 is a valid vote, numbered right
+    assert set(rejected) == {(1, "malformed_line"), (2, "malformed_line"), (5, "malformed_line")}
+    assert f"over the {MAX_LINE_BYTES}-byte limit" in rejected[(2, "malformed_line")]
+    assert report.rejected == 4 and report.already_known == 0  # line 4 repeats line 2: logged once
+
+
+def test_a_file_without_newlines_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    """100 MB on one line: the reader's peak memory grows by far less than the line."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "one-line.jsonl"
+    with path.open("wb") as f:
+        for _ in range(100):
+            f.write(b"[" * (1 << 20))
+    code = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from engine.ingest import _chunks\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "n = sum(len(c) for _, c in _chunks(Path(sys.argv[1]), 0, 2000))\n"
+        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         cwd=REPO, timeout=300, check=True)
+    lines, grew_kb = map(int, res.stdout.split())
+    assert lines == 1
+    assert grew_kb < 20_000  # < 20 MB for a 100 MB line

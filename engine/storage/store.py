@@ -282,7 +282,7 @@ class Store:
                 else:
                     new_ballots[it.ballot_key] = it
             else:
-                rejs[rejection_key(source_sha256, it)] = it
+                rejs.setdefault(rejection_key(source_sha256, it), it)  # first occurrence is logged
         ts = now_iso()
         # Sorted keys: concurrent writers take the unique-index locks in the same order,
         # so two stations committing overlapping chunks wait for each other instead of
