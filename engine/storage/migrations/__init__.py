@@ -53,7 +53,7 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     if not db or db == ":memory:":
         yield
         return
-    with open(Path(db).with_name(Path(db).name + ".migrate-lock"), "a") as lock:
+    with open(Path(db).with_name(Path(db).name + "-migrate-lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
