@@ -16,7 +16,7 @@ def test_expected_json_contract_and_same_seed_same_deck(small_paris: Path, tmp_p
     tokens = read_token_register(small_paris / "paper_tokens.csv")
     opts = DeckOptions(p_blank_page=0.2, p_foreign=0.2, p_ambiguous=0.5)
     make_testdeck(e, ["ar05"], tokens, tmp_path / "a", count=6, seed=9, opts=opts)
-    make_testdeck(e, ["ar05"], tokens, tmp_path / "b", count=6, seed=9, opts=opts)
+    make_testdeck(e, ["ar05"], tokens, tmp_path / "b", count=6, seed=9, opts=opts, workers=2)  # other processes
     doc = json.loads((tmp_path / "a" / "expected.json").read_text())
     assert (tmp_path / "a" / "expected.json").read_text() == (tmp_path / "b" / "expected.json").read_text()
     assert len(doc["ballots"]) == 6
