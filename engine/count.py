@@ -27,7 +27,12 @@ class CountResult:
 def count_ballots(
     election: Election, ballots: Iterable[Ballot], rejected_by_reason: dict[str, int] | None = None
 ) -> CountResult:
-    dedup = resolve(ballots, election.precedence)
+    dedup = resolve(
+        ballots,
+        election.precedence,
+        {e.id: e.kind for e in election.envelopes},
+        election.voting.max_envelopes_per_kind,
+    )
     t = tally(election, dedup.counted)
     alloc = allocate_election(election, t, dedup.counted)
     return CountResult(election, dedup, t, alloc, dict(rejected_by_reason or {}))

@@ -17,10 +17,12 @@ outcome independent of the order ballots were received. Complexity O(n log n).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.ballots import Ballot, Channel
+
+PRECEDENCE = ("paper-first", "online-first", "latest")
 
 SUPERSEDED_REASONS = {
     "superseded_by_paper": "an online vote replaced by the voter's paper ballot",
@@ -44,37 +46,56 @@ class DedupResult:
     superseded: tuple[Superseded, ...]
 
 
-def _winner_key(precedence: str, b: Ballot) -> tuple:
-    paper = b.channel is Channel.PAPER
-    if precedence == "paper-first":
-        # paper first, earliest paper; then latest online
-        return (1, _neg(b.cast_at), _neg(b.ballot_key)) if paper else (0, b.cast_at, b.ballot_key)
-    if precedence == "online-first":
-        return (0, _neg(b.cast_at), _neg(b.ballot_key)) if paper else (1, b.cast_at, b.ballot_key)
-    if precedence == "latest":
-        return (b.cast_at, b.ballot_key)
-    raise ValueError(f"unknown precedence rule {precedence!r}")
+def _paper_sheets(
+    paper: list[Ballot],
+    envelope_kinds: Mapping[str, str] | None,
+    max_per_kind: Mapping[str, int] | None,
+) -> tuple[list[Ballot], list[tuple[Ballot, Ballot]]]:
+    """Split a voter's paper sheets into the counted set and duplicates (with the sheet they clash with).
+
+    Earliest scanned first (ties: smaller ballot key). A sheet is kept when it covers no
+    envelope already covered and, with ``envelope_kinds``/``max_per_kind``, keeps the voter
+    within the per-kind envelope limits (Paris: one city-wide and one district sheet).
+    """
+    kept: list[Ballot] = []
+    dups: list[tuple[Ballot, Ballot]] = []
+    used: dict[str, Ballot] = {}
+    kinds: dict[str, int] = {}
+    for b in sorted(paper, key=lambda x: (x.cast_at, x.ballot_key)):
+        envs = [env for env, _ in b.selections]
+        clash = next((used[e] for e in envs if e in used), None)
+        if clash is None and envelope_kinds is not None and max_per_kind is not None:
+            extra: dict[str, int] = {}
+            for e in envs:
+                k = envelope_kinds.get(e, "")
+                extra[k] = extra.get(k, 0) + 1
+            if any(kinds.get(k, 0) + n > max_per_kind.get(k, 0) for k, n in extra.items()):
+                clash = kept[0] if kept else None
+        if clash is not None:
+            dups.append((b, clash))
+            continue
+        kept.append(b)
+        for e in envs:
+            used[e] = b
+            k = envelope_kinds.get(e, "") if envelope_kinds is not None else ""
+            kinds[k] = kinds.get(k, 0) + 1
+    return kept, dups
 
 
-def _neg(text: str) -> tuple[int, ...]:
-    """Order-reversing key for strings (so that ``max`` picks the smallest)."""
-    return tuple(-ord(c) for c in text) + (1,)
+def resolve(
+    ballots: Iterable[Ballot],
+    precedence: str,
+    envelope_kinds: Mapping[str, str] | None = None,
+    max_per_kind: Mapping[str, int] | None = None,
+) -> DedupResult:
+    """Apply the precedence rule; the result is sorted by ballot key.
 
-
-def _reason(precedence: str, loser: Ballot, winner: Ballot) -> str:
-    if precedence == "latest":
-        return "superseded_by_later_ballot"
-    if loser.channel is Channel.PAPER and winner.channel is Channel.PAPER:
-        return "duplicate_paper_ballot"
-    if loser.channel is Channel.ONLINE and winner.channel is Channel.PAPER:
-        return "superseded_by_paper"
-    if loser.channel is Channel.PAPER and winner.channel is Channel.ONLINE:
-        return "superseded_by_online"
-    return "superseded_by_later_online"
-
-
-def resolve(ballots: Iterable[Ballot], precedence: str) -> DedupResult:
-    """Apply the precedence rule; the result is sorted by ballot key."""
+    A voter's paper sheets for different envelopes (Paris prints one sheet per envelope)
+    together form that voter's paper ballot; see :func:`_paper_sheets`.
+    Complexity O(n log n).
+    """
+    if precedence not in PRECEDENCE:
+        raise ValueError(f"unknown precedence rule {precedence!r}")
     groups: dict[str, list[Ballot]] = {}
     for b in ballots:
         groups.setdefault(b.voter_serial, []).append(b)
@@ -84,11 +105,40 @@ def resolve(ballots: Iterable[Ballot], precedence: str) -> DedupResult:
         if len(group) == 1:
             counted.append(group[0])
             continue
-        winner = max(group, key=lambda b: _winner_key(precedence, b))
-        counted.append(winner)
-        for b in group:
-            if b is not winner:
-                superseded.append(Superseded(b, _reason(precedence, b, winner), winner.ballot_key))
+        online = [b for b in group if b.channel is Channel.ONLINE]
+        paper = [b for b in group if b.channel is Channel.PAPER]
+        best_online = max(online, key=lambda b: (b.cast_at, b.ballot_key)) if online else None
+        kept, dups = _paper_sheets(paper, envelope_kinds, max_per_kind)
+        if best_online is None:
+            paper_wins = True
+        elif not kept:
+            paper_wins = False
+        elif precedence == "paper-first":
+            paper_wins = True
+        elif precedence == "online-first":
+            paper_wins = False
+        else:  # latest
+            latest_paper = max(kept, key=lambda b: (b.cast_at, b.ballot_key))
+            paper_wins = (latest_paper.cast_at, latest_paper.ballot_key) > (
+                best_online.cast_at, best_online.ballot_key)
+        for b, clash in dups:
+            by = clash if paper_wins or best_online is None else best_online
+            superseded.append(Superseded(b, "duplicate_paper_ballot", by.ballot_key))
+        if paper_wins:
+            counted.extend(kept)
+            reason = "superseded_by_later_ballot" if precedence == "latest" else "superseded_by_paper"
+            for b in online:
+                superseded.append(Superseded(b, reason, kept[0].ballot_key))
+        else:
+            assert best_online is not None
+            counted.append(best_online)
+            for b in online:
+                if b is not best_online:
+                    later = "superseded_by_later_ballot" if precedence == "latest" else "superseded_by_later_online"
+                    superseded.append(Superseded(b, later, best_online.ballot_key))
+            reason = "superseded_by_later_ballot" if precedence == "latest" else "superseded_by_online"
+            for b in kept:
+                superseded.append(Superseded(b, reason, best_online.ballot_key))
     counted.sort(key=lambda b: b.ballot_key)
     superseded.sort(key=lambda s: s.ballot.ballot_key)
     return DedupResult(tuple(counted), tuple(superseded))

@@ -95,3 +95,39 @@ def test_order_independent_and_nothing_lost(rule: str) -> None:
     assert len(r1.counted) + len(r1.superseded) == len(ballots)
     counted_keys = {b.ballot_key for b in r1.counted}
     assert all(s.by in counted_keys for s in r1.superseded)
+
+
+def mk_env(serial: str, channel: Channel, cast_at: str, env: str, sel: str = "P1") -> Ballot:
+    selections = ((env, (sel,)),)
+    return Ballot(ballot_key(channel, serial, cast_at, selections, None), serial, channel, cast_at,
+                  selections, SourceRef("t", 1))
+
+
+KINDS = {"city": "citywide", "ar01": "district", "ar02": "district"}
+LIMITS = {"citywide": 1, "district": 1}
+
+
+def test_paper_sheets_for_different_envelopes_all_count() -> None:
+    city = mk_env("A", PA, "2026-01-05T09:00:00Z", "city")
+    dist = mk_env("A", PA, "2026-01-05T09:01:00Z", "ar01")
+    online = mk_env("A", ON, "2026-01-06T09:00:00Z", "city", "P9")
+    r = resolve([online, dist, city], "paper-first", KINDS, LIMITS)
+    assert set(r.counted) == {city, dist}
+    assert [(s.ballot, s.reason) for s in r.superseded] == [(online, "superseded_by_paper")]
+
+
+def test_second_district_sheet_is_a_duplicate() -> None:
+    d1 = mk_env("A", PA, "2026-01-05T09:00:00Z", "ar01")
+    d2 = mk_env("A", PA, "2026-01-05T09:05:00Z", "ar02")
+    r = resolve([d2, d1], "paper-first", KINDS, LIMITS)
+    assert r.counted == (d1,)
+    assert r.superseded[0].ballot == d2 and r.superseded[0].reason == "duplicate_paper_ballot"
+
+
+def test_online_first_supersedes_every_paper_sheet() -> None:
+    city = mk_env("A", PA, "2026-01-05T09:00:00Z", "city")
+    dist = mk_env("A", PA, "2026-01-05T09:01:00Z", "ar01")
+    online = mk_env("A", ON, "2026-01-01T09:00:00Z", "city")
+    r = resolve([city, dist, online], "online-first", KINDS, LIMITS)
+    assert r.counted == (online,)
+    assert {s.reason for s in r.superseded} == {"superseded_by_online"} and len(r.superseded) == 2
