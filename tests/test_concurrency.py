@@ -16,6 +16,9 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import create_engine
+
 from engine.audit import verify_chain
 from engine.count import CountResult
 from engine.count_service import count_store
@@ -113,4 +116,39 @@ def test_four_stations_at_once_count_equals_single_process(
     store.close()
     reference = single_run(small_paris, f"sqlite:///{tmp_path / 'single.sqlite'}")
     assert len(reference.dedup.counted) == exp["counted"]
+    assert outcome(concurrent) == outcome(reference)
+
+
+@pytest.mark.postgres
+def test_stations_under_serializable_isolation_retry_and_still_count_once(
+    pg_url: str, small_paris: Path, tmp_path: Path
+) -> None:
+    """A server configured for SERIALIZABLE aborts conflicting transactions (SQLSTATE
+    40001); the stations rerun them and the count is still that of one process."""
+    url = pg_url + "%20-cdefault_transaction_isolation%3Dserializable"
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "serializable"
+    engine.dispose()
+    files = overlapping_files(small_paris, tmp_path)
+    Store.open(url).close()
+    ctx = multiprocessing.get_context("fork")  # children open their own Store
+    barrier = ctx.Barrier(len(files))
+    procs = [
+        ctx.Process(target=ingest_as_station, args=(str(small_paris), str(p), url, barrier, f"station-{i}"))
+        for i, p in enumerate(files)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0] * len(procs)
+    store = Store.open(url)
+    exp = json.loads((small_paris / "manifest.json").read_text())["expected"]
+    assert store.count_ballots() == exp["accepted"]
+    assert sum(b["accepted"] for b in store.list_batches()) == exp["accepted"]
+    assert verify_chain(e.to_dict() for e in store.audit_entries()) is None
+    concurrent = count_store(store)
+    store.close()
+    reference = single_run(small_paris, f"sqlite:///{tmp_path / 'single.sqlite'}")
     assert outcome(concurrent) == outcome(reference)

@@ -210,7 +210,8 @@ class Store:
 
     def close_election(self) -> str:
         ts = now_iso()
-        with self.engine.begin() as conn:
+
+        def write(conn: Connection) -> str:
             res = conn.execute(
                 update(election_table).where(election_table.c.closed_at.is_(None)).values(closed_at=ts)
             )
@@ -219,7 +220,9 @@ class Store:
                 if row is None:
                     raise StoreError("no election to close")
                 return str(row.closed_at)
-        return ts
+            return ts
+
+        return self._transaction(write)
 
     # ------------------------------------------------------------------ batches
 
@@ -248,10 +251,10 @@ class Store:
         return BatchInfo(row.id, row.kind, row.source_name, row.source_sha256, row.status, row.lines_committed)
 
     def finish_batch(self, batch_id: int) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(batches).where(batches.c.id == batch_id).values(status="done", finished_at=now_iso())
-            )
+        # two stations may finish the same file at once: retried on a serialization failure
+        self._transaction(lambda conn: conn.execute(
+            update(batches).where(batches.c.id == batch_id).values(status="done", finished_at=now_iso())
+        ))
 
     def list_batches(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -414,20 +417,21 @@ class Store:
 
     def record_dedup(self, dedup: DedupResult) -> None:
         """Persist the dedup outcome: counted, or superseded with reason and winner."""
-        with self.engine.begin() as conn:
-            conn.execute(update(ballots).values(status="counted", status_reason=None, superseded_by=None))
-            rows = [
-                {"k": s.ballot.ballot_key, "reason": s.reason, "by": s.by} for s in dedup.superseded
-            ]
-            if rows:
-                from sqlalchemy import bindparam
+        from sqlalchemy import bindparam
 
+        rows = [{"k": s.ballot.ballot_key, "reason": s.reason, "by": s.by} for s in dedup.superseded]
+
+        def write(conn: Connection) -> None:
+            conn.execute(update(ballots).values(status="counted", status_reason=None, superseded_by=None))
+            if rows:
                 conn.execute(
                     update(ballots)
                     .where(ballots.c.ballot_key == bindparam("k"))
                     .values(status="superseded", status_reason=bindparam("reason"), superseded_by=bindparam("by")),
                     rows,
                 )
+
+        self._transaction(write)
 
     # ------------------------------------------------------------------ rejections
 
