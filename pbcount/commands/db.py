@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.storage.migrations import current_revision, head_revision, upgrade_to_head
@@ -15,8 +16,6 @@ db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 
 def _safe_url(url: str) -> str:
     """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
