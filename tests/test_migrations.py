@@ -171,3 +171,10 @@ def test_migration_files_do_not_import_the_live_schema() -> None:
     assert files
     for f in files:
         assert "engine.storage.schema" not in f.read_text(), f.name
+
+
+@pytest.mark.parametrize("url", ["nonsense", "mysql+nodriver://x/y"])
+def test_cli_db_upgrade_bad_url_is_one_clear_line(url: str) -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade", "--db", url])
+    assert result.exit_code == 2 and "cannot migrate" in result.output
+    assert "Traceback" not in result.output

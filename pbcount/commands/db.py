@@ -16,7 +16,10 @@ db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
 
 def _safe_url(url: str) -> str:
     """The URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "the store URL"
 
 
 @db_app.command("upgrade")
