@@ -202,3 +202,20 @@ def test_ingest_matches_the_fixture_manifest_on_each_backend(store: Store, small
     assert len(result.dedup.counted) == exp["counted"]
     assert verify_chain(e.to_dict() for e in store.audit_entries()) is None
     assert [e.action for e in store.audit_entries()] == ["election_frozen", "batch_ingested"]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg://pb:s3cretpw@127.0.0.1:1/pb", "cannot open the store"),
+        ("sqlite:////nonexistent-dir/pbcount.db", "cannot open the store"),
+        ("not a url", "not a usable database URL"),
+        ("nosuchdb://x/y", "not a usable database URL"),
+    ],
+)
+def test_unusable_store_is_one_clear_error_without_password(url: str, says: str) -> None:
+    from engine.errors import StoreError
+
+    with pytest.raises(StoreError) as err:
+        Store.open(url)
+    assert says in str(err.value) and "s3cretpw" not in str(err.value)

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from engine.audit import AuditEntry, make_entry
 from engine.ballots import Ballot, Channel, Rejection, SourceRef
@@ -57,6 +58,14 @@ def is_transient(exc: OperationalError) -> bool:
     if code in ("40001", "40P01"):  # serialization_failure, deadlock_detected
         return True
     return "database is locked" in str(exc.orig)
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: never its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "the store URL"
 
 
 def db_url_from_env(url: str | None = None) -> str:
@@ -114,7 +123,10 @@ class Store:
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 60}
-        engine = create_engine(url, **kwargs)
+        try:
+            engine = create_engine(url, **kwargs)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(f"{safe_url(url)}: not a usable database URL ({exc})") from None
         if engine.dialect.name == "sqlite":
 
             @event.listens_for(engine, "connect")
@@ -131,8 +143,12 @@ class Store:
             # Alembic revisions are the schema's history (engine/storage/migrations);
             # create_all then only adds a table whose revision is still missing, which
             # tests/test_migrations.py reports as a failure.
-            upgrade_to_head(engine)
-            metadata.create_all(engine)
+            try:
+                upgrade_to_head(engine)
+                metadata.create_all(engine)
+            except OperationalError as exc:  # server down, wrong password, unwritable file...
+                engine.dispose()
+                raise StoreError(f"{safe_url(url)}: cannot open the store: {exc.orig}") from None
         return store
 
     def close(self) -> None:
