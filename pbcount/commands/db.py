@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import typer
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.storage.migrations import current_revision, head_revision, upgrade_to_head
-from engine.storage.store import db_url_from_env
+from engine.storage.store import db_url_from_env, safe_url
 from pbcount.console import DbOption, console, errors_as_messages, fail
 
 db_app = typer.Typer(help="Store schema migrations.", no_args_is_help=True)
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except SQLAlchemyError:
-        return "the store URL"
 
 
 @db_app.command("upgrade")
@@ -32,11 +23,11 @@ def db_upgrade(db: DbOption = None) -> None:
             before, after = upgrade_to_head(engine)
             engine.dispose()
         except SQLAlchemyError as exc:
-            fail(f"{_safe_url(url)}: cannot migrate: {getattr(exc, 'orig', None) or exc}")
+            fail(f"{safe_url(url)}: cannot migrate: {getattr(exc, 'orig', None) or exc}")
     if before == after:
-        console.print(f"{_safe_url(url)}: schema already at {after}")
+        console.print(f"{safe_url(url)}: schema already at {after}")
     else:
-        console.print(f"{_safe_url(url)}: schema upgraded {before or '(empty)'} -> {after}")
+        console.print(f"{safe_url(url)}: schema upgraded {before or '(empty)'} -> {after}")
 
 
 @db_app.command("status")
@@ -49,10 +40,10 @@ def db_status(db: DbOption = None) -> None:
             current = current_revision(conn)
         engine.dispose()
     except SQLAlchemyError as exc:
-        fail(f"{_safe_url(url)}: cannot connect: {exc.__class__.__name__}")
+        fail(f"{safe_url(url)}: cannot connect: {exc.__class__.__name__}")
     head = head_revision()
     state = "current" if current == head else "needs `pbcount db upgrade`"
-    console.print(f"{_safe_url(url)}: revision {current or '(none)'}, newest {head} — {state}")
+    console.print(f"{safe_url(url)}: revision {current or '(none)'}, newest {head} — {state}")
 
 
 def register(app: typer.Typer) -> None:
