@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.rules import RULES, AllocationProblem, Quota
+from engine.rules.problem import project_order
 
 cases = st.integers(1, 9).flatmap(
     lambda n: st.tuples(
@@ -98,3 +99,21 @@ def test_exact_tie_prefers_the_tie_break_order() -> None:
     assert RULES["exact"](p, "votes-id").selected == ("p0",)
     q = AllocationProblem(("b", "a"), (50, 50), (5.0, 5.0), 50)
     assert RULES["exact"](q, "votes-id").selected == ("a",)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(1, 8).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(1, 6), min_size=n, max_size=n),  # few distinct values: many ties
+    st.lists(st.integers(0, 3), min_size=n, max_size=n),
+    st.integers(1, 20),
+)))
+def test_exact_picks_the_first_optimum_in_tie_break_order(case: tuple[list[int], list[int], int]) -> None:
+    costs, scores, budget = case
+    p = make(costs, scores, budget)
+    r = RULES["exact"](p, "votes-cost-id")
+    order = project_order(p, "votes-cost-id")
+    best = best_welfare(costs, scores, budget, 0)
+    optimal = [set(s) for k in range(len(costs) + 1) for s in combinations(range(len(costs)), k)
+               if sum(costs[i] for i in s) <= budget and sum(scores[i] for i in s) == best]
+    first = min(optimal, key=lambda s: tuple(0 if i in s else 1 for i in order))
+    assert {int(x[1:]) for x in r.selected} == first

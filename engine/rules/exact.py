@@ -10,15 +10,16 @@ absolute MIP gap 0, one thread), so the optimum is proven, not approximated. If 
 minimum cannot be reached at all, the largest reachable amount for the group is computed
 first (a second ILP) and used as the minimum; the result reports the shortfall.
 
-Tie-break: among welfare-maximising sets, a second ILP keeps the welfare at its optimum
-and maximises ``sum_j w_j x_j`` with ``w_j = n - rank_j`` (rank by the tie-break order,
-:func:`~engine.rules.problem.project_order`), so earlier projects in the tie-break order
-are preferred and the result does not depend on the order projects are listed. (This
-prefers, e.g., one top-ranked project over two lower ones; it is deterministic but not a
-strict lexicographic order.)
+Tie-break: among welfare-maximising sets, the first in the tie-break order
+(:func:`~engine.rules.problem.project_order`): walk the projects in that order and include
+each one if some optimal set contains it together with every project already included and
+none already excluded (one extra ILP per project the current optimum leaves out). The
+result is fully determined (it does not depend on the solver or on the order projects are
+listed), so ``engine/rules_reference.py`` recomputes it with a plain branch and bound.
 
 Complexity: NP-hard in general; HiGHS solves real PB instances (hundreds of projects) in
-milliseconds to seconds. Scores are used as given (votes; points for cumulative ballots).
+milliseconds to seconds; the tie-break adds up to n small ILPs. Scores are used as given
+(votes; points for cumulative ballots).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def _solve(
     weights: np.ndarray,
     rows: list[tuple[np.ndarray, float, float]],
     upper: np.ndarray,
+    lower: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Maximise ``weights @ x`` over binary x with ``lo <= a @ x <= hi`` rows; None if infeasible."""
     import highspy
@@ -79,7 +81,7 @@ def _solve(
     lp.num_col_ = n
     lp.num_row_ = len(rows)
     lp.col_cost_ = np.asarray(-weights, dtype=np.float64)
-    lp.col_lower_ = np.zeros(n)
+    lp.col_lower_ = np.zeros(n) if lower is None else np.asarray(lower, dtype=np.float64)
     lp.col_upper_ = np.asarray(upper, dtype=np.float64)
     lp.row_lower_ = np.array([lo for _, lo, _ in rows], dtype=np.float64)
     lp.row_upper_ = np.array([hi for _, _, hi in rows], dtype=np.float64)
@@ -103,6 +105,39 @@ def _solve(
         raise RuntimeError(f"HiGHS did not solve the knapsack: {h.modelStatusToString(status)}")
     x = np.asarray(h.getSolution().col_value)
     return x > 0.5
+
+
+def _first_optimum(
+    scores: np.ndarray, costs: np.ndarray, rows: list[tuple[np.ndarray, float, float]],
+    upper: np.ndarray, x: np.ndarray, welfare: float, budget: int,
+) -> np.ndarray:
+    """Among sets with the optimal welfare, the first in tie-break order: walking the
+    projects in that order, include each one if some optimal set includes it together with
+    every project already included (and none already excluded)."""
+    n = len(scores)
+    integral = bool(np.all(scores == np.round(scores)))
+    slack = 0.5 if integral else 1e-9 * max(1.0, abs(welfare))
+    keep = (scores, welfare - slack, np.inf)
+    lower, upper = np.zeros(n), upper.copy()
+    current, committed = x.copy(), 0.0
+    for pos in range(n):
+        if upper[pos] == 0:
+            continue
+        if current[pos]:
+            lower[pos] = 1.0
+            committed += costs[pos]
+            continue
+        if committed + costs[pos] > budget:
+            upper[pos] = 0.0
+            continue
+        lower[pos] = 1.0
+        y = _solve(scores, [*rows, keep], upper, lower)
+        if y is not None and float(scores @ y) >= welfare - (1e-6 if integral else slack):
+            current = y
+            committed += costs[pos]
+        else:
+            lower[pos] = upper[pos] = 0.0
+    return current
 
 
 def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
@@ -142,13 +177,7 @@ def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> Alloc
         if x is None:
             raise ValueError("quotas are contradictory (maximums below minimums?)")
     welfare = float(scores @ x)
-    # tie-break among optima: keep welfare, prefer earlier projects in the tie order
-    w = np.arange(n, 0, -1, dtype=np.float64)
-    integral = bool(np.all(scores == np.round(scores)))
-    slack = 0.5 if integral else 1e-9 * max(1.0, abs(welfare))
-    x2 = _solve(w, [*rows, (scores, welfare - slack, np.inf)], ub) if n else None
-    if x2 is not None and float(scores @ x2) >= welfare - (1e-6 if integral else slack):
-        x = x2
+    x = _first_optimum(scores, costs, rows, ub, x, welfare, problem.budget)
     for qi, q in enumerate(problem.quotas):
         got = int(round(float((costs * member_masks[qi]) @ x)))
         short, why = shortfalls.get(q.name, (0, ""))
