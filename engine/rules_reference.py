@@ -1,9 +1,12 @@
-"""Method of Equal Shares in plain Python (standard library only), for the standalone verifier.
+"""Method of Equal Shares and the exact knapsack in plain Python (standard library only),
+for the standalone verifier.
 
 The same definitions, tie-breaks, order of operations, tolerances and explanation texts as
-``engine/rules/mes.py`` (which uses numpy), so that ``engine/verify.py`` can recompute an
-envelope allocated with ``mes``, ``mes-add1``, ``mes-greedy``, ``mes-add1-greedy`` or their
-``-comparison`` variants from the published ballots and compare every field.
+``engine/rules/mes.py`` (which uses numpy) and ``engine/rules/exact.py`` (which uses HiGHS),
+so that ``engine/verify.py`` can recompute an envelope allocated with ``mes``, ``mes-add1``,
+``mes-greedy``, ``mes-add1-greedy``, their ``-comparison`` variants, or ``exact`` (without
+quotas: a branch and bound, exponential in the worst case, fast on PB-sized envelopes)
+from the published ballots and compare every field.
 
 The problem object is duck-typed (``engine.verify.Problem``): ``ids``, ``costs``,
 ``scores``, ``budget``, ``threshold`` and ``approvals`` (the project ids of each counted
@@ -261,12 +264,108 @@ def comparison(base: str, p: Any, tie_break: str, greedy: Callable[[Any, str], d
     return {**m, "rule": name, "notes": [*m["notes"], note + "; MES outcome kept"]}
 
 
+# --------------------------------------------------------------------------- exact
+
+
+def _reachable(costs: list[int], scores: list[float], free: list[int], cap: int, base: float,
+               target: float | None) -> float:
+    """Branch and bound over the ``free`` items with capacity ``cap``: the best welfare
+    ``base + ...``, or as soon as ``target`` is reached, a value >= target."""
+    items = sorted(free, key=lambda j: (-(scores[j] / costs[j]) if costs[j] else float("-inf"), j))
+    best = base
+    eps = 1e-9
+
+    def bound(k: int, left: int, w: float) -> float:
+        for j in items[k:]:
+            if costs[j] <= left:
+                left -= costs[j]
+                w += scores[j]
+            else:
+                return w + scores[j] * left / costs[j]
+        return w
+
+    def dfs(k: int, left: int, w: float) -> bool:
+        nonlocal best
+        if w > best:
+            best = w
+        if target is not None and best >= target - eps:
+            return True
+        if k == len(items):
+            return False
+        b = bound(k, left, w)
+        if (target is not None and b < target - eps) or (target is None and b <= best + eps):
+            return False
+        j = items[k]
+        if costs[j] <= left and dfs(k + 1, left - costs[j], w + scores[j]):
+            return True
+        return dfs(k + 1, left, w)
+
+    dfs(0, cap, base)
+    return best
+
+
+def exact(p: Any, tie_break: str) -> dict[str, Any]:
+    """engine/rules/exact.py without a solver (no quotas): the welfare optimum by branch and
+    bound, then the first optimal set in tie-break order, with the same texts."""
+    if getattr(p, "quotas", ()):
+        raise ValueError("this verifier recomputes exact only without quotas")
+    order = project_order(p, tie_break)
+    costs = [p.costs[i] for i in order]
+    scores = [float(p.scores[i]) for i in order]
+    eligible = [s >= p.threshold for s in scores]
+    n = len(order)
+    free = [j for j in range(n) if eligible[j]]
+    welfare = _reachable(costs, scores, free, p.budget, 0.0, None)
+    integral = all(s == round(s) for s in scores)
+    tol = 1e-6 if integral else 1e-9 * max(1.0, abs(welfare))
+    chosen: list[int] = []
+    spent = 0
+    excluded: set[int] = set()
+    for pos in range(n):
+        if not eligible[pos]:
+            continue
+        if spent + costs[pos] > p.budget:
+            excluded.add(pos)
+            continue
+        rest = [j for j in free if j > pos and j not in excluded]
+        base = sum(scores[j] for j in chosen) + scores[pos]
+        got = _reachable(costs, scores, rest, p.budget - spent - costs[pos], base, welfare - tol)
+        if got >= welfare - tol:
+            chosen.append(pos)
+            spent += costs[pos]
+        else:
+            excluded.add(pos)
+    total = sum(scores[j] for j in chosen)
+    outcomes: list[dict[str, Any]] = []
+    cum = rank = 0
+    for pos in chosen:
+        i = order[pos]
+        rank += 1
+        cum += p.costs[i]
+        outcomes.append({"project_id": p.ids[i], "rank": rank, "selected": True, "cumulative_cost": cum,
+                         "reason": "funded", "detail": f"{p.scores[i]:g} votes; in the optimal set"})
+    for pos, i in enumerate(order):
+        if pos in chosen:
+            continue
+        rank += 1
+        if not eligible[pos]:
+            reason, detail = "below_threshold", f"{p.scores[i]:g} votes < threshold {p.threshold:g}"
+        else:
+            reason, detail = "not_in_optimum", "funding it would lower the total votes of the funded set"
+        outcomes.append({"project_id": p.ids[i], "rank": rank, "selected": False, "cumulative_cost": cum,
+                         "reason": reason, "detail": detail})
+    return {"rule": "exact", "tie_break": tie_break, "budget": p.budget, "cost": cum,
+            "selected": [o["project_id"] for o in outcomes if o["selected"]],
+            "notes": [f"total score {total:g} (proven optimal by HiGHS)"], "outcomes": outcomes,
+            "quota_reports": []}
+
+
 MES_RULES = ("mes", "mes-add1", "mes-greedy", "mes-add1-greedy")
 
 
 def reference_rules(greedy: Callable[[Any, str], dict[str, Any]]) -> dict[str, Callable[[Any, str], dict[str, Any]]]:
     """Rule name -> stdlib function, for every MES rule of ``engine.rules.RULES``."""
-    out: dict[str, Callable[[Any, str], dict[str, Any]]] = {}
+    out: dict[str, Callable[[Any, str], dict[str, Any]]] = {"exact": exact}
     for name in MES_RULES:
         out[name] = lambda p, tb, name=name: _variant(p, tb, name)
         out[name + "-comparison"] = lambda p, tb, name=name: comparison(name, p, tb, greedy)

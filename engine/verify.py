@@ -573,7 +573,8 @@ RULES: dict[str, Callable[[Problem, str], dict[str, Any]]] = {
 # Method of Equal Shares (mes, mes-add1, mes-greedy, mes-add1-greedy and their -comparison
 # variants): a stdlib-only re-implementation in engine/rules_reference.py (issue 3; checked
 # field by field against engine/rules/mes.py in tests/test_rules_reference.py). Without that
-# file next to this one, those envelopes fail with "rule_unsupported". Not covered: "exact".
+# file next to this one, those envelopes fail with "rule_unsupported". "exact" (the
+# knapsack, by branch and bound) is there too, without quotas (with quotas: "rule_unsupported").
 try:
     from engine.rules_reference import reference_rules as _mes_reference_rules
 except ImportError:  # this file copied out of pbcount: rules_reference.py next to it, or nothing
@@ -583,7 +584,7 @@ except ImportError:  # this file copied out of pbcount: rules_reference.py next 
         _mes_reference_rules = None
 if _mes_reference_rules is not None:
     _MES_RULES = _mes_reference_rules(greedy_rule)
-    PROFILE_RULES.update(_MES_RULES)
+    PROFILE_RULES.update(name for name in _MES_RULES if name.startswith("mes"))
     RULES.update(_MES_RULES)
 
 
