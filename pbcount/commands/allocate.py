@@ -24,7 +24,7 @@ from engine.pabulib import (
     read_pabulib,
 )
 from engine.rules import PROFILE_RULES, RULES, TIE_BREAKS, AllocationResult
-from pbcount.console import console, fail
+from pbcount.console import console, err_console, fail
 
 
 def _money(units: int, unit: int) -> int | float:
@@ -78,7 +78,8 @@ def allocate(
         if name not in RULES:
             fail(f"unknown rule {name!r}; one of {', '.join(RULES)}")
         problem = allocation_problem(inst, score, with_profile=name in PROFILE_RULES)
-        result = RULES[name](problem, tie_break)
+        with err_console.status(f"{name} on {len(inst.projects)} projects, {len(inst.votes):,} ballots…"):
+            result = RULES[name](problem, tie_break)
     except (PabulibError, ValueError) as exc:
         fail(f"{file}: {exc}" if not isinstance(exc, PabulibError) else str(exc))
     doc = result_json(inst, result, problem.unit, str(file))
