@@ -410,12 +410,26 @@ class Store:
         )
 
     def iter_ballots(self) -> Iterator[Ballot]:
+        """Every stored ballot (counted or superseded), by ballot key; streamed.
+
+        Hot path of counting and publishing: plain tuples, a cache of decoded selections
+        (many ballots share the same selection) and of source names.
+        """
+        cols = (ballots.c.ballot_key, ballots.c.voter_serial, ballots.c.channel, ballots.c.cast_at,
+                ballots.c.selections, ballots.c.source_name, ballots.c.source_line, ballots.c.image_sha256,
+                ballots.c.ballot_serial, ballots.c.receipt_id)
+        channels = {c.value: c for c in Channel}
+        sel_cache: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=10000).execute(
-                select(ballots).order_by(ballots.c.ballot_key)
+                select(*cols).order_by(ballots.c.ballot_key)
             )
-            for r in result:
-                yield self._row_to_ballot(r)
+            for key, serial, channel, cast_at, sel, src, line, img, bserial, receipt in result.tuples():
+                selections = sel_cache.get(sel)
+                if selections is None:
+                    selections = sel_cache[sel] = decode_selections(sel)
+                yield Ballot(key, serial, channels[channel], cast_at, selections, SourceRef(src, line), img,
+                             bserial, receipt)
 
     def ballot_by_key(self, key: str) -> Ballot | None:
         with self.engine.connect() as conn:
