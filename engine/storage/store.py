@@ -424,7 +424,7 @@ class Store:
             result = conn.execution_options(yield_per=10000).execute(
                 select(*cols).order_by(ballots.c.ballot_key)
             )
-            for key, serial, channel, cast_at, sel, src, line, img, bserial, receipt in result.tuples():
+            for key, serial, channel, cast_at, sel, src, line, img, bserial, receipt in result:
                 selections = sel_cache.get(sel)
                 if selections is None:
                     selections = sel_cache[sel] = decode_selections(sel)
