@@ -9,6 +9,7 @@ equals a single process scanning the union. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -28,7 +29,7 @@ from engine.election import load_election
 from engine.ingest import ingest_evote_file
 from engine.keyfiles import load_public_key, load_receipt_secret
 from engine.results_csv import projects_csv
-from engine.storage.schema import ballots, review_items
+from engine.storage.schema import ballots, rejections, review_items
 from engine.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,6 +137,12 @@ def test_scan_killed_then_rerun_equals_an_uninterrupted_scan(
            "--keys", str(small_paris / "keys"), "--db", store_url, "-j", "1"]
     env = {**os.environ, "PBCOUNT_PROGRESS": "0"}
     Store.open(store_url).close()
+    # the scan commits ballots, then rejections, then review items: kill right after the
+    # first or the second (chosen at random, seed printed) has landed, mid-flush
+    seed = random.randrange(1 << 30)
+    print(f"scan crash test seed {seed}")
+    landed = [t for t, key in ((ballots, "ballots"), (rejections, "rejections")) if references["scan"][key]]
+    table = random.Random(seed).choice(landed)
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     engine = create_engine(store_url)
@@ -143,12 +150,12 @@ def test_scan_killed_then_rerun_equals_an_uninterrupted_scan(
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
         with engine.connect() as conn:
-            stored = conn.execute(select(func.count()).select_from(ballots)).scalar_one()
+            stored = conn.execute(select(func.count()).select_from(table)).scalar_one()
         if stored:
             os.killpg(proc.pid, signal.SIGKILL)
             killed = True
             break
-        time.sleep(0.02)
+        time.sleep(0.005)
     proc.wait()
     engine.dispose()
     assert killed, "the scan finished before the kill: the test proved nothing"
