@@ -388,12 +388,20 @@ class Store:
             for i in range(0, len(keys), 5000):
                 existing.update(conn.execute(select(key_col).where(key_col.in_(keys[i : i + 5000]))).scalars())
             new_rows = [r for r in rows if r[key] not in existing]
-            if new_rows:
-                cols = list(new_rows[0])
-                sql = (f"INSERT OR IGNORE INTO {table.name} ({', '.join(cols)}) "
-                       f"VALUES ({', '.join('?' * len(cols))})")
-                conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in new_rows])
-            return {r[key] for r in new_rows}
+            if not new_rows:
+                return set()
+            cols = list(new_rows[0])
+            sql = (f"INSERT OR IGNORE INTO {table.name} ({', '.join(cols)}) "
+                   f"VALUES ({', '.join('?' * len(cols))})")
+            conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in new_rows])
+            # A row may also be ignored for another unique column (e.g. a paper receipt id
+            # already counted under another image): report only the keys now present.
+            new_keys = [r[key] for r in new_rows]
+            inserted: set[str] = set()
+            for i in range(0, len(new_keys), 5000):
+                inserted.update(
+                    conn.execute(select(key_col).where(key_col.in_(new_keys[i : i + 5000]))).scalars())
+            return inserted
         inserted: set[str] = set()
         stmt = self._insert_ignore(table).returning(key_col)
         for i in range(0, len(rows), 2000):
