@@ -53,6 +53,7 @@ class Envelope:
 
 
 QUOTA_GROUP_KEYS = ("popular_neighbourhood", "category", "district")
+QUOTA_SCOPES = ("envelope", "election")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class QuotaSpec:
     max_share: Fraction | None = None
     max_amount: int | None = None
     release_unused: bool = True
+    scope: str = "envelope"  # "envelope": each envelope separately; "election": all together
 
     def applies_to(self, envelope_id: str) -> bool:
         return not self.envelopes or envelope_id in self.envelopes
@@ -345,6 +347,9 @@ def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelo
         for env_id in envs:
             if env_id not in by_id:
                 raise ElectionDefinitionError(f"{w}.envelopes", f"unknown envelope {env_id!r}")
+        scope = _opt(qd, "scope", str, w, "envelope")
+        if scope not in QUOTA_SCOPES:
+            raise ElectionDefinitionError(f"{w}.scope", f"must be one of {', '.join(QUOTA_SCOPES)}, got {scope!r}")
         min_share = _share(qd["min_share"], f"{w}.min_share") if "min_share" in qd else None
         max_share = _share(qd["max_share"], f"{w}.max_share") if "max_share" in qd else None
         min_amount = _opt(qd, "min_amount", int, w, None)
@@ -355,13 +360,17 @@ def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelo
             raise ElectionDefinitionError(w, "give max_share or max_amount, not both")
         if all(x is None for x in (min_share, min_amount, max_share, max_amount)):
             raise ElectionDefinitionError(w, "needs min_share, min_amount, max_share or max_amount")
-        if (min_amount is not None or max_amount is not None) and len(envs) != 1:
+        if (min_amount is not None or max_amount is not None) and len(envs) != 1 and scope != "election":
             raise ElectionDefinitionError(w, "min_amount/max_amount need exactly one envelope in 'envelopes'")
         for amount, key in ((min_amount, "min_amount"), (max_amount, "max_amount")):
             if amount is not None and amount < 0:
                 raise ElectionDefinitionError(f"{w}.{key}", "must be >= 0")
+        if scope == "election" and (max_share is not None or max_amount is not None):
+            raise ElectionDefinitionError(w, "an election-wide quota takes a minimum only (min_share or min_amount)")
+        if scope == "election" and min_share is None and min_amount is None:
+            raise ElectionDefinitionError(w, "an election-wide quota needs min_share or min_amount")
         q = QuotaSpec(name, gkey, gval, envs, min_share, min_amount, max_share, max_amount,
-                      _opt(qd, "release_unused", bool, w, True))
+                      _opt(qd, "release_unused", bool, w, True), scope)
         for env in envelopes:
             if not q.applies_to(env.id):
                 continue
@@ -380,6 +389,8 @@ def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelo
 def quota_to_dict(q: QuotaSpec) -> dict[str, Any]:
     d: dict[str, Any] = {"name": q.name, "group": {q.group_key: q.group_value},
                          "release_unused": q.release_unused}
+    if q.scope != "envelope":  # only when not the default, so existing hashes are unchanged
+        d["scope"] = q.scope
     if q.envelopes:
         d["envelopes"] = list(q.envelopes)
     for key in ("min_share", "max_share"):

@@ -213,6 +213,10 @@ class QuotaDef:
     max_share: Fraction | None
     max_amount: int | None
     release_unused: bool
+    scope: str = "envelope"  # or "election": one requirement over all its envelopes
+
+    def applies_to(self, env_id: str) -> bool:
+        return not self.envelopes or env_id in self.envelopes
 
     def amounts(self, budget: int) -> tuple[int, int | None]:
         lo = self.min_amount if self.min_amount is not None else (
@@ -251,7 +255,7 @@ def parse_quota(q: Mapping[str, Any]) -> QuotaDef:
         raise ValueError(f"quota {q['name']!r}: unknown group key {key!r}")
     return QuotaDef(q["name"], key, value, tuple(q.get("envelopes", ())), _fraction(q.get("min_share")),
                     q.get("min_amount"), _fraction(q.get("max_share")), q.get("max_amount"),
-                    bool(q.get("release_unused", True)))
+                    bool(q.get("release_unused", True)), str(q.get("scope", "envelope")))
 
 
 def parse_definition(doc: Mapping[str, Any]) -> Definition:
@@ -902,6 +906,95 @@ def envelope_approvals(env_id: str, live: Mapping[str, Mapping[str, Any]] | None
     return tuple(tuple(e["selections"][env_id]) for e in (live or {}).values() if env_id in e["selections"])
 
 
+def _apportion(amount: int, budgets: Mapping[str, int]) -> dict[str, int]:
+    total = sum(budgets.values())
+    return {e: -(-amount * b // total) for e, b in budgets.items()} if total else dict.fromkeys(budgets, 0)
+
+
+def _election_quota_target(d: Definition, q: QuotaDef) -> tuple[int, dict[str, int]]:
+    budgets = {e.id: e.budget for e in d.envelopes if q.applies_to(e.id)}
+    if q.min_amount is not None:
+        return q.min_amount, budgets
+    assert q.min_share is not None
+    return math.ceil(q.min_share * sum(budgets.values())), budgets
+
+
+def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: float,
+                         live: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """engine/allocation.py: each envelope with its rule, then election-wide quota rebalancing.
+
+    An election-wide quota reserves in each envelope a budget-proportional part of the
+    required money; while the group's total is short, the shortfall is added (budget-
+    proportionally, rounded up) to the reserves of envelopes that met their reserve and
+    still have an eligible unfunded group project within their budget; at most as many
+    rounds as envelopes.
+    """
+    name = "allocation.json"
+    extra: dict[tuple[str, str], int] = {}
+    envs = {e.id: e for e in d.envelopes}
+
+    def run(env: Env) -> tuple[Problem, dict[str, Any]]:
+        rule = RULES.get(env.rule)
+        if rule is None:
+            raise fail(name, "rule_unsupported",
+                       f"envelope {env.id} uses rule {env.rule!r}, which this verifier cannot recompute "
+                       f"(it knows {', '.join(sorted(RULES))})")
+        projects = d.by_env[env.id]
+        votes = tally["envelopes"][env.id]["projects"]
+        quotas = []
+        for q in d.quotas:
+            if not q.applies_to(env.id):
+                continue
+            if q.scope == "election":
+                target, budgets = _election_quota_target(d, q)
+                lo, hi = _apportion(target, budgets)[env.id] + extra.get((q.name, env.id), 0), None
+            else:
+                lo, hi = q.amounts(env.budget)
+            quotas.append(Quota(q.name, frozenset(p.id for p in projects if q.matches(p)), lo, hi,
+                                q.release_unused))
+        problem = Problem(tuple(p.id for p in projects), tuple(p.cost for p in projects),
+                          tuple(float(votes[p.id]["total"]) for p in projects), env.budget, threshold,
+                          tuple(quotas), envelope_approvals(env.id, live) if env.rule in PROFILE_RULES else ())
+        try:
+            return problem, rule(problem, env.tie_break)
+        except ValueError as exc:
+            raise fail(name, "rule_unsupported", f"envelope {env.id}: {exc}") from exc
+
+    def can_take_more(problem: Problem, mine: Mapping[str, Any], quota: str) -> bool:
+        report = next((r for r in mine["quota_reports"] if r["name"] == quota), None)
+        q = next((x for x in problem.quotas if x.name == quota), None)
+        if report is None or q is None or not report["met"]:
+            return False
+        selected = set(mine["selected"])
+        return any(pid in q.members and pid not in selected and score >= problem.threshold
+                   and cost <= problem.budget
+                   for pid, cost, score in zip(problem.ids, problem.costs, problem.scores, strict=True))
+
+    ran = {env.id: run(env) for env in d.envelopes}
+    wide = [q for q in d.quotas if q.scope == "election"]
+
+    def group_spent(q: QuotaDef) -> int:
+        return sum(r["group_spent"] for e in ran if q.applies_to(e)
+                   for r in ran[e][1]["quota_reports"] if r["name"] == q.name)
+
+    for _ in range(len(d.envelopes)):
+        touched: set[str] = set()
+        for q in wide:
+            target, _budgets = _election_quota_target(d, q)
+            short = target - group_spent(q)
+            if short <= 0:
+                continue
+            cands = {e: envs[e].budget for e in ran if q.applies_to(e) and can_take_more(*ran[e], q.name)}
+            for e, add in _apportion(short, cands).items():
+                extra[(q.name, e)] = extra.get((q.name, e), 0) + add
+                touched.add(e)
+        if not touched:
+            break
+        for e in sorted(touched):
+            ran[e] = run(envs[e])
+    return {e: mine for e, (_p, mine) in ran.items()}
+
+
 def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
                      live: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     name = "allocation.json"
@@ -913,27 +1006,9 @@ def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
         raise fail(name, "threshold", "must be a number")
     if set(a["envelopes"]) != {e.id for e in d.envelopes}:
         raise fail(name, "envelopes", "envelopes differ from the election's")
+    recomputed = recompute_allocation(d, tally, threshold, live)
     for env in d.envelopes:
-        rule = RULES.get(env.rule)
-        if rule is None:
-            raise fail(name, "rule_unsupported",
-                       f"envelope {env.id} uses rule {env.rule!r}, which this verifier cannot recompute "
-                       f"(it knows {', '.join(sorted(RULES))})")
-        projects = d.by_env[env.id]
-        votes = tally["envelopes"][env.id]["projects"]
-        quotas = []
-        for q in d.quotas:
-            if not q.envelopes or env.id in q.envelopes:
-                lo, hi = q.amounts(env.budget)
-                quotas.append(Quota(q.name, frozenset(p.id for p in projects if q.matches(p)), lo, hi,
-                                    q.release_unused))
-        problem = Problem(tuple(p.id for p in projects), tuple(p.cost for p in projects),
-                          tuple(float(votes[p.id]["total"]) for p in projects), env.budget, threshold,
-                          tuple(quotas), envelope_approvals(env.id, live) if env.rule in PROFILE_RULES else ())
-        try:
-            mine = rule(problem, env.tie_break)
-        except ValueError as exc:
-            raise fail(name, "rule_unsupported", f"envelope {env.id}: {exc}") from exc
+        mine = recomputed[env.id]
         pub = a["envelopes"][env.id]
         if not isinstance(pub, dict):
             raise fail(name, "format", f"envelope {env.id} must be an object")
