@@ -50,7 +50,16 @@ def print_count_summary(console: Console, result: CountResult) -> None:
 def print_quota_summary(console: Console, result: CountResult) -> None:
     """Per quota: the group's share of the money spent vs the reserve, and where it fell short."""
     e = result.election
+    wide = {r.name: r for r in result.allocation.election_quotas}
     for q in e.quotas:
+        if q.name in wide:
+            r = wide[q.name]
+            console.print(
+                f"quota {q.name} (whole election): group got {r.group_spent:,} of {r.required:,} required — "
+                + ("met" if r.met else f"short by {r.shortfall:,}: {r.reason}")
+                + f" ({r.rounds} rebalancing round{'s' if r.rounds != 1 else ''})"
+            )
+            continue
         group_spent = total_spent = reserved = 0
         short: list[str] = []
         for env in e.envelopes:

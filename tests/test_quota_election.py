@@ -117,3 +117,15 @@ def test_published_bundle_with_an_election_wide_quota_verifies(tmp_path: Path) -
     store.close()
     verified = verify_bundle(tmp_path / "bundle")
     assert verified.counted == sum(VOTES.values())
+
+
+def test_summary_reports_the_whole_election_figure() -> None:
+    import io
+
+    from rich.console import Console
+
+    from pbcount.summary import print_quota_summary
+
+    buf = io.StringIO()
+    print_quota_summary(Console(file=buf, width=200), count_ballots(election_from_dict(doc()), ballots()))
+    assert "quota popular (whole election): group got 100 of 100 required — met (1 rebalancing round)" in buf.getvalue()
