@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,13 +33,5 @@ async def count(request: Request, key: ApiKey = RequireAdmin) -> dict[str, Any]:
 
     Returns the results document (same as ``GET /v1/results``)."""
     pb = app_state(request)
-    published = await run_in_threadpool(pb.recount)
-    doc = published.document
-    pb.store.append_audit(key.actor, "counted", {
-        "ballots_counted": doc["turnout"]["ballots_counted"],
-        "superseded": doc["turnout"]["superseded"],
-        "rejected": doc["turnout"]["rejected"],
-        "projects_csv_sha256": hashlib.sha256(published.projects_csv.encode()).hexdigest(),
-        "envelopes_csv_sha256": hashlib.sha256(published.envelopes_csv.encode()).hexdigest(),
-    })
-    return doc
+    published = await run_in_threadpool(pb.recount, key.actor)
+    return published.document

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,8 +20,10 @@ from api.state import AppState
 from api.vote_intake import ElectionClosed, is_closed, line_statuses
 from engine.ballots import Ballot, Channel, Rejection, SourceRef, Submission
 from engine.election import canonical_json
+from engine.errors import ElectionClosedError
 from engine.ingest import process_lines, validate_one
 from engine.storage.apikey_store import ApiKey
+from engine.storage.store import ChunkOutcome
 
 router = APIRouter(prefix="/v1", tags=["votes"])
 
@@ -140,19 +142,25 @@ async def post_votes_batch(
     assert pb.verifier is not None and pb.receipt_secret is not None
     items = await run_in_threadpool(process_lines, pb.election, pb.verifier, pb.receipt_secret, source, lines)
 
+    def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
+        statuses = line_statuses(items, outcome.inserted_keys)
+        return [(key.actor, "batch_ingested", {
+            "kind": "evotes-api", "source": source, "sha256": sha, "lines": len(lines),
+            "accepted": statuses.count("accepted"), "already_known": statuses.count("already_received"),
+            "rejected": statuses.count("rejected"),
+        })]
+
     def commit() -> list[str]:
         if is_closed(pb.store):
             raise ElectionClosed
         batch = pb.store.open_batch("evotes-api", source, sha)
-        outcome = pb.store.commit_chunk(batch.id, sha, items, lines_committed=lines[-1][0] if lines else 0)
+        try:
+            outcome = pb.store.commit_chunk(batch.id, sha, items, lines_committed=lines[-1][0] if lines else 0,
+                                            require_open=True, audit=audit)
+        except ElectionClosedError as exc:
+            raise ElectionClosed from exc
         pb.store.finish_batch(batch.id)
-        statuses = line_statuses(items, outcome.inserted_keys)
-        pb.store.append_audit(key.actor, "batch_ingested", {
-            "kind": "evotes-api", "source": source, "sha256": sha, "lines": len(lines),
-            "accepted": statuses.count("accepted"), "already_known": statuses.count("already_received"),
-            "rejected": statuses.count("rejected"),
-        })
-        return statuses
+        return line_statuses(items, outcome.inserted_keys)
 
     try:
         statuses = await asyncio.wrap_future(pb.writer.call(commit))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.auth import KeyCache
 from api.limits import RateLimiter
@@ -23,7 +23,7 @@ from engine.errors import KeyFileError
 from engine.keyfiles import load_public_key, load_receipt_secret
 from engine.results_csv import envelopes_csv, projects_csv
 from engine.storage.apikey_store import ApiKeyStore
-from engine.storage.schema import ballots
+from engine.storage.schema import audit_log, ballots
 from engine.storage.store import Store, now_iso
 from engine.tokens import TokenVerifier
 
@@ -43,6 +43,20 @@ def store_was_counted(store: Store) -> bool:
     """True once ``pbcount results``, the demo or ``POST /v1/count`` has counted the store."""
     with store.engine.connect() as conn:
         return conn.execute(select(ballots.c.id).where(ballots.c.status != "received").limit(1)).first() is not None
+
+
+def count_marker(store: Store) -> int | None:
+    """Sequence number of the latest ``counted`` or ``publish`` audit entry (None if none).
+
+    Every count that changes what the public sees logs one of them (``pbcount results``,
+    ``POST /v1/count``, publishing), so a server process whose cached count is older than
+    the marker recounts: several processes (``pbcount serve --workers N``) and the CLI all
+    serve the same results.
+    """
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(func.max(audit_log.c.seq)).where(audit_log.c.action.in_(("counted", "publish")))
+        ).scalar_one_or_none()
 
 
 def default_bundle_dir(settings: ApiSettings, store: Store) -> Path:
@@ -71,6 +85,7 @@ class AppState:
     _count: PublishedCount | None = None
     _count_lock: threading.Lock = field(default_factory=threading.Lock)
     _loaded: bool = False
+    _marker: int | None = None
 
     @classmethod
     def open(cls, settings: ApiSettings, store: Store | None = None) -> AppState:
@@ -98,18 +113,23 @@ class AppState:
                               projects_csv(result), envelopes_csv(result))
 
     def latest_count(self) -> PublishedCount | None:
-        """The latest count; at first use, re-derived from a store counted before (pure recount)."""
+        """The latest count; re-derived (pure recount) at first use and whenever another
+        process or the CLI has counted or published since (:func:`count_marker`)."""
+        marker = count_marker(self.store)
         with self._count_lock:
-            if self._count is None and not self._loaded:
+            if not self._loaded or marker != self._marker:
                 self._loaded = True
+                self._marker = marker
                 if store_was_counted(self.store):
                     self._count = self._publish(count_store(self.store, persist=False))
             return self._count
 
-    def recount(self) -> PublishedCount:
+    def recount(self, actor: str | None = None) -> PublishedCount:
+        """Count the store now (dedup recorded); with ``actor``, log ``counted``."""
         with self._count_lock:
             self._loaded = True
-            self._count = self._publish(count_store(self.store))
+            self._count = self._publish(count_store(self.store, actor=actor))
+            self._marker = count_marker(self.store)
             return self._count
 
     def warm_up(self) -> None:

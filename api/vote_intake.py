@@ -12,10 +12,13 @@ copy and both callers get the same receipt (``already_received``). A different v
 the same token is stored too; the election's precedence rule decides at count time which
 one counts (``voter_ballots`` tells the caller how many ballots that voter now has).
 
-The writer also checks, before each commit, that the election is still open, and runs
-:meth:`close_election` itself, so no vote is committed after the close is acknowledged.
-Every group appends one ``votes_received`` entry per API key to the audit log (count and
-SHA-256 of the receipt ids), so each vote is covered without one log entry per vote.
+Each group commits only if the election is still open, checked inside the commit's
+transaction under a lock the close also needs (:meth:`Store.commit_chunk` with
+``require_open``), so no vote is committed after the close is acknowledged, even with
+several server processes (``pbcount serve --workers N``) writing to one store.
+Every group appends, in the same transaction, one ``votes_received`` entry per API key to
+the audit log (count and SHA-256 of the receipt ids), so each vote is covered without one
+log entry per vote.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.ballots import Ballot, Rejection
+from engine.errors import ElectionClosedError
 from engine.storage.schema import ballots as ballots_table
-from engine.storage.store import Store
+from engine.storage.store import ChunkOutcome, Store
 
 log = logging.getLogger("pbcount.api")
 
@@ -170,24 +174,31 @@ class VoteWriter:
                     fut.set_result(outcome)
 
     def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosed]:
-        if not self._closed:
-            self._closed = is_closed(self.store)
         if self._closed:
             return [ElectionClosed() for _ in group]
         items = [it for it, _ in group]
-        outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items)
-        statuses = line_statuses(items, outcome.inserted_keys)
-        counts = voter_ballot_counts(self.store, {it.voter_serial for it in items if isinstance(it, Ballot)})
-        per_actor: dict[str, Counter[str]] = {}
-        receipts: dict[str, list[str]] = {}
-        for (it, actor), st in zip(group, statuses, strict=True):
-            per_actor.setdefault(actor, Counter())[st] += 1
-            if isinstance(it, Ballot) and st == "accepted":
-                receipts.setdefault(actor, []).append(it.receipt_id)
-        for actor, c in per_actor.items():
-            self.store.append_audit(actor, "votes_received", {
+
+        def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
+            statuses = line_statuses(items, outcome.inserted_keys)
+            per_actor: dict[str, Counter[str]] = {}
+            receipts: dict[str, list[str]] = {}
+            for (it, actor), st in zip(group, statuses, strict=True):
+                per_actor.setdefault(actor, Counter())[st] += 1
+                if isinstance(it, Ballot) and st == "accepted":
+                    receipts.setdefault(actor, []).append(it.receipt_id)
+            return [(actor, "votes_received", {
                 "accepted": c["accepted"], "already_received": c["already_received"],
                 "rejected": c["rejected"], "receipts_sha256": receipts_digest(receipts.get(actor, [])),
-            })
+            }) for actor, c in per_actor.items()]
+
+        try:
+            # the closed check runs inside the transaction: no vote commits after a close,
+            # whichever server process (``pbcount serve --workers N``) ran it
+            outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items, require_open=True, audit=audit)
+        except ElectionClosedError:
+            self._closed = True
+            return [ElectionClosed() for _ in group]
+        statuses = line_statuses(items, outcome.inserted_keys)
+        counts = voter_ballot_counts(self.store, {it.voter_serial for it in items if isinstance(it, Ballot)})
         return [WriteOutcome(st, counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0)
                 for it, st in zip(items, statuses, strict=True)]

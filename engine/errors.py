@@ -37,3 +37,7 @@ class KeyFileError(PbcountError):
 
 class StoreError(PbcountError):
     """The store cannot do what was asked (e.g. no election frozen yet)."""
+
+
+class ElectionClosedError(StoreError):
+    """Online intake is closed (``Store.close_election``): the write was refused, nothing stored."""

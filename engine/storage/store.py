@@ -33,7 +33,7 @@ from engine.election import (
     election_from_dict,
     election_to_dict,
 )
-from engine.errors import ElectionFrozenError, StoreError
+from engine.errors import ElectionClosedError, ElectionFrozenError, StoreError
 from engine.storage.migrations import upgrade_to_head
 from engine.storage.schema import (
     audit_log,
@@ -285,12 +285,22 @@ class Store:
         source_sha256: str,
         items: Sequence[Ballot | Rejection],
         lines_committed: int | None = None,
+        *,
+        require_open: bool = False,
+        audit: Callable[[ChunkOutcome], Sequence[tuple[str, str, dict[str, Any]]]] | None = None,
     ) -> ChunkOutcome:
         """Atomically record a chunk of validated ballots and rejections.
 
         Ballots already present (same ``ballot_key``) are counted as ``already_known``,
         and so is a repeat of a key within the chunk. Rejections are idempotent by
         (source hash, source, line, reason).
+
+        ``require_open``: refuse the whole chunk with :class:`ElectionClosedError` if the
+        election is closed. The check runs inside the transaction, under a lock that
+        :meth:`close_election` also needs, so across any number of processes no chunk
+        commits after a close has committed (the online-intake barrier of the API).
+        ``audit``: audit entries ``(actor, action, details)`` computed from the outcome,
+        appended in the same transaction (the chunk and its log entries commit together).
         """
         new_ballots: dict[str, Ballot] = {}
         repeats = 0
@@ -341,6 +351,8 @@ class Store:
         ]
 
         def write(conn: Connection) -> ChunkOutcome:
+            if require_open:
+                self._check_open(conn)
             inserted_keys = self._insert_new(conn, ballots, ballots.c.ballot_key, ballot_rows)
             if inserted_keys:
                 serials = sorted({r["voter_serial"] for r in ballot_rows if r["ballot_key"] in inserted_keys})
@@ -364,9 +376,29 @@ class Store:
                         else_=batches.c.lines_committed,
                     )
                 conn.execute(update(batches).where(batches.c.id == batch_id).values(**values))
-            return ChunkOutcome(inserted, known, rej_new, frozenset(inserted_keys))
+            outcome = ChunkOutcome(inserted, known, rej_new, frozenset(inserted_keys))
+            for actor, action, details in audit(outcome) if audit is not None else ():
+                self._append_audit_in(conn, actor, action, details)
+            return outcome
 
         return self._transaction(write)
+
+    def _check_open(self, conn: Connection) -> None:
+        """Raise :class:`ElectionClosedError` if the election is closed, holding a lock that
+        keeps :meth:`close_election` out until this transaction ends.
+
+        SQLite: a no-op UPDATE of the election row takes the database write lock (and a
+        snapshot that is the latest), so the close, itself a write, waits for this commit.
+        PostgreSQL: ``SELECT … FOR SHARE`` locks the row against the close's UPDATE, and
+        waits for a close in flight, then reads its committed value.
+        """
+        if self.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("UPDATE election SET closed_at = closed_at WHERE 0")
+            row = conn.execute(select(election_table.c.closed_at)).first()
+        else:
+            row = conn.execute(select(election_table.c.closed_at).with_for_update(read=True)).first()
+        if row is not None and row.closed_at is not None:
+            raise ElectionClosedError(f"the election was closed at {row.closed_at}; online intake is over")
 
     def _insert_new(
         self, conn: Connection, table: Any, key_col: Any, rows: list[dict[str, Any]]

@@ -69,11 +69,15 @@ def serve(
     vote_burst: Annotated[int, typer.Option("--vote-burst", help="Burst above the rate")] = 6000,
     lang: Annotated[str, typer.Option("--lang", help="Default page language: fr or en")] = "fr",
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="Server processes (more votes/s on several cores; each gets "
+                                              "1/N of the vote rate limit)")] = 1,
 ) -> None:
     """Serve the HTTP API (/v1/…, OpenAPI at /openapi.json) and the public results page (/)."""
     import uvicorn
 
     from api import ApiSettings, create_app
+    from api.asgi import SETTINGS_ENV, settings_to_env
 
     with errors_as_messages():
         store = Store.open(db)
@@ -83,15 +87,27 @@ def serve(
             store.election()
         except StoreError as exc:
             fail(f"{exc} — or pass --election FILE to freeze one")
-        settings = ApiSettings(db_url=db, keys_dir=keys, bundle_dir=bundle_dir, vote_rate=vote_rate,
-                               vote_burst=vote_burst, default_lang=lang)
+        settings = ApiSettings(db_url=db, keys_dir=keys.resolve(),
+                               bundle_dir=bundle_dir.resolve() if bundle_dir else None,
+                               vote_rate=vote_rate / workers, vote_burst=max(1, vote_burst // workers),
+                               default_lang=lang)
         app = create_app(settings, store=store)
     if app.state.pb.intake_problem:
         console.print(f"[yellow]{app.state.pb.intake_problem}[/] (public pages still served)", highlight=False)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    console.print(f"serving on [bold]http://{shown}:{port}/[/] (API docs /docs, schema /openapi.json); "
+    procs = f"{workers} processes, " if workers > 1 else ""
+    console.print(f"serving on [bold]http://{shown}:{port}/[/] ({procs}API docs /docs, schema /openapi.json); "
                   "Ctrl-C to stop", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+    access_log = log_level == "debug"
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        return
+    # several processes: each worker builds its own app from the same settings (api/asgi.py)
+    app.state.pb.shutdown()
+    store.close()
+    os.environ[SETTINGS_ENV] = settings_to_env(settings)
+    uvicorn.run("api.asgi:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level=log_level, access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:
