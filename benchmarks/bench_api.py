@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -153,10 +154,8 @@ def descendants(pid: int) -> list[int]:
         p = todo.pop()
         out.append(p)
         for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):
                 todo.extend(int(c) for c in (task / "children").read_text().split())
-            except OSError:
-                pass
     return out
 
 
