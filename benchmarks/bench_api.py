@@ -280,18 +280,19 @@ def record(args: argparse.Namespace, rate: float, p50: float, p99: float, cli_ra
            cpu_ms: float, ok: bool) -> None:
     path = ROOT / "benchmarks" / "RESULTS.md"
     today = dt.date.today().isoformat()
-    line = (f"| {today} | {args.votes:,} | {args.concurrency} | {rate:,.0f} | {1000 * p50:.1f} | "
+    line = (f"| {today} | {args.votes:,} | {args.concurrency} | {args.workers} | {rate:,.0f} | {1000 * p50:.1f} | "
             f"{1000 * p99:.1f} | {cpu_ms:.2f} | {cli_rate:,.0f} | {ratio:.2f} | {'yes' if ok else 'NO'} |\n")
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     header = "## HTTP vote intake (benchmarks/bench_api.py)"
     if header not in text:
         text += (f"\n{header}\n\nMachine: 2 cores, 24 GiB, shared with other jobs (noisy); "
-                 f"{os.cpu_count()} CPUs seen. One uvicorn server process (`pbcount serve`, SQLite, group commit) "
+                 f"{os.cpu_count()} CPUs seen. `pbcount serve --workers N` (uvicorn, SQLite, group commit) "
                  "and an asyncio HTTP/1.1 keep-alive load generator in the benchmark process, both on 127.0.0.1. "
                  "Baseline: CLI ingestion "
                  "(`ingest_evote_file`, process pool) of the same distinct votes in the same run.\n\n"
-                 "| date | requests | concurrency | API votes/s | p50 ms | p99 ms | server CPU ms/vote | CLI votes/s | "
-                 "API/CLI | zero lost, zero doubled |\n|---|---|---|---|---|---|---|---|---|---|\n")
+                 "| date | requests | concurrency | server processes | API votes/s | p50 ms | p99 ms | "
+                 "server CPU ms/vote | CLI votes/s | "
+                 "API/CLI | zero lost, zero doubled |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
     start = text.index(header)
     nxt = text.find("\n## ", start + len(header))
     end = len(text) if nxt == -1 else nxt
