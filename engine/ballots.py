@@ -8,7 +8,7 @@ a pure function of the election, a token verifier and the submission. It returns
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -117,7 +117,10 @@ def normalise_cast_time(value: str) -> str:
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         raise ValueError("timestamp needs a timezone (e.g. Z)")
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = dt.astimezone(UTC)
+    if utc.year < 1000:  # isoformat and strftime("%Y") differ there; keep the historic form
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # strftime's result, 5x faster
 
 
 def ballot_key(
@@ -134,13 +137,16 @@ def ballot_key(
 
 
 def validate_submission(
-    election: Election, verifier: TokenVerifier, sub: Submission
+    election: Election, verifier: TokenVerifier, sub: Submission,
+    receipt: Callable[[str], str] | None = None,
 ) -> Ballot | Rejection:
     """Check a submission against the election; first failing check wins.
 
     Order: token, cast time, envelopes (known, allowed combination), then per envelope:
     projects known, in this envelope, not repeated, count within [min, max], category
-    limits, total cost within ``max_selection_cost``.
+    limits, total cost within ``max_selection_cost``. ``receipt`` maps the accepted
+    ballot's key to its receipt id (e.g. :func:`engine.receipts.online_receipt_id`).
+    Cost: one Ed25519 verification plus O(selected projects).
     """
 
     def reject(reason: str, detail: str, serial: str | None = None) -> Rejection:
@@ -158,16 +164,16 @@ def validate_submission(
             return reject("bad_cast_time", f"cast_at {sub.cast_at!r} is not ISO 8601 with timezone", serial)
     else:
         cast_at = ""
-    chosen_by_env = {env: list(p) for env, p in sub.selections.items() if p}
+    chosen_by_env = {env: p for env, p in sub.selections.items() if p}
     if not chosen_by_env:
         return reject("empty_ballot", "no project selected", serial)
 
-    kinds: Counter[str] = Counter()
+    kinds: dict[str, int] = {}
     for env_id in chosen_by_env:
         env = election.envelope(env_id)
         if env is None:
             return reject("unknown_envelope", f"envelope {env_id!r} does not exist", serial)
-        kinds[env.kind] += 1
+        kinds[env.kind] = kinds.get(env.kind, 0) + 1
     policy = election.voting
     for kind, n in kinds.items():
         cap = policy.max_envelopes_per_kind.get(kind, 0)
@@ -178,7 +184,7 @@ def validate_submission(
                 serial,
             )
     for kind in policy.required_kinds:
-        if kinds[kind] == 0:
+        if kind not in kinds:
             return reject("envelope_not_allowed", f"a {kind!r} envelope is required", serial)
 
     canon: list[tuple[str, tuple[str, ...]]] = []
@@ -187,7 +193,7 @@ def validate_submission(
         assert env is not None
         chosen = chosen_by_env[env_id]
         seen: set[str] = set()
-        cats: Counter[str] = Counter()
+        cats: dict[str, int] = {}
         total_cost = 0
         for pid in chosen:
             proj = election.project(pid)
@@ -203,7 +209,7 @@ def validate_submission(
                 return reject("duplicate_project", f"project {pid!r} selected twice in {env_id!r}", serial)
             seen.add(pid)
             if proj.category is not None:
-                cats[proj.category] += 1
+                cats[proj.category] = cats.get(proj.category, 0) + 1
             total_cost += proj.cost
         if len(chosen) < env.min_selections:
             return reject(
@@ -218,10 +224,10 @@ def validate_submission(
                 serial,
             )
         for cat, lim in env.category_limits.items():
-            if cats[cat] > lim:
+            if cats.get(cat, 0) > lim:
                 return reject(
                     "category_limit_exceeded",
-                    f"{cats[cat]} projects of category {cat!r} in {env_id!r}; at most {lim}",
+                    f"{cats.get(cat, 0)} projects of category {cat!r} in {env_id!r}; at most {lim}",
                     serial,
                 )
         if env.max_selection_cost is not None and total_cost > env.max_selection_cost:
@@ -242,4 +248,5 @@ def validate_submission(
         source=sub.source,
         image_sha256=sub.image_sha256,
         ballot_serial=sub.ballot_serial,
+        receipt_id=receipt(key) if receipt is not None else "",
     )

@@ -25,8 +25,17 @@ _VALID = re.compile(r"[0-9A-HJKMNP-TV-ZOIL]*")
 def encode_bytes(data: bytes) -> str:
     """Encode ``data`` in RFC 4648 base32 bit order with the Crockford alphabet, no padding.
 
-    ``ceil(8*len/5)`` symbols; a 10-byte serial gives exactly 16 symbols.
+    ``ceil(8*len/5)`` symbols; a 10-byte serial gives exactly 16 symbols. Implemented on
+    one integer (the bytes, then zero padding bits), 5 bits per symbol: equal to
+    ``base64.b32encode`` translated to this alphabet (tested), several times faster.
     """
+    n_symbols = (len(data) * 8 + 4) // 5
+    value = int.from_bytes(data, "big") << (n_symbols * 5 - len(data) * 8)
+    return "".join([ALPHABET[(value >> shift) & 31] for shift in range(5 * n_symbols - 5, -1, -5)])
+
+
+def encode_bytes_reference(data: bytes) -> str:
+    """:func:`encode_bytes` through the standard library's base32 (kept to test against)."""
     return base64.b32encode(data).decode("ascii").rstrip("=").translate(_TO_CROCKFORD)
 
 

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -74,10 +75,7 @@ def validate_one(
     """Validate a parsed submission and give an accepted ballot its receipt id."""
     if isinstance(sub, Rejection):
         return sub
-    res = validate_submission(election, verifier, sub)
-    if isinstance(res, Ballot) and not res.receipt_id:
-        res = replace(res, receipt_id=online_receipt_id(receipt_secret, res.ballot_key))
-    return res
+    return validate_submission(election, verifier, sub, partial(online_receipt_id, receipt_secret))
 
 
 # A vote line is under 2 KB; a longer line is rejected without being held in memory (a

@@ -116,18 +116,16 @@ class TokenVerifier:
         self.public_key = public_key
         self.election_id = election_id
         self._tag = election_tag(election_id)
+        self._message_prefix = _signed_message(election_id, b"")  # + serial = the signed message
 
     def verify(self, text: object) -> VoterToken:
         """Return the verified token or raise :class:`TokenError` with its reason."""
         if not isinstance(text, str) or not text.upper().startswith(TOKEN_PREFIX):
             raise TokenError("token_malformed", f"a token starts with {TOKEN_PREFIX!r}")
-        body = text.strip()[len(TOKEN_PREFIX) :]
+        body = crockford.normalise(text.strip()[len(TOKEN_PREFIX) :])
         expected = TOKEN_TEXT_LEN - len(TOKEN_PREFIX)
-        if len(crockford.normalise(body)) != expected:
-            raise TokenError(
-                "token_truncated",
-                f"token has {len(crockford.normalise(body))} symbols, expected {expected}",
-            )
+        if len(body) != expected:
+            raise TokenError("token_truncated", f"token has {len(body)} symbols, expected {expected}")
         try:
             raw = crockford.decode_bytes(body, TOKEN_BYTES)
         except ValueError as exc:
@@ -140,9 +138,9 @@ class TokenVerifier:
         if tag != self._tag:
             raise TokenError("token_foreign_election", "token was made for another election")
         try:
-            self.public_key.verify(sig, _signed_message(self.election_id, serial))
+            self.public_key.verify(sig, self._message_prefix + serial)
         except InvalidSignature as exc:
             raise TokenError(
                 "token_bad_signature", "token signature invalid (tampered or another key)"
             ) from exc
-        return VoterToken(self.election_id, serial, TOKEN_PREFIX + crockford.normalise(body))
+        return VoterToken(self.election_id, serial, TOKEN_PREFIX + body)
