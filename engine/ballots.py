@@ -223,13 +223,15 @@ def validate_submission(
                 f"{len(chosen)} projects in {env_id!r}; at most {env.max_selections} allowed",
                 serial,
             )
-        for cat, lim in env.category_limits.items():
-            if cats.get(cat, 0) > lim:
-                return reject(
-                    "category_limit_exceeded",
-                    f"{cats.get(cat, 0)} projects of category {cat!r} in {env_id!r}; at most {lim}",
-                    serial,
-                )
+        limits = env.category_limits
+        if limits and any(n > limits.get(cat, n) for cat, n in cats.items()):
+            for cat, lim in limits.items():  # report the first one in the definition's order
+                if cats.get(cat, 0) > lim:
+                    return reject(
+                        "category_limit_exceeded",
+                        f"{cats[cat]} projects of category {cat!r} in {env_id!r}; at most {lim}",
+                        serial,
+                    )
         if env.max_selection_cost is not None and total_cost > env.max_selection_cost:
             return reject(
                 "over_budget_selection",
