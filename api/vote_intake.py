@@ -95,12 +95,13 @@ def voter_ballot_counts(store: Store, serials: set[str]) -> dict[str, int]:
 
 
 class VoteWriter:
-    """The single writer of the API (see the module docstring).
+    """The single writer of one API process (see the module docstring).
 
     Votes wait in a list on the event loop; one flush task at a time hands everything
     waiting (up to :data:`MAX_GROUP`) to the writer thread as one group, so a vote costs
     no cross-thread hand-off of its own. Every store write of the API (groups, batch
-    uploads, the close) runs on that one thread, in submission order.
+    uploads, the close) runs on that one thread, in submission order. Other server
+    processes have their own writer; the store's transactions keep them consistent.
     """
 
     def __init__(self, store: Store) -> None:
