@@ -135,13 +135,12 @@ class VoteWriter:
             self._executor = self._new_executor()
 
     def close_election(self, actor: str) -> Future[tuple[str, bool]]:
+        """Close intake (``(closed_at, already_closed)``); one audit entry, whoever closes first."""
+
         def do() -> tuple[str, bool]:
-            already = is_closed(self.store)
-            ts = self.store.close_election()
+            result = self.store.close_election(actor)
             self._closed = True
-            if not already:
-                self.store.append_audit(actor, "election_closed", {"closed_at": ts})
-            return ts, already
+            return result
 
         return self.call(do)
 

@@ -70,7 +70,7 @@ def test_close_waits_for_a_chunk_in_flight(store_url: str, small_paris: Path) ->
     chunk.start()
     assert inside.wait(30)
     closed: list[str] = []
-    closer = threading.Thread(target=lambda: closed.append(closer_store.close_election()))
+    closer = threading.Thread(target=lambda: closed.append(closer_store.close_election()[0]))
     closer.start()
     closer.join(0.5)
     blocked = closer.is_alive()
@@ -83,6 +83,17 @@ def test_close_waits_for_a_chunk_in_flight(store_url: str, small_paris: Path) ->
         store.commit_chunk(None, "s", [ballot(election, "late")], require_open=True)
     assert verify_chain([e.to_dict() for e in store.audit_entries()]) is None
     closer_store.close()
+
+
+def test_close_is_idempotent_and_logged_once(store_url: str, small_paris: Path) -> None:
+    store, _ = open_store(store_url, small_paris)
+    other = Store.open(store_url)  # another process's store
+    ts, already = store.close_election("admin:a")
+    assert already is False
+    assert other.close_election("admin:b") == (ts, True)
+    closes = [(e.actor, e.details["closed_at"]) for e in store.audit_entries() if e.action == "election_closed"]
+    assert closes == [("admin:a", ts)]
+    other.close()
 
 
 def commit_until_closed(url: str, fixture: str, station: str, started: Any, out: Any) -> None:

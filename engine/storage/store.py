@@ -230,10 +230,16 @@ class Store:
             row = conn.execute(select(election_table)).first()
         return dict(row._mapping) if row is not None else None
 
-    def close_election(self) -> str:
+    def close_election(self, actor: str | None = None) -> tuple[str, bool]:
+        """Close online intake; returns ``(closed_at, already_closed)``.
+
+        Idempotent: a second close (from any process) changes nothing and returns the first
+        close's time. With ``actor``, the first close appends ``election_closed`` to the
+        audit log in the same transaction, so exactly one entry records it.
+        """
         ts = now_iso()
 
-        def write(conn: Connection) -> str:
+        def write(conn: Connection) -> tuple[str, bool]:
             res = conn.execute(
                 update(election_table).where(election_table.c.closed_at.is_(None)).values(closed_at=ts)
             )
@@ -241,8 +247,10 @@ class Store:
                 row = conn.execute(select(election_table)).first()
                 if row is None:
                     raise StoreError("no election to close")
-                return str(row.closed_at)
-            return ts
+                return str(row.closed_at), True
+            if actor is not None:
+                self._append_audit_in(conn, actor, "election_closed", {"closed_at": ts})
+            return ts, False
 
         return self._transaction(write)
 
