@@ -10,6 +10,10 @@ SHA-256), rejected pages as rejections, uncertain pages to the review queue
 ``2 x workers`` batches are in flight, so memory does not grow with the folder.
 
 The ``--report`` JSON is written as pages are decided (streamed), one entry per page.
+
+Resume: after each flush the batch records how many leading pages are stored (less the
+pages of a multi-page ballot still waiting for its other pages), so an interrupted run
+of the same inputs restarts after them instead of reading every page again.
 """
 
 from __future__ import annotations
@@ -65,15 +69,20 @@ class ScanSummary:
     rejected: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    resumed_from_page: int = 0  # pages of an interrupted run of the same inputs, already stored
 
     def line(self) -> str:
+        resumed = (f" (resumed: the first {self.resumed_from_page} pages were stored by an interrupted run)"
+                   if self.resumed_from_page else "")
         return (f"{self.pages} pages: {self.accepted} accepted ({self.already_known} already known), "
-                f"{self.needs_review} need review ({self.review_new} new in the queue), {self.rejected} rejected")
+                f"{self.needs_review} need review ({self.review_new} new in the queue), {self.rejected} rejected"
+                + resumed)
 
     def as_dict(self) -> dict[str, Any]:
         return {"pages": self.pages, "accepted": self.accepted, "already_known": self.already_known,
                 "needs_review": self.needs_review, "review_new": self.review_new, "rejected": self.rejected,
-                "reasons": dict(sorted(self.reasons.items())), "seconds": round(self.seconds, 3)}
+                "reasons": dict(sorted(self.reasons.items())), "seconds": round(self.seconds, 3),
+                "resumed_from_page": self.resumed_from_page}
 
 
 # ---- worker-process state
@@ -163,15 +172,22 @@ def scan_paths(
         ident.update(f"{t.name}:{t.page}:{os.path.getsize(t.path)}\n".encode())
     run_sha = ident.hexdigest()
     batch = store.open_batch("paper", ", ".join(str(p) for p in inputs)[:500], run_sha)
+    # An unfinished run of the same inputs (same names, pages and sizes) stored its first
+    # ``lines_committed`` pages: resume after them. A finished run is read again in full
+    # (idempotent: nothing changes), e.g. to rebuild its report.
+    start = batch.lines_committed if batch.status == "open" else 0
     reviews = ReviewStore(store)
-    summary = ScanSummary()
+    summary = ScanSummary(resumed_from_page=start)
     report = _ReportWriter(report_path)
     ballots: list[Ballot] = []
     rejections: list[tuple[str, Rejection]] = []
     queue: list[NewReviewItem] = []
     groups: dict[str, list[PageOutcome]] = {}
+    group_start: dict[str, int] = {}  # index of the first page of each incomplete multi-page ballot
 
-    def flush() -> None:
+    def flush(done: int) -> None:
+        """Store what is decided, then move the resume point to ``done`` pages, minus the
+        pages of multi-page ballots still waiting for their other pages."""
         if ballots:
             res = store.commit_chunk(batch.id, run_sha, ballots)
             summary.already_known += res.already_known
@@ -181,6 +197,7 @@ def scan_paths(
         rejections.clear()
         summary.review_new += reviews.add(queue)
         queue.clear()
+        store.advance_batch(batch.id, min([done, *group_start.values()]))
 
     serials = reviews.paper_serials()
 
@@ -209,21 +226,27 @@ def scan_paths(
                                        o.reasons, o.scores, o.selections, batch.id))
         report.add(o.report())
 
-    for n, read in enumerate(iter_reads(election, tasks, thresholds, workers or default_workers()), start=1):
+    if progress and start:
+        progress(start)
+    reads = iter_reads(election, tasks[start:], thresholds, workers or default_workers())
+    for n, read in enumerate(reads, start=start + 1):
         o = decide_page(election, verifier, register, read)
         if o.pages and o.pages > 1 and o.ballot_serial and o.status in (PARTIAL, NEEDS_REVIEW):
-            groups.setdefault(f"{o.ballot_serial}", []).append(o)
+            groups.setdefault(o.ballot_serial, []).append(o)
+            group_start.setdefault(o.ballot_serial, n - 1)
             if len(groups[o.ballot_serial]) == o.pages:
+                group_start.pop(o.ballot_serial)
                 record(combine_pages(election, verifier, groups.pop(o.ballot_serial), o.pages))
         else:
             record(o)
         if progress:
             progress(1)
-        if n % commit_every == 0:
-            flush()
+        if (n - start) % commit_every == 0:
+            flush(n)
     for pages in groups.values():
         record(combine_pages(election, verifier, pages, pages[0].pages or len(pages)))
-    flush()
+    group_start.clear()
+    flush(len(tasks))
     store.finish_batch(batch.id)
     summary.seconds = time.perf_counter() - t0
     report.close(summary.as_dict())

@@ -166,3 +166,38 @@ def test_scan_killed_then_rerun_equals_an_uninterrupted_scan(
     got = snapshot(store)
     store.close()
     assert got == references["scan"]
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_interrupted_scan_resumes_after_the_stored_pages(
+    store_url: str, small_paris: Path, deck: Path, references: dict[str, Any]
+) -> None:
+    e = load_election(small_paris / "election.toml")
+    pub = load_public_key(small_paris / "keys")
+    store = Store.open(store_url)
+    calls = 0
+
+    def crash_on_fifth_page(n: int) -> None:
+        nonlocal calls
+        calls += n
+        if calls == 5:  # pages 1-4 were flushed (every 2 pages); page 5 is decided, not stored
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        scan_paths(store, e, pub, [deck / "all"], workers=1, commit_every=2, progress=crash_on_fifth_page)
+    [batch] = [b for b in store.list_batches() if b["kind"] == "paper"]
+    assert batch["status"] == "open" and batch["lines_committed"] == 4
+    seen: list[int] = []
+    summary = scan_paths(store, e, pub, [deck / "all"], workers=1, commit_every=2, progress=seen.append)
+    assert summary.resumed_from_page == 4 and summary.pages == 8 - 4  # only the rest was read
+    assert seen[0] == 4 and sum(seen) == 8  # the progress bar starts at the resume point
+    assert "resumed" in summary.line()
+    assert snapshot(store) == references["scan"]  # the same store as one uninterrupted run
+    # a finished run is read again in full, and changes nothing
+    again = scan_paths(store, e, pub, [deck / "all"], workers=1)
+    assert again.resumed_from_page == 0 and again.pages == 8 and again.review_new == 0
+    assert snapshot(store) == references["scan"]
+    store.close()

@@ -280,6 +280,14 @@ class Store:
         row = self._transaction(write)
         return BatchInfo(row.id, row.kind, row.source_name, row.source_sha256, row.status, row.lines_committed)
 
+    def advance_batch(self, batch_id: int, lines_committed: int) -> None:
+        """Record that the first ``lines_committed`` items of a batch are stored (a resume
+        point written after their own transactions); it never moves backwards."""
+        self._transaction(lambda conn: conn.execute(
+            update(batches).where(batches.c.id == batch_id, batches.c.lines_committed < lines_committed)
+            .values(lines_committed=lines_committed)
+        ))
+
     def finish_batch(self, batch_id: int) -> None:
         # two stations may finish the same file at once: retried on a serialization failure
         self._transaction(lambda conn: conn.execute(
