@@ -223,7 +223,7 @@ def scan_paths(
         else:
             summary.needs_review += 1
             queue.append(NewReviewItem(o.image, o.page, o.image_sha256, o.envelope_id, o.token, o.ballot_serial,
-                                       o.reasons, o.scores, o.selections, batch.id))
+                                       o.reasons, o.scores, o.selections, batch.id, o.details))
         report.add(o.report())
 
     if progress and start:

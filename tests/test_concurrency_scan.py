@@ -201,3 +201,22 @@ def test_interrupted_scan_resumes_after_the_stored_pages(
     assert again.resumed_from_page == 0 and again.pages == 8 and again.review_new == 0
     assert snapshot(store) == references["scan"]
     store.close()
+
+
+def test_review_items_carry_the_scanners_details(small_paris: Path, deck: Path, tmp_path: Path) -> None:
+    """What the report says about a page in doubt is what the adjudicator sees in the queue."""
+    import json
+
+    from engine.storage.review_store import ReviewStore
+
+    e = load_election(small_paris / "election.toml")
+    store = Store.open(f"sqlite:///{tmp_path / 's.sqlite'}")
+    scan_paths(store, e, load_public_key(small_paris / "keys"), [deck / "all"], workers=1,
+               report_path=tmp_path / "report.json")
+    report = {(p["image"], p["page"]): p for p in json.loads((tmp_path / "report.json").read_text())["pages"]}
+    items = ReviewStore(store).list()
+    assert items  # the deck sends pages to review
+    for it in items:
+        page = report[(it.source_name, it.source_line)]
+        assert it.details and it.details == page["details"], (it.details, page["details"])
+    store.close()

@@ -27,7 +27,8 @@ def test_review_queue_round_trip(store_url: str, small_paris: Path) -> None:
     serial = new_ballot_serial(bytes(range(10)))
     items = [
         NewReviewItem("a.jpg", 1, "1" * 64, "ar07", tok.token, serial, ["ambiguous_mark"],
-                      {"AR07-001": 0.08, "AR07-002": 0.5}, ["AR07-002"]),
+                      {"AR07-001": 0.08, "AR07-002": 0.5}, ["AR07-002"],
+                      details=["AR07-001: faint mark (score 0.080, faint 0.400) — « à vérifier »"]),
         NewReviewItem("b.tif", 2, "2" * 64, None, None, None, ["page_unidentified"], {}, []),
     ]
     reviews = ReviewStore(store)
@@ -36,6 +37,8 @@ def test_review_queue_round_trip(store_url: str, small_paris: Path) -> None:
     first, second = reviews.list()
     assert (first.source_name, first.scores["AR07-001"], first.proposed_selections) == ("a.jpg", 0.08, ["AR07-002"])
     assert second.envelope_id is None and second.token is None
+    assert first.details == ["AR07-001: faint mark (score 0.080, faint 0.400) — « à vérifier »"]
+    assert second.details == [] and first.public_dict()["details"] == first.details
     verifier = TokenVerifier(load_public_key(small_paris / "keys"), e.id)
     decided, ballot = resolve(store, verifier, first.id, ["AR07-001", "AR07-002"], "carol", "dot is a vote")
     assert decided.status == "accepted" and decided.final_selections == ["AR07-001", "AR07-002"]

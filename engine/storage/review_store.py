@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -39,6 +39,7 @@ class NewReviewItem:
     scores: dict[str, float]
     proposed_selections: Sequence[str]
     batch_id: int | None = None
+    details: Sequence[str] = ()  # human-readable, e.g. "AR11-003: faint mark (score 0.081)"
 
     @property
     def key(self) -> str:
@@ -64,6 +65,7 @@ class ReviewItem:
     decision_note: str | None
     final_selections: list[str] | None
     created_at: str
+    details: list[str] = field(default_factory=list)
 
     def public_dict(self) -> dict[str, Any]:
         """For listings: everything except the voter token."""
@@ -76,6 +78,7 @@ class ReviewItem:
             "ballot_serial": self.ballot_serial,
             "has_token": self.token is not None,
             "reasons": self.reasons,
+            "details": self.details,
             "scores": self.scores,
             "proposed_selections": self.proposed_selections,
             "status": self.status,
@@ -92,6 +95,7 @@ def _row(r: Any) -> ReviewItem:
         r.ballot_serial, json.loads(r.reasons), json.loads(r.scores), json.loads(r.proposed_selections),
         r.status, r.decided_by, r.decided_at, r.decision_note,
         json.loads(r.final_selections) if r.final_selections is not None else None, r.created_at,
+        json.loads(r.details) if r.details else [],
     )
 
 
@@ -112,7 +116,8 @@ class ReviewStore:
                 "review_key": it.key, "batch_id": it.batch_id, "source_name": it.source_name,
                 "source_line": it.source_line, "image_sha256": it.image_sha256, "envelope_id": it.envelope_id,
                 "token": it.token, "ballot_serial": it.ballot_serial,
-                "reasons": json.dumps(list(it.reasons)), "scores": json.dumps(it.scores, sort_keys=True),
+                "reasons": json.dumps(list(it.reasons)), "details": json.dumps(list(it.details), ensure_ascii=False),
+                "scores": json.dumps(it.scores, sort_keys=True),
                 "proposed_selections": json.dumps(sorted(it.proposed_selections)), "status": PENDING,
                 "created_at": ts,
             }

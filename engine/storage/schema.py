@@ -110,6 +110,7 @@ review_items = Table(
     Column("token", Text, nullable=True),  # token text read from the QR (kept inside the store only)
     Column("ballot_serial", String(40), nullable=True),
     Column("reasons", Text, nullable=False),  # JSON list of reason codes
+    Column("details", Text, nullable=True),  # JSON list: the scanner's explanation of each reason
     Column("scores", Text, nullable=False),  # JSON {project_id: score}
     Column("proposed_selections", Text, nullable=False),  # JSON list of project ids
     Column("status", String(20), nullable=False),  # pending | accepted | rejected

@@ -41,6 +41,8 @@ def review_list(
                if it.decided_by else ""),
             highlight=False,
         )
+        for line in it.details:
+            console.print(f"    {line}", highlight=False, markup=False)
     console.print(f"{len(items)} item(s)")
 
 
