@@ -220,3 +220,17 @@ def test_review_items_carry_the_scanners_details(small_paris: Path, deck: Path, 
         page = report[(it.source_name, it.source_line)]
         assert it.details and it.details == page["details"], (it.details, page["details"])
     store.close()
+    from typer.testing import CliRunner
+
+    from pbcount.cli import app
+    from pbcount.console import console
+
+    saved = console._width
+    console.width = 400  # one line per item, whatever the terminal
+    try:
+        out = CliRunner().invoke(app, ["review", "list", "--db", f"sqlite:///{tmp_path / 's.sqlite'}"]).output
+    finally:
+        console._width = saved
+    for it in items:
+        assert f"#{it.id} {it.source_name}:{it.source_line} {it.envelope_id or '?'} [pending] reasons:" in out
+        assert all(f"    {d}" in out for d in it.details)

@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ballot_scan.adjudicate import reject, resolve
 from engine.keyfiles import load_public_key
@@ -34,11 +35,14 @@ def review_list(
     for it in items:
         marks = ", ".join(f"{p} {s:.2f}" for p, s in sorted(it.scores.items(), key=lambda x: -x[1])[:5] if s >= 0.02)
         console.print(
-            f"[bold]#{it.id}[/] {it.source_name}:{it.source_line} {it.envelope_id or '?'} [{it.status}] "
-            f"reasons: {', '.join(it.reasons)}; proposed: {', '.join(it.proposed_selections) or '-'}"
-            + (f"; marks: {marks}" if marks else "")
-            + (f"; decided by {it.decided_by}: {', '.join(it.final_selections or []) or 'rejected'}"
-               if it.decided_by else ""),
+            f"[bold]#{it.id}[/] "
+            + escape(
+                f"{it.source_name}:{it.source_line} {it.envelope_id or '?'} [{it.status}] "
+                f"reasons: {', '.join(it.reasons)}; proposed: {', '.join(it.proposed_selections) or '-'}"
+                + (f"; marks: {marks}" if marks else "")
+                + (f"; decided by {it.decided_by}: {', '.join(it.final_selections or []) or 'rejected'}"
+                   if it.decided_by else "")
+            ),
             highlight=False,
         )
         for line in it.details:
