@@ -4,9 +4,9 @@ for the standalone verifier.
 The same definitions, tie-breaks, order of operations, tolerances and explanation texts as
 ``engine/rules/mes.py`` (which uses numpy) and ``engine/rules/exact.py`` (which uses HiGHS),
 so that ``engine/verify.py`` can recompute an envelope allocated with ``mes``, ``mes-add1``,
-``mes-greedy``, ``mes-add1-greedy``, their ``-comparison`` variants, or ``exact`` (without
-quotas: a branch and bound, exponential in the worst case, fast on PB-sized envelopes)
-from the published ballots and compare every field.
+``mes-greedy``, ``mes-add1-greedy``, their ``-comparison`` variants, or ``exact`` (with or
+without quotas: a branch and bound, exponential in the worst case, fast on PB-sized
+envelopes) from the published ballots and compare every field.
 
 The problem object is duck-typed (``engine.verify.Problem``): ``ids``, ``costs``,
 ``scores``, ``budget``, ``threshold`` and ``approvals`` (the project ids of each counted
@@ -267,75 +267,132 @@ def comparison(base: str, p: Any, tie_break: str, greedy: Callable[[Any, str], d
 # --------------------------------------------------------------------------- exact
 
 
-def _reachable(costs: list[int], scores: list[float], free: list[int], cap: int, base: float,
-               target: float | None) -> float:
-    """Branch and bound over the ``free`` items with capacity ``cap``: the best welfare
-    ``base + ...``, or as soon as ``target`` is reached, a value >= target."""
-    items = sorted(free, key=lambda j: (-(scores[j] / costs[j]) if costs[j] else float("-inf"), j))
-    best = base
+def _optimum(values: list[float], costs: list[int], free: list[int], cap: int,
+             rows: list[tuple[frozenset[int], int, float]], spent_q: list[int], base: float,
+             target: float | None) -> float | None:
+    """Branch and bound with quotas: the best ``base + sum(values[j])`` over subsets of
+    ``free`` costing at most ``cap`` such that, for every row ``(members, lo, hi)``,
+    ``lo <= spent_q + cost of the chosen members <= hi``; None when no subset qualifies.
+    With ``target``, stops as soon as a qualifying subset reaches it.
+
+    Bounds: the fractional knapsack on ``values`` (quotas relaxed) for the objective; for a
+    row's minimum, what the group can still add (its remaining members, at most ``cap``)."""
+    items = sorted(free, key=lambda j: (-(values[j] / costs[j]) if costs[j] else float("-inf"), j))
+    rest = [[0] * (len(items) + 1) for _ in rows]  # rest[r][k]: cost of row r's members in items[k:]
+    for r, (members, _, _) in enumerate(rows):
+        for k in range(len(items) - 1, -1, -1):
+            rest[r][k] = rest[r][k + 1] + (costs[items[k]] if items[k] in members else 0)
+    in_rows = {j: [r for r, (members, _, _) in enumerate(rows) if j in members] for j in items}
+    best: float | None = None
     eps = 1e-9
 
     def bound(k: int, left: int, w: float) -> float:
         for j in items[k:]:
             if costs[j] <= left:
                 left -= costs[j]
-                w += scores[j]
+                w += values[j]
             else:
-                return w + scores[j] * left / costs[j]
+                return w + values[j] * left / costs[j]
         return w
 
-    def dfs(k: int, left: int, w: float) -> bool:
+    def dfs(k: int, left: int, w: float, sq: list[int]) -> bool:
         nonlocal best
-        if w > best:
+        if all(sq[r] >= lo for r, (_, lo, _) in enumerate(rows)) and (best is None or w > best):
             best = w
-        if target is not None and best >= target - eps:
+        if target is not None and best is not None and best >= target - eps:
             return True
         if k == len(items):
             return False
+        if any(sq[r] + min(rest[r][k], left) < lo for r, (_, lo, _) in enumerate(rows)):
+            return False  # some minimum can no longer be reached
         b = bound(k, left, w)
-        if (target is not None and b < target - eps) or (target is None and b <= best + eps):
+        if target is not None and b < target - eps:
+            return False
+        if target is None and best is not None and b <= best + eps:
             return False
         j = items[k]
-        if costs[j] <= left and dfs(k + 1, left - costs[j], w + scores[j]):
-            return True
-        return dfs(k + 1, left, w)
+        if costs[j] <= left and all(sq[r] + costs[j] <= rows[r][2] for r in in_rows[j]):
+            sq2 = list(sq)
+            for r in in_rows[j]:
+                sq2[r] += costs[j]
+            if dfs(k + 1, left - costs[j], w + values[j], sq2):
+                return True
+        return dfs(k + 1, left, w, sq)
 
-    dfs(0, cap, base)
+    dfs(0, cap, base, list(spent_q))
     return best
 
 
 def exact(p: Any, tie_break: str) -> dict[str, Any]:
-    """engine/rules/exact.py without a solver (no quotas): the welfare optimum by branch and
-    bound, then the first optimal set in tie-break order, with the same texts."""
-    if getattr(p, "quotas", ()):
-        raise ValueError("this verifier recomputes exact only without quotas")
+    """engine/rules/exact.py without a solver: the welfare optimum by branch and bound
+    (quota minimums and maximums as constraints; a minimum no subset can reach is first
+    lowered to the most the group can get, quota by quota, as the engine does), then the
+    first optimal set in tie-break order, with the same texts and quota reports."""
     order = project_order(p, tie_break)
     costs = [p.costs[i] for i in order]
     scores = [float(p.scores[i]) for i in order]
     eligible = [s >= p.threshold for s in scores]
     n = len(order)
     free = [j for j in range(n) if eligible[j]]
-    welfare = _reachable(costs, scores, free, p.budget, 0.0, None)
+    quotas = list(getattr(p, "quotas", ()))
+    groups = [frozenset(pos for pos in range(n) if p.ids[order[pos]] in q.members) for q in quotas]
+    his = [float(q.max_amount) if q.max_amount is not None else float("inf") for q in quotas]
+    los = [q.min_amount for q in quotas]
+
+    def rows() -> list[tuple[frozenset[int], int, float]]:
+        return [(groups[k], los[k], his[k]) for k in range(len(quotas))]
+
+    zero = [0] * len(quotas)
+    welfare = _optimum(scores, costs, free, p.budget, rows(), zero, 0.0, None)
+    shortfalls: dict[str, tuple[int, str]] = {}
+    if welfare is None:  # relax each quota minimum to the most money the group can get, in order
+        for k, q in enumerate(quotas):
+            group_cost = [float(costs[j]) if j in groups[k] else 0.0 for j in range(n)]
+            relaxed = [r if i != k else (groups[k], 0, his[k]) for i, r in enumerate(rows())]
+            best = _optimum(group_cost, costs, free, p.budget, relaxed, zero, 0.0, None)
+            reachable = int(round(best)) if best is not None else 0
+            if reachable < los[k]:
+                group_total = sum(costs[j] for j in groups[k] if eligible[j])
+                why = (f"its eligible projects cost {group_total} in total" if group_total < los[k]
+                       else f"no combination of its projects within the budget reaches {los[k]}")
+                shortfalls[q.name] = (los[k] - reachable, why)
+                los[k] = reachable
+        welfare = _optimum(scores, costs, free, p.budget, rows(), zero, 0.0, None)
+        if welfare is None:
+            raise ValueError("quotas are contradictory (maximums below minimums?)")
     integral = all(s == round(s) for s in scores)
     tol = 1e-6 if integral else 1e-9 * max(1.0, abs(welfare))
     chosen: list[int] = []
     spent = 0
+    spent_q = list(zero)
     excluded: set[int] = set()
     for pos in range(n):
         if not eligible[pos]:
             continue
-        if spent + costs[pos] > p.budget:
+        in_groups = [k for k in range(len(quotas)) if pos in groups[k]]
+        if spent + costs[pos] > p.budget or any(spent_q[k] + costs[pos] > his[k] for k in in_groups):
             excluded.add(pos)
             continue
         rest = [j for j in free if j > pos and j not in excluded]
         base = sum(scores[j] for j in chosen) + scores[pos]
-        got = _reachable(costs, scores, rest, p.budget - spent - costs[pos], base, welfare - tol)
-        if got >= welfare - tol:
+        trial = [spent_q[k] + (costs[pos] if k in in_groups else 0) for k in range(len(quotas))]
+        got = _optimum(scores, costs, rest, p.budget - spent - costs[pos], rows(), trial, base, welfare - tol)
+        if got is not None and got >= welfare - tol:
             chosen.append(pos)
             spent += costs[pos]
+            spent_q = trial
         else:
             excluded.add(pos)
     total = sum(scores[j] for j in chosen)
+    notes = [f"total score {total:g} (proven optimal by HiGHS)"]
+    reports: list[dict[str, Any]] = []
+    for k, q in enumerate(quotas):
+        short, why = shortfalls.get(q.name, (0, ""))
+        reports.append({"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
+                        "group_spent": spent_q[k], "met": short == 0, "shortfall": short, "reason": why})
+        if short:
+            notes.append(f"quota {q.name!r} not met: group got {spent_q[k]} of {q.min_amount} "
+                         f"(short by {short}): {why}")
     outcomes: list[dict[str, Any]] = []
     cum = rank = 0
     for pos in chosen:
@@ -356,8 +413,7 @@ def exact(p: Any, tie_break: str) -> dict[str, Any]:
                          "reason": reason, "detail": detail})
     return {"rule": "exact", "tie_break": tie_break, "budget": p.budget, "cost": cum,
             "selected": [o["project_id"] for o in outcomes if o["selected"]],
-            "notes": [f"total score {total:g} (proven optimal by HiGHS)"], "outcomes": outcomes,
-            "quota_reports": []}
+            "notes": notes, "outcomes": outcomes, "quota_reports": reports}
 
 
 MES_RULES = ("mes", "mes-add1", "mes-greedy", "mes-add1-greedy")

@@ -578,7 +578,7 @@ RULES: dict[str, Callable[[Problem, str], dict[str, Any]]] = {
 # variants): a stdlib-only re-implementation in engine/rules_reference.py (issue 3; checked
 # field by field against engine/rules/mes.py in tests/test_rules_reference.py). Without that
 # file next to this one, those envelopes fail with "rule_unsupported". "exact" (the
-# knapsack, by branch and bound) is there too, without quotas (with quotas: "rule_unsupported").
+# knapsack, by branch and bound, quotas included) is there too.
 try:
     from engine.rules_reference import reference_rules as _mes_reference_rules
 except ImportError:  # this file copied out of pbcount: rules_reference.py next to it, or nothing

@@ -129,3 +129,28 @@ def test_summary_reports_the_whole_election_figure() -> None:
     buf = io.StringIO()
     print_quota_summary(Console(file=buf, width=200), count_ballots(election_from_dict(doc()), ballots()))
     assert "quota popular (whole election): group got 100 of 100 required — met (1 rebalancing round)" in buf.getvalue()
+
+
+@pytest.mark.parametrize("scope", ["envelope", "election"])
+def test_published_bundle_with_exact_and_a_quota_verifies(tmp_path: Path, scope: str) -> None:
+    """The standalone verifier recomputes ``exact`` under quotas (engine/rules_reference.py)."""
+    from engine.bundle import publish_store
+    from engine.storage.store import Store
+    from engine.verify import verify_bundle
+
+    d = doc(scope=scope)
+    for env in d["envelopes"]:
+        env["rule"] = "exact"
+    e = election_from_dict(d)
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+    store.freeze_election(e)
+    store.commit_chunk(None, "x", ballots())
+    publish_store(store, Ed25519PrivateKey.generate(), tmp_path / "bundle", actor="test")
+    store.close()
+    import json
+
+    allocation = json.loads((tmp_path / "bundle" / "allocation.json").read_text())
+    b = allocation["envelopes"]["b"]
+    assert b["rule"] == "exact" and b["quota_reports"] and "G1" in b["selected"]  # the quota bound
+    verified = verify_bundle(tmp_path / "bundle")
+    assert verified.counted == sum(VOTES.values())

@@ -28,7 +28,10 @@ def engine_dict(r) -> dict:  # type: ignore[no-untyped-def]
     """An AllocationResult as engine/bundle.py publishes it in allocation.json."""
     return {
         "rule": r.rule, "tie_break": r.tie_break, "budget": r.budget, "cost": r.cost,
-        "selected": list(r.selected), "notes": list(r.notes), "quota_reports": [],
+        "selected": list(r.selected), "notes": list(r.notes),
+        "quota_reports": [{"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
+                           "group_spent": q.group_spent, "met": q.met, "shortfall": q.shortfall,
+                           "reason": q.reason} for q in r.quota_reports],
         "outcomes": [{"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
                       "cumulative_cost": o.cumulative_cost, "reason": o.reason, "detail": o.detail}
                      for o in r.outcomes],
@@ -79,6 +82,43 @@ def test_reference_exact_equals_engine() -> None:
             ours = RULES["exact"](AllocationProblem(ids, costs, scores, budget, threshold), tie_break)
             ref = REFERENCE["exact"](VProblem(ids, costs, scores, budget, threshold), tie_break)
             assert ref == engine_dict(ours), (seed, tie_break)
+
+
+def test_reference_exact_with_quotas_equals_engine() -> None:
+    """Minimums met, maximums binding, minimums no subset reaches (relaxed and reported),
+    overlapping groups: the same selection, notes and quota reports as HiGHS."""
+    from engine.rules.problem import Quota
+
+    kinds: set[str] = set()
+    for seed in range(80):
+        rnd = random.Random(1000 + seed)
+        n = rnd.randint(2, 12)
+        ids = tuple(f"P{j}" for j in range(n))
+        costs = tuple(rnd.randint(1, 9) * rnd.choice([1, 100]) for _ in ids)
+        scores = tuple(float(rnd.randint(0, 6)) for _ in ids)
+        budget = rnd.randint(5, 40) * rnd.choice([1, 100])
+        quotas = []
+        for k in range(rnd.randint(1, 2)):
+            members = frozenset(rnd.sample(ids, rnd.randint(1, n)))
+            lo = rnd.randint(0, budget // 2) if rnd.random() < 0.8 else budget + 1  # sometimes unreachable
+            hi = rnd.choice([None, rnd.randint(lo, budget) if lo <= budget else None])
+            quotas.append(Quota(f"q{k}", members, lo, hi))
+        threshold = float(rnd.choice([0, 1]))
+        for tie_break in ("votes-cost-id", "lexicographic"):
+            try:
+                ours = engine_dict(RULES["exact"](AllocationProblem(ids, costs, scores, budget, threshold,
+                                                                    tuple(quotas)), tie_break))
+            except ValueError as exc:
+                with pytest.raises(ValueError, match="contradictory"):
+                    REFERENCE["exact"](VProblem(ids, costs, scores, budget, threshold, tuple(quotas)), tie_break)
+                kinds.add(str(exc)[:20])
+                continue
+            ref = REFERENCE["exact"](VProblem(ids, costs, scores, budget, threshold, tuple(quotas)), tie_break)
+            assert ref == ours, (seed, tie_break)
+            kinds.update("short" if r["shortfall"] else "met" for r in ours["quota_reports"])
+            kinds.update("capped" for q, r in zip(quotas, ours["quota_reports"], strict=True)
+                         if q.max_amount is not None and r["group_spent"] == q.max_amount)
+    assert {"met", "short", "capped"} <= kinds  # the cases above were all exercised
 
 
 def test_every_engine_rule_has_a_reference() -> None:
