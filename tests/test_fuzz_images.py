@@ -184,6 +184,9 @@ def _small_images() -> dict[str, bytes]:
 SMALL = _small_images()
 
 
+# Pillow warns about the corrupt TIFF/EXIF data these mutations make: expected here
+@pytest.mark.filterwarnings("ignore:Tag data larger than file:UserWarning")
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(suffix=st.sampled_from(sorted(SMALL)), data=st.data())
 @example(suffix=".tif", data=None)
