@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.election import Election, load_election
@@ -59,3 +68,48 @@ def make_world(workdir: Path, fixture: Path, db_url: str | None = None) -> ApiWo
     _, admin = keys.create("admin", "test admin")
     return ApiWorld(workdir, db_url, store, election, fixture / "keys",
                     load_private_key(fixture / "keys"), op, admin)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    *args: str, ready: str = "/openapi.json", timeout: float = 90
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real ``pbcount serve ARGS`` on 127.0.0.1 and a free port, once ``ready`` answers 200;
+    yields (base URL, process) and stops the server on exit. Fails the test if it exits early."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pbcount", "serve", *args, "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ, "PBCOUNT_PROGRESS": "0"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"pbcount serve exited with {proc.returncode}: "
+                            f"{proc.stdout.read().decode() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}{ready}", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"pbcount serve {' '.join(args)} did not answer within {timeout:g} s")
+            time.sleep(0.3)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

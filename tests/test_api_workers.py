@@ -10,25 +10,18 @@ processes have), and end to end with a real ``pbcount serve --workers 2``.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import ApiWorld, make_world
+from api_fixtures import ApiWorld, make_world, serving
 from fastapi.testclient import TestClient
 
 from api import ApiSettings, create_app
 from api.asgi import settings_from_env, settings_to_env
 from engine.audit import verify_chain
 from engine.storage.store import Store
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def vote(world: ApiWorld, n: int) -> dict[str, object]:
@@ -76,12 +69,6 @@ def test_two_servers_share_close_and_results(tmp_path: Path, small_paris: Path) 
     assert verify_chain([e.to_dict() for e in world.store.audit_entries()]) is None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def children(pid: int) -> list[int]:
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -93,25 +80,8 @@ def children(pid: int) -> list[int]:
 def test_serve_with_two_worker_processes(tmp_path: Path, small_paris: Path) -> None:
     world = make_world(tmp_path / "w", small_paris)
     world.store.close()
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pbcount", "serve", "--db", world.db_url, "--keys", str(world.keys_dir),
-         "--bundle-dir", str(world.dir / "bundle"), "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ, "PBCOUNT_PROGRESS": "0"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"pbcount serve exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "pbcount serve --workers 2 did not answer within 90 s"
-            time.sleep(0.3)
+    with serving("--db", world.db_url, "--keys", str(world.keys_dir), "--bundle-dir", str(world.dir / "bundle"),
+                 "--workers", "2") as (base, proc):
         assert len(children(proc.pid)) >= 2  # two worker processes under the supervisor
 
         def post(path: str, n: int | None = None, admin: bool = False) -> httpx.Response:
@@ -130,12 +100,6 @@ def test_serve_with_two_worker_processes(tmp_path: Path, small_paris: Path) -> N
         assert post("/v1/count", admin=True).json()["turnout"]["ballots_counted"] == 40
         seen = {httpx.get(f"{base}/v1/results").json()["turnout"]["ballots_counted"] for _ in range(10)}
         assert seen == {40}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     store = Store.open(world.db_url)
     assert store.count_ballots() == 40
     assert verify_chain([e.to_dict() for e in store.audit_entries()]) is None

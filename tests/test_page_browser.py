@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from api_fixtures import serving
 
 from engine.bundle import publish_store
 from engine.count_service import count_store
@@ -41,12 +37,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A counted and published store of the small Paris fixture, served by ``pbcount serve``."""
@@ -61,37 +51,10 @@ def served(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     publish_store(store, load_private_key(keys, RESULTS), work / "bundle")
     receipt = next(iter(store.iter_ballots())).receipt_id
     store.close()
-    port = free_port()
-    env = {**os.environ, "PBCOUNT_PROGRESS": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pbcount", "serve", "--db", db, "--keys", str(keys), "--bundle-dir",
-         str(work / "bundle"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).resolve().parents[1],
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            pytest.fail(f"pbcount serve exited with {proc.returncode}: {out}")
-        try:
-            if httpx.get(f"{base}/v1/results", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("pbcount serve did not answer within 90 s")
-        time.sleep(0.3)
-    try:
+    with serving("--db", db, "--keys", str(keys), "--bundle-dir", str(work / "bundle"),
+                 ready="/v1/results") as (base, _):
         yield {"base": base, "receipt": receipt, "results": httpx.get(f"{base}/v1/results").json(),
                "tree_head": httpx.get(f"{base}/v1/tree-head").json()}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
