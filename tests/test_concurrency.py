@@ -78,22 +78,25 @@ def outcome(result: CountResult) -> dict[str, Any]:
     }
 
 
-def test_four_stations_at_once_count_equals_single_process(
-    store_url: str, small_paris: Path, tmp_path: Path
-) -> None:
-    files = overlapping_files(small_paris, tmp_path)
-    Store.open(store_url).close()  # schema first; racing migrations are tested elsewhere
+def run_stations(fixture: Path, files: list[Path], url: str) -> None:
+    """One process per file, started together (a barrier), each ingesting into ``url``."""
     ctx = multiprocessing.get_context("fork")  # children open their own Store
     barrier = ctx.Barrier(len(files))
-    procs = [
-        ctx.Process(target=ingest_as_station, args=(str(small_paris), str(p), store_url, barrier, f"station-{i}"))
-        for i, p in enumerate(files)
-    ]
+    procs = [ctx.Process(target=ingest_as_station, args=(str(fixture), str(p), url, barrier, f"station-{i}"))
+             for i, p in enumerate(files)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=300)
     assert [p.exitcode for p in procs] == [0] * len(procs)
+
+
+def test_four_stations_at_once_count_equals_single_process(
+    store_url: str, small_paris: Path, tmp_path: Path
+) -> None:
+    files = overlapping_files(small_paris, tmp_path)
+    Store.open(store_url).close()  # schema first; racing migrations are tested elsewhere
+    run_stations(small_paris, files, store_url)
 
     store = Store.open(store_url)
     manifest = json.loads((small_paris / "manifest.json").read_text())
@@ -132,17 +135,7 @@ def test_stations_under_serializable_isolation_retry_and_still_count_once(
     engine.dispose()
     files = overlapping_files(small_paris, tmp_path)
     Store.open(url).close()
-    ctx = multiprocessing.get_context("fork")  # children open their own Store
-    barrier = ctx.Barrier(len(files))
-    procs = [
-        ctx.Process(target=ingest_as_station, args=(str(small_paris), str(p), url, barrier, f"station-{i}"))
-        for i, p in enumerate(files)
-    ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0] * len(procs)
+    run_stations(small_paris, files, url)
     store = Store.open(url)
     exp = json.loads((small_paris / "manifest.json").read_text())["expected"]
     assert store.count_ballots() == exp["accepted"]
