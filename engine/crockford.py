@@ -8,7 +8,6 @@ alphabet plus ``*~$=U``.
 
 from __future__ import annotations
 
-import base64
 import re
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -17,8 +16,6 @@ _DECODE = {c: i for i, c in enumerate(ALPHABET)}
 _DECODE.update({"O": 0, "I": 1, "L": 1})
 
 
-_RFC = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_TO_CROCKFORD = str.maketrans(_RFC, ALPHABET)
 _VALID = re.compile(r"[0-9A-HJKMNP-TV-ZOIL]*")
 
 
@@ -27,16 +24,13 @@ def encode_bytes(data: bytes) -> str:
 
     ``ceil(8*len/5)`` symbols; a 10-byte serial gives exactly 16 symbols. Implemented on
     one integer (the bytes, then zero padding bits), 5 bits per symbol: equal to
-    ``base64.b32encode`` translated to this alphabet (tested), several times faster.
+    RFC 4648 base32 (``base64.b32encode``) translated to this alphabet (tested), several
+    times faster.
     """
     n_symbols = (len(data) * 8 + 4) // 5
     value = int.from_bytes(data, "big") << (n_symbols * 5 - len(data) * 8)
     return "".join([ALPHABET[(value >> shift) & 31] for shift in range(5 * n_symbols - 5, -1, -5)])
 
-
-def encode_bytes_reference(data: bytes) -> str:
-    """:func:`encode_bytes` through the standard library's base32 (kept to test against)."""
-    return base64.b32encode(data).decode("ascii").rstrip("=").translate(_TO_CROCKFORD)
 
 
 _TO_INT_DIGITS = str.maketrans(ALPHABET + "OIL", "0123456789abcdefghijklmnopqrstuv" + "011")
