@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
@@ -451,8 +450,7 @@ class Store:
             cols = list(rows[0])
             sql = (f"INSERT OR IGNORE INTO {table.name} ({', '.join(cols)}) "
                    f"VALUES ({', '.join('?' * len(cols))})")
-            row_of = itemgetter(*cols) if len(cols) > 1 else (lambda r: (r[cols[0]],))
-            result = conn.exec_driver_sql(sql, [row_of(r) for r in rows])
+            result = conn.exec_driver_sql(sql, [tuple(r.values()) for r in rows])  # rows share one key order
             if result.rowcount == len(rows):  # executemany's rowcount: rows really inserted (keys are distinct)
                 return {r[key] for r in rows}
             # some rows were ignored: already stored, or clashing on another unique column
