@@ -13,6 +13,7 @@ from pbcount.commands import publish as publish_commands
 from pbcount.commands import review as review_commands
 from pbcount.commands import scan as scan_commands
 from pbcount.commands import serve as serve_commands
+from pbcount.commands import sortition as sortition_commands
 
 app = typer.Typer(
     name="pbcount",
@@ -37,6 +38,7 @@ pabulib_commands.register(app)
 ballots_commands.register(app)
 scan_commands.register(app)
 review_commands.register(app)
+sortition_commands.register(app)
 
 
 def main() -> None:

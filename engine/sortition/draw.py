@@ -1,0 +1,67 @@
+"""One draw, start to end: pool + features + size + seed + method -> :class:`DrawResult`.
+
+Methods: ``maximin`` (:mod:`engine.sortition.maximin`: fairest lottery over the
+quota-respecting panels, then one ticket drawn from the seed) and ``urns``
+(:mod:`engine.sortition.urns`). The result is fully determined by its inputs (and, for
+``maximin``, the HiGHS version), which is what ``pbcount sortition verify`` re-checks.
+
+Maximin ticket: ``t = SeedStream(seed).below(W)`` where ``W`` is the lottery's total
+weight; the panel drawn is the first (in the lottery's order) whose cumulative weight
+exceeds ``t``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.sortition.maximin import Lottery, maximin, meets_quotas
+from engine.sortition.pool import Features, Pool, SortitionInputError, precheck
+from engine.sortition.seed import SeedStream
+from engine.sortition.urns import urn_draw, urn_probabilities
+
+METHODS = ("maximin", "urns")
+ALGORITHM_VERSION = {"maximin": "maximin-colgen/1", "urns": "alternating-urns/1"}
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    method: str
+    size: int
+    seed: str
+    panel: tuple[int, ...]  # pool indices, ascending
+    probabilities: tuple[tuple[int, int], ...]  # per person (numerator, denominator)
+    exact_probabilities: bool
+    lottery: Lottery | None = None
+    ticket: int | None = None
+    draw_order: tuple[int, ...] = ()  # urns: who was drawn at each turn
+    quota_problems: tuple[str, ...] = ()  # urns: quotas the panel does not meet
+    urn_feature: str | None = None
+
+
+def draw(pool: Pool, features: Features, size: int, seed: str, method: str = "maximin",
+         urn_feature: str | None = None) -> DrawResult:
+    """Draw a panel (see the module docstring); SortitionInputError explains infeasibility."""
+    if method not in METHODS:
+        raise SortitionInputError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
+    stream = SeedStream(seed)
+    if method == "urns":
+        if not urn_feature:
+            raise SortitionInputError("the urns method needs --urn-feature (e.g. gender)")
+        order = urn_draw(pool, features, size, urn_feature, stream)
+        probs, exact = urn_probabilities(pool, features, size, urn_feature)
+        panel = tuple(sorted(order))
+        return DrawResult(method, size, seed, panel, tuple(probs), exact, draw_order=order,
+                          quota_problems=tuple(meets_quotas(pool, features, size, panel)),
+                          urn_feature=urn_feature)
+    precheck(pool, features, size)
+    lottery = maximin(pool, features, size)
+    ticket = stream.below(lottery.total)
+    acc = 0
+    chosen: tuple[int, ...] = ()
+    for panel, w in zip(lottery.panels, lottery.weights, strict=True):
+        acc += w
+        if ticket < acc:
+            chosen = panel
+            break
+    return DrawResult(method, size, seed, chosen, tuple(lottery.probabilities(len(pool.ids))), True,
+                      lottery=lottery, ticket=ticket)
