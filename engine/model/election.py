@@ -166,9 +166,10 @@ def _opt(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: st
 
 
 def _known_rules() -> frozenset[str]:
-    from engine.rules import RULES
+    from engine.rules import CUTS_RULES, RULES
 
-    return frozenset(RULES)
+    # savings rules need a savings envelope (target, sectors), not defined yet: issue 16
+    return frozenset(RULES) - CUTS_RULES
 
 
 def _known_tie_breaks() -> frozenset[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.rules.cuts import cuts_exact, cuts_greedy
 from engine.rules.exact import exact
 from engine.rules.greedy import greedy, greedy_stop
 from engine.rules.mes import mes, mes_add1, mes_add1_greedy, mes_greedy, with_comparison
@@ -35,14 +36,19 @@ RULES: dict[str, Rule] = {
     "mes-add1-comparison": with_comparison("mes-add1"),
     "mes-greedy-comparison": with_comparison("mes-greedy"),
     "mes-add1-greedy-comparison": with_comparison("mes-add1-greedy"),
+    # savings (reverse PB): lines to cut, costs = amount saved, budget = target (engine/rules/cuts.py)
+    "cuts-greedy": cuts_greedy,
+    "cuts-exact": cuts_exact,
 }
 
 # Rules that need the voters' approvals (AllocationProblem.profile)
-PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes"))
+PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes")) | {"cuts-exact"}
+# Savings rules: the budget is a target to reach, not a limit (they take sector limits)
+CUTS_RULES = frozenset({"cuts-greedy", "cuts-exact"})
 # Rules that honour AllocationProblem.quotas
 QUOTA_RULES = frozenset({"greedy", "exact"})
 
 __all__ = [
-    "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
+    "CUTS_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
     "ApprovalProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]
