@@ -55,13 +55,18 @@ def draw(pool: Pool, features: Features, size: int, seed: str, method: str = "ma
                           urn_feature=urn_feature)
     precheck(pool, features, size)
     lottery = maximin(pool, features, size)
+    ticket, chosen = draw_from_lottery(lottery, stream)
+    return DrawResult(method, size, seed, chosen, tuple(lottery.probabilities(len(pool.ids))), True,
+                      lottery=lottery, ticket=ticket)
+
+
+def draw_from_lottery(lottery: Lottery, stream: SeedStream) -> tuple[int, tuple[int, ...]]:
+    """``(ticket, panel)``: ticket ``stream.below(W)``, the first panel whose cumulative weight
+    exceeds it. O(panels)."""
     ticket = stream.below(lottery.total)
     acc = 0
-    chosen: tuple[int, ...] = ()
     for panel, w in zip(lottery.panels, lottery.weights, strict=True):
         acc += w
         if ticket < acc:
-            chosen = panel
-            break
-    return DrawResult(method, size, seed, chosen, tuple(lottery.probabilities(len(pool.ids))), True,
-                      lottery=lottery, ticket=ticket)
+            return ticket, panel
+    raise AssertionError("ticket beyond the lottery's total weight")
