@@ -1,7 +1,7 @@
 """Verifiable sortition: panels (or proposals) drawn by lot with quotas, from a public seed.
 
 Pure core: :mod:`.pool` (inputs and checks), :mod:`.seed` (randomness from the seed),
-:mod:`.maximin` and :mod:`.urns` (methods), :mod:`.draw` (one draw), :mod:`.record` (the
+:mod:`.leximin`, :mod:`.maximin` and :mod:`.urns` (methods), :mod:`.draw` (one draw), :mod:`.record` (the
 signed record and its verification). See ``docs/sortition.md``.
 """
 

@@ -1,11 +1,12 @@
 """One draw, start to end: pool + features + size + seed + method -> :class:`DrawResult`.
 
-Methods: ``maximin`` (:mod:`engine.sortition.maximin`: fairest lottery over the
-quota-respecting panels, then one ticket drawn from the seed) and ``urns``
-(:mod:`engine.sortition.urns`). The result is fully determined by its inputs (and, for
-``maximin``, the HiGHS version), which is what ``pbcount sortition verify`` re-checks.
+Methods: ``leximin`` (default, :mod:`engine.sortition.leximin`) and ``maximin``
+(:mod:`engine.sortition.maximin`): a fair lottery over the quota-respecting panels, then
+one ticket drawn from the seed; ``urns`` (:mod:`engine.sortition.urns`). The result is
+fully determined by its inputs (and, for the lotteries, the HiGHS version), which is what
+``pbcount sortition verify`` re-checks.
 
-Maximin ticket: ``t = SeedStream(seed).below(W)`` where ``W`` is the lottery's total
+Lottery ticket: ``t = SeedStream(seed).below(W)`` where ``W`` is the lottery's total
 weight; the panel drawn is the first (in the lottery's order) whose cumulative weight
 exceeds ``t``.
 """
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.sortition.leximin import leximin
 from engine.sortition.maximin import Lottery, maximin, meets_quotas
 from engine.sortition.pool import Features, Pool, SortitionInputError, precheck
 from engine.sortition.seed import SeedStream
 from engine.sortition.urns import urn_draw, urn_probabilities
 
-METHODS = ("maximin", "urns")
-ALGORITHM_VERSION = {"maximin": "maximin-colgen/1", "urns": "alternating-urns/1"}
+METHODS = ("leximin", "maximin", "urns")
+ALGORITHM_VERSION = {"leximin": "leximin-colgen/1", "maximin": "maximin-colgen/1", "urns": "alternating-urns/1"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class DrawResult:
     urn_feature: str | None = None
 
 
-def draw(pool: Pool, features: Features, size: int, seed: str, method: str = "maximin",
+def draw(pool: Pool, features: Features, size: int, seed: str, method: str = "leximin",
          urn_feature: str | None = None) -> DrawResult:
     """Draw a panel (see the module docstring); SortitionInputError explains infeasibility."""
     if method not in METHODS:
@@ -54,7 +56,7 @@ def draw(pool: Pool, features: Features, size: int, seed: str, method: str = "ma
                           quota_problems=tuple(meets_quotas(pool, features, size, panel)),
                           urn_feature=urn_feature)
     precheck(pool, features, size)
-    lottery = maximin(pool, features, size)
+    lottery = (leximin if method == "leximin" else maximin)(pool, features, size)
     ticket, chosen = draw_from_lottery(lottery, stream)
     return DrawResult(method, size, seed, chosen, tuple(lottery.probabilities(len(pool.ids))), True,
                       lottery=lottery, ticket=ticket)

@@ -123,16 +123,14 @@ def explain_infeasible(pool: Pool, features: Features, size: int) -> str:
     return "; ".join(parts) or "the quotas conflict"
 
 
-def maximin(pool: Pool, features: Features, size: int, max_rounds: int = 2000) -> Lottery:
-    """The maximin lottery (see the module docstring); raises SortitionInputError with the
-    reason when no panel meets the quotas."""
+def coverage(pool: Pool, features: Features, size: int) -> tuple[list[Row], list[tuple[int, ...]], np.ndarray]:
+    """Step 1: the panel rows, first panels covering everyone who can sit, and who can."""
     n = len(pool.ids)
     rows = panel_rows(pool, features, size)
-    upper = np.ones(n)
     panels: list[tuple[int, ...]] = []
     covered = np.zeros(n, dtype=bool)
     while True:
-        panel = _best_panel((~covered).astype(np.float64), rows, upper)
+        panel = _best_panel((~covered).astype(np.float64), rows, np.ones(n))
         if panel is None:
             raise SortitionInputError("no panel meets the quotas: " + explain_infeasible(pool, features, size))
         if not panels or not covered[list(panel)].all():
@@ -140,9 +138,26 @@ def maximin(pool: Pool, features: Features, size: int, max_rounds: int = 2000) -
         new = [i for i in panel if not covered[i]]
         covered[list(panel)] = True
         if not new or covered.all():
-            break
+            return rows, panels, covered
+
+
+def to_lottery(pool: Pool, panels: list[tuple[int, ...]], p: np.ndarray, covered: np.ndarray,
+               rounds: int) -> Lottery:
+    """Step 3: integer weights ``round(p * 2**32)``, panels in natural order of their ids."""
+    p = np.clip(p, 0.0, 1.0)
+    weighted = [(tuple(panels[c]), int(round(float(p[c]) * WEIGHT_SCALE))) for c in range(len(panels))]
+    weighted = [(pc, w) for pc, w in weighted if w > 0]
+    weighted.sort(key=lambda t: tuple(natural_key(pool.ids[i]) for i in t[0]))
+    impossible = tuple(i for i in range(len(pool.ids)) if not covered[i])
+    return Lottery(tuple(pc for pc, _ in weighted), tuple(w for _, w in weighted), impossible, rounds)
+
+
+def maximin(pool: Pool, features: Features, size: int, max_rounds: int = 2000) -> Lottery:
+    """The maximin lottery (see the module docstring); raises SortitionInputError with the
+    reason when no panel meets the quotas."""
+    n = len(pool.ids)
+    rows, panels, covered = coverage(pool, features, size)
     agents = [i for i in range(n) if covered[i]]
-    impossible = tuple(i for i in range(n) if not covered[i])
     upper = covered.astype(np.float64)  # the impossible never sit
     rounds = 0
     while True:
@@ -170,11 +185,7 @@ def maximin(pool: Pool, features: Features, size: int, max_rounds: int = 2000) -
         if panel is None or value <= z + _EPS or panel in panels or rounds >= max_rounds:
             break
         panels.append(panel)
-    p = np.clip(sol.x[:m], 0.0, 1.0)
-    weighted = [(tuple(panels[c]), int(round(float(p[c]) * WEIGHT_SCALE))) for c in range(m)]
-    weighted = [(pc, w) for pc, w in weighted if w > 0]
-    weighted.sort(key=lambda t: tuple(natural_key(pool.ids[i]) for i in t[0]))
-    return Lottery(tuple(pc for pc, _ in weighted), tuple(w for _, w in weighted), impossible, rounds)
+    return to_lottery(pool, panels, sol.x[:m], covered, rounds)
 
 
 def meets_quotas(pool: Pool, features: Features, size: int, panel: tuple[int, ...]) -> list[str]:

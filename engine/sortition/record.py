@@ -7,9 +7,9 @@ Files (all UTF-8, ``\\n`` line ends, byte-identical for identical inputs):
 * ``features.csv`` — the quotas (``feature,value,min,max``).
 * ``record.json`` — method, algorithm and version, HiGHS version, pbcount version, size,
   seed, urn feature, SHA-256 of pool.csv / features.csv and of the organiser's source file,
-  the ticket and total weight (maximin), people on no panel, quotas not met (urns).
+  the ticket and total weight (leximin/maximin), people on no panel, quotas not met (urns).
 * ``probabilities.csv`` — ``id,numerator,denominator,probability`` for every person.
-* ``lottery.csv`` — maximin only: ``panel,weight,members`` (members ``;``-separated).
+* ``lottery.csv`` — leximin/maximin only: ``panel,weight,members`` (members ``;``-separated).
 * ``draw_order.csv`` — urns only: ``turn,id``.
 * ``panel.csv`` — ``id`` of every member (id order).
 * ``manifest.json`` — SHA-256 of each file above plus an Ed25519 signature (results key)
@@ -100,7 +100,7 @@ def record_files(pool: Pool, features: Features, result: DrawResult, *, source_s
 
 
 def build_record(pool: Pool, features: Features, size: int, seed: str, key: Ed25519PrivateKey, *,
-                 method: str = "maximin", urn_feature: str | None = None, source_sha256: str = "",
+                 method: str = "leximin", urn_feature: str | None = None, source_sha256: str = "",
                  ) -> tuple[DrawResult, dict[str, bytes]]:
     """Draw and return the signed record's files (name -> bytes)."""
     result = draw(pool, features, size, seed, method, urn_feature)

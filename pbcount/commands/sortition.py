@@ -31,7 +31,7 @@ def draw_command(
     seed: Annotated[str, typer.Option("--seed", help="Public randomness fixed before the draw "
                                       "(a drand round's randomness, a lottery result), as text")],
     out: Annotated[Path, typer.Option("--out", help="Record directory to create")],
-    method: Annotated[str, typer.Option("--method", help=f"One of: {', '.join(METHODS)}")] = "maximin",
+    method: Annotated[str, typer.Option("--method", help=f"One of: {', '.join(METHODS)}")] = "leximin",
     urn_feature: Annotated[str | None, typer.Option("--urn-feature", help="urns: the feature whose values "
                                                     "are the urns (e.g. gender)")] = None,
     address_columns: Annotated[str, typer.Option("--address-columns", help="Household rule: at most one "
