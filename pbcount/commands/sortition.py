@@ -67,6 +67,22 @@ def draw_command(
     console.print(f"record written to {out}/ (verify with `pbcount sortition verify {out}`)")
 
 
+@sortition_app.command("commit")
+def commit_command(
+    pool: Annotated[Path, typer.Option("--pool", help="The pool CSV to be drawn from")],
+    features: Annotated[Path, typer.Option("--features", help="CSV feature,value,min,max (quotas)")],
+    address_columns: Annotated[str, typer.Option("--address-columns", help="As for draw")] = "",
+) -> None:
+    """Print the hashes the record will hold (pool_sha256, features_sha256): publish them
+    before the seed is known, so the pool cannot be changed once the seed is out."""
+    with errors_as_messages():
+        feats = parse_features(features.read_text(encoding="utf-8"), str(features))
+        cols = tuple(c.strip() for c in address_columns.split(",") if c.strip())
+        people = parse_pool(pool.read_text(encoding="utf-8"), feats, str(pool), cols)
+    typer.echo(json.dumps({"pool_sha256": people.sha256(), "pool_size": len(people.ids),
+                           "features_sha256": hashlib.sha256(feats.csv_text().encode()).hexdigest()}))
+
+
 @sortition_app.command("verify")
 def verify_command(
     directory: Annotated[Path, typer.Argument(help="A record directory written by `sortition draw`")],

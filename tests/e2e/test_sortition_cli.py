@@ -48,9 +48,15 @@ def draw(tmp_path: Path, out: str, *extra: str, seed: str = "drand 4815162 5f1e0
 
 
 def test_draw_then_verify(tmp_path: Path) -> None:
+    keys, pool, features = world(tmp_path)
+    res = runner.invoke(app, ["sortition", "commit", "--pool", str(pool), "--features", str(features),
+                              "--address-columns", "street,postcode"])
+    commitment = json.loads(res.stdout)
     code, out, err = draw(tmp_path, "rec", "--address-columns", "street,postcode", "--json")
     assert code == 0, err
     doc = json.loads(out)
+    # the hashes published before the seed are the ones in the record
+    assert (doc["pool_sha256"], doc["features_sha256"]) == (commitment["pool_sha256"], commitment["features_sha256"])
     assert len(doc["panel"]) == 10 and doc["household_rule"] is True
     rec = tmp_path / "rec"
     assert (rec / "panel.csv").read_text().splitlines()[1:] == doc["panel"]
