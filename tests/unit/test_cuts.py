@@ -159,3 +159,17 @@ def test_sectors_from_categories() -> None:
                                                                       "y": frozenset({"a", "b"})}
     with pytest.raises(ValueError, match="need a sector"):
         sectors_from_categories({"a": ""})
+
+
+def test_election_definitions_refuse_savings_rules_until_savings_envelopes_exist() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from engine.errors import ElectionDefinitionError
+    from engine.model.election import election_from_dict
+
+    tiny = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "tiny_election.toml"
+    doc = tomllib.loads(tiny.read_text())
+    doc["envelopes"][0]["rule"] = "cuts-greedy"
+    with pytest.raises(ElectionDefinitionError, match="unknown rule 'cuts-greedy'"):
+        election_from_dict(doc)
