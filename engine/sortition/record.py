@@ -55,15 +55,17 @@ def _canonical(doc: Any) -> bytes:
 
 
 def record_files(pool: Pool, features: Features, result: DrawResult, *, source_sha256: str = "",
-                 solver: str | None = None) -> dict[str, bytes]:
-    """The unsigned record files of a draw (see the module docstring)."""
+                 solver: str | None = None, software: str = __version__) -> dict[str, bytes]:
+    """The unsigned record files of a draw (see the module docstring). ``solver`` and
+    ``software`` default to the installed HiGHS and pbcount versions (verify passes the
+    recorded ones: what must re-derive is the draw, not the version strings)."""
     pool_csv = pool.csv_text().encode()
     features_csv = features.csv_text().encode()
     rec: dict[str, Any] = {
         "format": "pbcount-sortition-record/1",
         "method": result.method,
         "algorithm": ALGORITHM_VERSION[result.method],
-        "pbcount_version": __version__,
+        "pbcount_version": software,
         "size": result.size,
         "seed": result.seed,
         "seed_derivation": "SHA-256(b'pbcount-sortition-v1' 0x00 seed 0x00 uint64_be(block)); "
@@ -166,8 +168,8 @@ def verify_record(files: Mapping[str, bytes], key: Ed25519PublicKey | None = Non
         if result.lottery is not None and isinstance(rec.get("solver"), str):
             solver = rec["solver"].removeprefix("HiGHS ")
         again = record_files(pool, features, result, source_sha256=str(rec.get("source_sha256", "")),
-                             solver=solver)
-    except (KeyError, ValueError, SortitionInputError) as exc:
+                             solver=solver, software=str(rec.get("pbcount_version", __version__)))
+    except (KeyError, ValueError, TypeError, RuntimeError, SortitionInputError) as exc:
         return [*problems, f"cannot re-derive the draw: {exc}"]
     for name in sorted(again):
         if files.get(name) != again[name]:
@@ -175,6 +177,8 @@ def verify_record(files: Mapping[str, bytes], key: Ed25519PublicKey | None = Non
     if result.lottery is not None and rec.get("solver") != f"HiGHS {highs_version()}" and problems:
         problems.append(f"note: the draw used {rec.get('solver')}, this machine has HiGHS {highs_version()}; "
                         "a different solver version may find another (equally fair) lottery")
+    if rec.get("pbcount_version") != __version__ and problems:
+        problems.append(f"note: the draw used pbcount {rec.get('pbcount_version')}, this is {__version__}")
     return problems
 
 

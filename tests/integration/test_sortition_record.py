@@ -132,3 +132,21 @@ def test_urn_record_verifies_and_catches_a_changed_order(key: Ed25519PrivateKey)
     forged = resign(dict(files, **{"draw_order.csv": ("\n".join([rows[0], rows[2], rows[1], *rows[3:]]) + "\n")
                                    .encode()}), key)
     assert verify_record(forged, key.public_key()) == ["draw_order.csv: differs from the re-derived draw"]
+
+
+def test_a_record_from_another_software_version_still_verifies(record: dict[str, bytes],
+                                                               key: Ed25519PrivateKey) -> None:
+    """Version strings are recorded, not re-derived: an upgrade of pbcount or HiGHS that finds
+    the same lottery verifies old records."""
+    rec = json.loads(record["record.json"])
+    rec["pbcount_version"], rec["solver"] = "0.0.9", "HiGHS 1.7.0"
+    older = resign(dict(record, **{"record.json": json.dumps(rec, indent=2, sort_keys=True, ensure_ascii=False)
+                                   .encode() + b"\n"}), key)
+    assert verify_record(older, key.public_key()) == []
+    rec["ticket"] += 1  # a real difference is still caught, with the versions named
+    forged = resign(dict(record, **{"record.json": json.dumps(rec, indent=2, sort_keys=True, ensure_ascii=False)
+                                    .encode() + b"\n"}), key)
+    problems = verify_record(forged, key.public_key())
+    assert problems[0] == "record.json: differs from the re-derived draw"
+    assert any("the draw used HiGHS 1.7.0" in p for p in problems)
+    assert any("the draw used pbcount 0.0.9" in p for p in problems)
