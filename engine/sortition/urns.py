@@ -30,8 +30,16 @@ def urn_draw(pool: Pool, features: Features, size: int, urn_feature: str, stream
                                   f"({', '.join(features.names)})")
     if size > len(pool.ids):
         raise SortitionInputError(f"panel size {size} is larger than the pool ({len(pool.ids)} people)")
-    urns = [[i for i in range(len(pool.ids)) if pool.value(i, urn_feature) == v]
-            for v in features.values(urn_feature)]
+    values = features.values(urn_feature)
+    urn_of = [values.index(pool.value(i, urn_feature)) for i in range(len(pool.ids))]
+    urns: list[list[int]] = [[] for _ in values]
+    for i in range(len(pool.ids)):
+        urns[urn_of[i]].append(i)
+    housemates: dict[int, list[int]] = {}
+    if pool.household is not None:
+        for i, h in enumerate(pool.household):
+            housemates.setdefault(h, []).append(i)
+    left = set(range(len(pool.ids)))
     drawn: list[int] = []
     turn = 0
     while len(drawn) < size:
@@ -43,11 +51,13 @@ def urn_draw(pool: Pool, features: Features, size: int, urn_feature: str, stream
         if not urn:
             continue
         person = urn.pop(stream.below(len(urn)))
+        left.discard(person)
         drawn.append(person)
         if pool.household is not None:
-            h = pool.household[person]
-            for u in urns:
-                u[:] = [i for i in u if pool.household[i] != h]
+            for other in housemates[pool.household[person]]:
+                if other in left:  # everyone else in the household leaves their urn
+                    urns[urn_of[other]].remove(other)
+                    left.discard(other)
     return tuple(drawn)
 
 

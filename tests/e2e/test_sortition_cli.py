@@ -123,3 +123,29 @@ def test_records_are_identical_across_processes_and_hash_seeds(tmp_path: Path) -
                         "--keys", str(keys)], check=True, cwd=ROOT, env=env, capture_output=True)
         records.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert records[0] == records[1]
+
+
+def test_the_worked_example_of_the_docs(tmp_path: Path) -> None:
+    """docs/sortition.md quotes these figures (fixtures/sortition/)."""
+    fx = ROOT / "fixtures" / "sortition"
+    keys = tmp_path / "keys"
+    runner.invoke(app, ["keys", "init", "--keys", str(keys)])
+    seed = "drand quicknet round 12345678: 8e2b4c"
+    res = runner.invoke(app, ["sortition", "draw", "--pool", str(fx / "pool.csv"), "--features",
+                              str(fx / "features.csv"), "--size", "4", "--address-columns", "household", "--seed",
+                              seed, "--out", str(tmp_path / "panel"), "--keys", str(keys), "--json"])
+    doc = json.loads(res.stdout)
+    assert doc["ticket"] == 1919818024 and doc["total_weight"] == 4294967295 and doc["panels"] == 3
+    assert set((tmp_path / "panel" / "probabilities.csv").read_text().splitlines()[1:]) == {
+        f"R{i:02d},1431655765,4294967295,0.333333333" for i in range(1, 13)}
+    lottery = (tmp_path / "panel" / "lottery.csv").read_text().splitlines()[1:]
+    assert lottery[1] == "2,1431655765,R02;R04;R07;R11" and doc["panel"] == ["R02", "R04", "R07", "R11"]
+    res = runner.invoke(app, ["sortition", "draw", "--pool", str(fx / "pool.csv"), "--features",
+                              str(fx / "features.csv"), "--size", "4", "--method", "urns", "--urn-feature", "gender",
+                              "--seed", seed, "--out", str(tmp_path / "urns"), "--keys", str(keys)])
+    assert (tmp_path / "urns" / "draw_order.csv").read_text().split() == ["turn,id", "1,R09", "2,R06", "3,R01",
+                                                                         "4,R12"]
+    res = runner.invoke(app, ["sortition", "draw", "--pool", str(fx / "proposals.csv"), "--features",
+                              str(fx / "categories.csv"), "--size", "3", "--seed", "Loto 2026-12-02: 4 11 23 37 45 / 7",
+                              "--out", str(tmp_path / "prop"), "--keys", str(keys), "--json"])
+    assert json.loads(res.stdout)["panel"] == ["PR3", "PR5", "PR8"]
