@@ -31,12 +31,12 @@ import numpy as np
 
 from engine.sortition.maximin import Lottery, _best_panel, coverage, to_lottery
 from engine.sortition.pool import Features, Pool
-from engine.sortition.solver import Row, solve
+from engine.sortition.solver import IncrementalLP, Row, solve
 
 _EPS = 1e-7
 
 
-def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000) -> Lottery:
+def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, fix_eps: float = _EPS) -> Lottery:
     """The leximin lottery (module docstring); SortitionInputError explains infeasibility."""
     n = len(pool.ids)
     rows, panels, covered = coverage(pool, features, size)
@@ -46,17 +46,25 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000) 
     upper = covered.astype(np.float64)
     fixed: dict[int, float] = {}
     rounds = 0
+    lp: IncrementalLP | None = None  # the current stage's dual LP, grown one panel at a time
+    in_lp = 0
     while len(fixed) < a and rounds < max_rounds:
         rounds += 1
-        cost = np.zeros(a + 1)
-        cost[a] = 1.0
-        for i, f in fixed.items():
-            cost[col[i]] = -f
-        lp_rows: list[Row] = [({**{col[i]: 1.0 for i in panel}, a: -1.0}, -np.inf, 0.0) for panel in panels]
-        lp_rows.append(({col[i]: 1.0 for i in agents if i not in fixed}, 1.0, 1.0))
-        sol = solve(cost, lp_rows, np.zeros(a + 1), np.full(a + 1, np.inf))
+        if lp is None:
+            cost = np.zeros(a + 1)
+            cost[a] = 1.0
+            for i, f in fixed.items():
+                cost[col[i]] = -f
+            lp = IncrementalLP(cost, np.zeros(a + 1), np.full(a + 1, np.inf))
+            lp.add_row({col[i]: 1.0 for i in agents if i not in fixed}, 1.0, 1.0)
+            in_lp = 0
+        for panel in panels[in_lp:]:
+            lp.add_row({**{col[i]: 1.0 for i in panel}, a: -1.0}, -np.inf, 0.0)
+        in_lp = len(panels)
+        sol = lp.run()
         if sol.status != "optimal":  # numerically infeasible: loosen the fixed values a little
             fixed = {i: max(0.0, f - 1e-4) for i, f in fixed.items()}
+            lp = None
             continue
         y = np.zeros(n)
         y[agents] = np.maximum(sol.x[:a], 0.0)
@@ -66,11 +74,12 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000) 
         if panel is not None and value > cap + _EPS and panel not in panels:
             panels.append(panel)
             continue
-        newly = [i for i in agents if i not in fixed and y[i] > _EPS]
+        newly = [i for i in agents if i not in fixed and y[i] > fix_eps]
         if not newly:
             newly = [max((i for i in agents if i not in fixed), key=lambda i: (y[i], -i))]
         for i in newly:
             fixed[i] = max(0.0, value_lp)
+        lp = None  # next stage: new objective and equality row
     m = len(panels)
     # final primal: columns p_0..p_{m-1}, eps
     holding: dict[int, dict[int, float]] = {i: {} for i in agents}

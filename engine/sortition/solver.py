@@ -76,3 +76,43 @@ def solve(cost: np.ndarray, rows: list[Row], lower: np.ndarray, upper: np.ndarra
     x = np.asarray(sol.col_value, dtype=np.float64)
     duals = np.asarray(sol.row_dual, dtype=np.float64) if integer is None else np.zeros(len(rows))
     return Solution("optimal", x, float(cost @ x), duals)
+
+
+class IncrementalLP:
+    """An LP that grows by rows, re-solved by warm-started simplex after each addition
+    (column generation: the dual LP gains one row per new panel). Same determinism as
+    :func:`solve`."""
+
+    def __init__(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        import highspy
+
+        with _quiet_stdout():
+            self._h = highspy.Highs()
+            self._h.setOptionValue("output_flag", False)
+        self._h.setOptionValue("threads", 1)
+        self._h.setOptionValue("random_seed", 0)
+        n = len(cost)
+        self._n = n
+        self._h.addVars(n, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64))
+        self._h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=np.float64))
+        self._rows = 0
+
+    def add_row(self, coeffs: dict[int, float], lo: float, hi: float) -> None:
+        idx = sorted(coeffs)
+        self._h.addRow(float(lo), float(hi), len(idx), np.array(idx, dtype=np.int32),
+                       np.array([coeffs[j] for j in idx], dtype=np.float64))
+        self._rows += 1
+
+    def run(self) -> Solution:
+        import highspy
+
+        self._h.run()
+        status = self._h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return Solution("infeasible", np.zeros(self._n), float("nan"), np.zeros(self._rows))
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"HiGHS did not solve the sortition LP: {self._h.modelStatusToString(status)}")
+        sol = self._h.getSolution()
+        x = np.asarray(sol.col_value, dtype=np.float64)
+        return Solution("optimal", x, float(self._h.getInfo().objective_function_value),
+                        np.asarray(sol.row_dual, dtype=np.float64))

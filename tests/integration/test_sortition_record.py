@@ -102,14 +102,28 @@ def test_verify_catches_a_changed_pool(record: dict[str, bytes], key: Ed25519Pri
 
 
 def test_verify_catches_a_changed_seed(record: dict[str, bytes], key: Ed25519PrivateKey) -> None:
-    rec = json.loads(record["record.json"])
-    rec["seed"] = "drand 5000001 ffffff"
-    forged = dict(record, **{"record.json": json.dumps(rec, indent=2, sort_keys=True).encode() + b"\n"})
-    assert "record.json: changed since it was signed (SHA-256 differs from the manifest)" in verify_record(
-        forged, key.public_key())
-    problems = verify_record(resign(forged, key), key.public_key())
-    assert "record.json: differs from the re-derived draw" in problems  # the ticket no longer matches
-    assert "panel.csv: differs from the re-derived draw" in problems
+    from engine.sortition.draw import draw_from_lottery
+    from engine.sortition.leximin import leximin
+    from engine.sortition.seed import SeedStream
+
+    f = parse_features(FEATURES)
+    p = parse_pool(pool_text(), f, address_columns=("street",))
+    lottery = leximin(p, f, 8)
+    drawn = draw_from_lottery(lottery, SeedStream("drand 5000000 0a1b2c"))[1]
+    # another seed drawing the same panel, and one drawing another panel: both are caught
+    seeds = [f"drand {5000001 + k} ffffff" for k in range(400)]
+    same = next(s for s in seeds if draw_from_lottery(lottery, SeedStream(s))[1] == drawn)
+    other = next(s for s in seeds if draw_from_lottery(lottery, SeedStream(s))[1] != drawn)
+    for seed, panel_changes in ((same, False), (other, True)):
+        rec = json.loads(record["record.json"])
+        rec["seed"] = seed
+        forged = dict(record, **{"record.json": json.dumps(rec, indent=2, sort_keys=True, ensure_ascii=False)
+                                 .encode() + b"\n"})
+        assert "record.json: changed since it was signed (SHA-256 differs from the manifest)" in verify_record(
+            forged, key.public_key())
+        problems = verify_record(resign(forged, key), key.public_key())
+        assert "record.json: differs from the re-derived draw" in problems  # the ticket no longer matches
+        assert ("panel.csv: differs from the re-derived draw" in problems) is panel_changes
 
 
 def test_verify_catches_another_key_and_missing_files(record: dict[str, bytes]) -> None:
