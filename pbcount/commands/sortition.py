@@ -17,7 +17,7 @@ from engine.sortition.draw import METHODS
 from engine.sortition.pool import parse_features, parse_pool
 from engine.sortition.record import build_record, verify_record
 from engine.storage.keyfiles import RESULTS, load_private_key, public_key_from_pem
-from pbcount.console import KeysOption, console, default_keys_dir, errors_as_messages, fail
+from pbcount.console import KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
 
 sortition_app = typer.Typer(help="Verifiable sortition: draw a panel by lot with quotas, verify a draw.",
                             no_args_is_help=True)
@@ -48,8 +48,9 @@ def draw_command(
         source = pool.read_bytes()
         cols = tuple(c.strip() for c in address_columns.split(",") if c.strip())
         people = parse_pool(source.decode("utf-8"), feats, str(pool), cols)
-        result, files = build_record(people, feats, size, seed, key, method=method, urn_feature=urn_feature,
-                                     source_sha256=hashlib.sha256(source).hexdigest())
+        with err_console.status(f"{method}: {size} of {len(people.ids)}…"):
+            result, files = build_record(people, feats, size, seed, key, method=method, urn_feature=urn_feature,
+                                         source_sha256=hashlib.sha256(source).hexdigest())
     out.mkdir(parents=True, exist_ok=True)
     for name, data in sorted(files.items()):
         (out / name).write_bytes(data)
