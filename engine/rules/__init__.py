@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.rules.exact import exact
+from engine.rules.grades import GradeProfile, majority_judgment, majority_judgment_typical
 from engine.rules.greedy import greedy, greedy_stop
 from engine.rules.mes import mes, mes_add1, mes_add1_greedy, mes_greedy, with_comparison
 from engine.rules.problem import (
@@ -35,14 +36,18 @@ RULES: dict[str, Rule] = {
     "mes-add1-comparison": with_comparison("mes-add1"),
     "mes-greedy-comparison": with_comparison("mes-greedy"),
     "mes-add1-greedy-comparison": with_comparison("mes-add1-greedy"),
+    "majority-judgment": majority_judgment,
+    "majority-judgment-typical": majority_judgment_typical,
 }
 
 # Rules that need the voters' approvals (AllocationProblem.profile)
 PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes"))
 # Rules that honour AllocationProblem.quotas
-QUOTA_RULES = frozenset({"greedy", "exact"})
+QUOTA_RULES = frozenset({"greedy", "exact", "majority-judgment", "majority-judgment-typical"})
+# Rules that need the voters' grades (AllocationProblem.grades)
+GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
 
 __all__ = [
-    "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
-    "ApprovalProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
+    "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
+    "ApprovalProfile", "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]
