@@ -166,9 +166,9 @@ def _opt(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: st
 
 
 def _known_rules() -> frozenset[str]:
-    from engine.rules import RULES
+    from engine.rules import ELECTION_RULES
 
-    return frozenset(RULES)
+    return ELECTION_RULES
 
 
 def _known_tie_breaks() -> frozenset[str]:
