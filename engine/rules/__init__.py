@@ -60,6 +60,7 @@ BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-ex
 ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
 
 __all__ = [
-    "BALLOT_TYPE_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
-    "ApprovalProfile", "ExclusiveGroup", "ForAgainst", "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
+    "BALLOT_TYPE_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS",
+    "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst", "GradeProfile",
+    "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]

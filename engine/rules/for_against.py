@@ -30,7 +30,8 @@ def counts_text(votes_for: int, votes_against: int) -> str:
     return f"for {votes_for}, against {votes_against}: score {votes_for - votes_against}"
 
 
-def for_against(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop: bool = False) -> AllocationResult:
+def for_against(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
+                stop: bool = False) -> AllocationResult:
     """Greedy on ``for - against``; see the module doc."""
     fa = problem.for_against
     if fa is None:

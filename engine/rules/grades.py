@@ -186,8 +186,10 @@ def why_after(profile: GradeProfile, g: Gauge, prev_id: str, prev: Gauge, typica
         return (f"ranked after {prev_id}: same majority grade, but no more voters above it than below "
                 f"({names[g.alpha]}- after {names[prev.alpha]}+)")
     if g.plus:
-        return f"ranked after {prev_id}: same majority grade, fewer voters above it ({_pct(g.p, n)} < {_pct(prev.p, n)})"
-    return f"ranked after {prev_id}: same majority grade, more voters below it ({_pct(g.q, n)} > {_pct(prev.q, n)})"
+        return (f"ranked after {prev_id}: same majority grade, fewer voters above it "
+                f"({_pct(g.p, n)} < {_pct(prev.p, n)})")
+    return (f"ranked after {prev_id}: same majority grade, more voters below it "
+            f"({_pct(g.q, n)} > {_pct(prev.q, n)})")
 
 
 _TIE = re.compile(r"^tie on \S+ votes lost to")
