@@ -29,7 +29,8 @@ Search (documented bound). The candidate sets ``T`` are enumerated smallest firs
 extended only by projects of higher index, and a set is only extended while the voters
 approving all of it are still numerous enough to pay for it (no superset can be cohesive
 otherwise): exact when every such set is visited. At most ``max_sets`` sets are visited
-(default 20,000); ``search`` reports ``exhaustive`` and the largest size fully checked.
+(default 20,000); ``search`` reports ``exhaustive``, the largest size fully checked and
+``stopped_early`` (all four checks already violated, so the search ended there).
 For EJR each ``T`` is decided exactly (the witness is every voter approving ``T`` that is
 below ``cost(T)``). For PJR the group's funded union is checked for candidate unions ``S``:
 every subset of the funded projects when at most 12 are funded (exact), otherwise the
@@ -202,7 +203,7 @@ def justified_representation(problem: AllocationProblem, prof: ApprovalProfile, 
             level.append(((j,), np.sort(supporters[j]), cost_int[j]))
     candidates = [t[0] for t, _, _ in level]
     visited, size, complete = 0, 0, 0
-    exhaustive = True
+    exhaustive, stopped_early = True, False
     while level:
         size += 1
         nxt: list[tuple[tuple[int, ...], np.ndarray, int]] = []
@@ -222,12 +223,12 @@ def justified_representation(problem: AllocationProblem, prof: ApprovalProfile, 
         if not exhaustive:
             break
         complete = size
-        if all(v is not None for v in found.values()):
-            exhaustive = not nxt  # every check is violated: the rest need not be visited
+        if all(v is not None for v in found.values()) and nxt:
+            exhaustive, stopped_early = False, True  # every check already violated: no need to go on
             break
         level = nxt
     search = {"exhaustive": exhaustive, "sets_visited": visited, "complete_up_to_size": complete,
-              "max_sets": max_sets}
+              "max_sets": max_sets, "stopped_early": stopped_early}
     out: dict[str, Any] = {"search": search}
     for name, w in found.items():
         entry: dict[str, Any] = {"satisfied": w is None}

@@ -58,7 +58,8 @@ def test_bounded_search_says_so() -> None:
     p, r, ballots = case(costs, 100, ["".join(costs)] * 3, "")
     ballots = [list(costs)] * 3
     rep = fairness_report(p, r, ballots, max_sets=10)
-    assert rep["search"] == {"exhaustive": False, "sets_visited": 10, "complete_up_to_size": 1, "max_sets": 10}
+    assert rep["search"] == {"exhaustive": False, "sets_visited": 10, "complete_up_to_size": 1, "max_sets": 10,
+                             "stopped_early": False}
     assert rep["ejr"]["satisfied"] is False  # nothing funded: a violation is certain
     full = fairness_report(p, r, ballots)
     assert full["ejr"]["satisfied"] is False and full["ejr"]["exact"] is True
