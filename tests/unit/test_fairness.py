@@ -162,3 +162,11 @@ def test_pjr_member_set_search_is_sound(monkeypatch: pytest.MonkeyPatch) -> None
         else:
             assert rep["pjr"]["exact"] is (not chosen)  # not proven by this search (unless nothing is funded)
     assert found > 10
+
+
+def test_report_is_plain_json() -> None:
+    import json
+
+    p, r, ballots = case({"A": 50, "B": 50, "C": 50, "D": 50}, 100, ["AB", "AB", "CD", "CD"], "AB")
+    rep = fairness_report(p, r, ballots)
+    assert json.loads(json.dumps(rep)) == rep

@@ -203,3 +203,26 @@ def test_verifier_stdlib_equals_engine(case: tuple[AllocationProblem, GProblem],
     ref = grade_rules(verify.greedy_rule)
     for name in ("majority-judgment", "majority-judgment-typical"):
         assert ref[name](vp, tie_break) == engine_dict(RULES[name](engine_problem, tie_break))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases(), st.randoms(use_true_random=False))
+def test_never_overspends_and_ignores_listing_order(case: tuple[AllocationProblem, GProblem], rnd) -> None:  # type: ignore[no-untyped-def]
+    p, _ = case
+    r = RULES["majority-judgment"](p, "votes-cost-id")
+    assert r.cost == sum(c for pid, c in zip(p.project_ids, p.costs, strict=True) if pid in r.selected)
+    assert r.cost <= p.budget
+    perm = list(range(len(p.project_ids)))
+    rnd.shuffle(perm)
+    assert p.grades is not None
+    shuffled = AllocationProblem(tuple(p.project_ids[i] for i in perm), tuple(p.costs[i] for i in perm),
+                                 p.scores, p.budget, p.threshold, quotas=p.quotas,
+                                 grades=GradeProfile(p.grades.grades, p.grades.counts[perm], p.grades.default_grade))
+    r2 = RULES["majority-judgment"](shuffled, "votes-cost-id")
+    assert r2.selected == r.selected and [o.detail for o in r2.outcomes] == [o.detail for o in r.outcomes]
+
+
+def test_every_grade_rule_has_a_stdlib_version() -> None:
+    from engine.rules import GRADE_RULES
+
+    assert set(grade_rules(verify.greedy_rule)) == set(GRADE_RULES)
