@@ -57,8 +57,10 @@ def bench_mj(repeat: int, n_voters: int = 100_000, n_projects: int = 200) -> Non
     # each project has its own grade distribution; every voter grades every project
     probs = rng.dirichlet(np.ones(4), size=n_projects)
     given = np.stack([rng.choice(4, size=n_voters, p=probs[j]) for j in range(n_projects)], axis=1)
-    given = given.astype(np.int64).ravel()  # voter-major: voter 0's 200 grades, then voter 1's...
-    projects = np.tile(np.arange(n_projects, dtype=np.int64), n_voters)
+    # voter-major (voter 0's 200 grades, then voter 1's...), as a parser would store them:
+    # grades in a byte, project indices in int32
+    given = given.astype(np.uint8).ravel()
+    projects = np.tile(np.arange(n_projects, dtype=np.int32), n_voters)
     ids = tuple(f"P{j}" for j in range(n_projects))
     costs = tuple(int(x) for x in rng.integers(10_000, 1_000_000, n_projects))
     budget = sum(costs) // 4

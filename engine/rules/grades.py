@@ -89,8 +89,9 @@ class GradeProfile:
         the voters who graded a project count as ``default_grade`` for it.
         """
         g = len(grades)
-        projects = np.asarray(projects, dtype=np.int64)
-        given = np.asarray(given, dtype=np.int64)
+        projects, given = np.asarray(projects), np.asarray(given)  # any integer dtype (uint8 grades are cheapest)
+        if len(projects) and not (np.issubdtype(projects.dtype, np.integer) and np.issubdtype(given.dtype, np.integer)):
+            raise ValueError("project indices and grades must be integers")
         if len(projects) != len(given):
             raise ValueError("one grade per graded project")
         if len(projects):
@@ -98,7 +99,10 @@ class GradeProfile:
                 raise ValueError("project index out of range")
             if given.min() < 0 or given.max() >= g:
                 raise ValueError(f"grade out of range 0..{g - 1}")
-        counts = np.bincount(projects * g + given, minlength=n_projects * g).reshape(n_projects, g)
+        key = np.multiply(projects, g, dtype=np.int64)  # one temporary (20 M pairs: 160 MB)
+        np.add(key, given, out=key, casting="unsafe")
+        counts = np.bincount(key, minlength=n_projects * g).reshape(n_projects, g)
+        del key
         ungraded = n_voters - counts.sum(axis=1)
         if (ungraded < 0).any():
             raise ValueError("more grades for a project than voters")
