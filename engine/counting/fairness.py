@@ -33,7 +33,8 @@ otherwise): exact when every such set is visited. At most ``max_sets`` sets are 
 ``stopped_early`` (all four checks already violated, so the search ended there).
 For EJR each ``T`` is decided exactly (the witness is every voter approving ``T`` that is
 below ``cost(T)``). For PJR the group's funded union is checked for candidate unions ``S``:
-every subset of the funded projects when at most 12 are funded (exact), otherwise the
+every subset of the funded projects when at most 16 are funded (exact: a sum over
+subsets, O(2^16 · 16) per set), otherwise the
 funded-approved sets of the group's own members, cheapest first, at most 200 per ``T`` (a
 violation found is certain; ``pjr.exact`` says whether "satisfied" is proven).
 
@@ -43,9 +44,7 @@ supporters), PJR in addition O(candidates × voter types) per set.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -55,7 +54,7 @@ from engine.rules.profile import ApprovalProfile
 
 COST_BINS = ("0 %", *(f"({10 * (k - 1)}, {10 * k}] %" for k in range(1, 11)))
 MAX_SETS = 20_000
-PJR_EXACT_FUNDED = 12
+PJR_EXACT_FUNDED = 16
 PJR_CANDIDATES = 200
 WITNESS_VOTERS = 20
 
@@ -152,12 +151,11 @@ def justified_representation(problem: AllocationProblem, prof: ApprovalProfile, 
     w_cost = [cost_int[j] for j in w_idx.tolist()]
     type_cost = [sum(w_cost[k] for k in range(len(w_idx)) if b >> k & 1) for b in type_bits]
     exact_pjr = len(w_idx) <= PJR_EXACT_FUNDED
-    all_subsets: list[tuple[int, int]] = []
-    if exact_pjr:
-        for r in range(len(w_idx) + 1):
-            for c in combinations(range(len(w_idx)), r):
-                all_subsets.append((sum(1 << k for k in c), sum(w_cost[k] for k in c)))
-        all_subsets.sort(key=lambda x: x[1])
+    if exact_pjr:  # cost of every subset S of the funded projects (bit k = k-th funded project)
+        sub_cost = np.zeros(1, dtype=np.int64)
+        for c in w_cost:
+            sub_cost = np.concatenate([sub_cost, sub_cost + c])
+        type_bits_arr = np.asarray(type_bits, dtype=np.int64)
     found: dict[str, dict[str, Any] | None] = {"ejr": None, "ejr_up_to_one": None, "pjr": None, "pjr_up_to_one": None}
     pjr_capped = False
 
@@ -166,24 +164,38 @@ def justified_representation(problem: AllocationProblem, prof: ApprovalProfile, 
 
     def check(t: tuple[int, ...], group: np.ndarray, cost: int) -> None:
         nonlocal pjr_capped
-        required = math.ceil(n * cost / budget) if budget else 0
+        # smallest group that can pay for T with its share of the budget (none when there is no money)
+        required = -(-n * cost // budget) if budget else (0 if cost == 0 else n + 1)
         unfunded = [cost_int[j] for j in t if not funded[j]]
         for name, surplus in (("ejr", 0), ("ejr_up_to_one", max(unfunded, default=0))):
             if found[name] is None:
                 low = group[sat_cost[group] + surplus < cost]
                 if large(len(low), cost):
                     found[name] = _witness(ids, t, low, required)
+        if found["pjr"] is not None and found["pjr_up_to_one"] is not None:
+            return
+        tcount = np.bincount(type_of[group], minlength=len(type_bits))
+        present = np.flatnonzero(tcount)
+        if exact_pjr:
+            # within[S] = members whose funded approved projects all lie in S (sum over subsets)
+            within = np.zeros(len(sub_cost), dtype=np.int64)
+            within[type_bits_arr[present]] = tcount[present]
+            for k in range(len(w_cost)):
+                view = within.reshape(-1, 2, 1 << k)
+                view[:, 1, :] += view[:, 0, :]
         for name, surplus in (("pjr", 0), ("pjr_up_to_one", max(unfunded, default=0))):
             if found[name] is not None:
                 continue
-            tcount = np.bincount(type_of[group], minlength=len(type_bits))
-            present = np.flatnonzero(tcount)
             if exact_pjr:
-                cands = all_subsets
-            else:
-                cands = sorted(((type_bits[u], type_cost[u]) for u in present.tolist()), key=lambda x: x[1])
-                if len(cands) > PJR_CANDIDATES:
-                    cands, pjr_capped = cands[:PJR_CANDIDATES], True
+                ok = np.flatnonzero((sub_cost + surplus < cost) & (within >= max(required, 1)))
+                if len(ok):
+                    bits = int(ok[np.argmin(sub_cost[ok])])
+                    inside = [u for u in present.tolist() if type_bits[u] & ~bits == 0]
+                    found[name] = _witness(ids, t, group[np.isin(type_of[group], inside)], required)
+                continue
+            cands = sorted(((type_bits[u], type_cost[u]) for u in present.tolist()), key=lambda x: x[1])
+            if len(cands) > PJR_CANDIDATES:
+                cands, pjr_capped = cands[:PJR_CANDIDATES], True
             for bits, c in cands:
                 if c + surplus >= cost:
                     break
