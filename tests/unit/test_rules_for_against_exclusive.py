@@ -87,3 +87,75 @@ def test_exclusive_without_groups_is_greedy_and_refuses_quotas() -> None:
                                   "votes-cost-id")
     with pytest.raises(ValueError, match="exclusive group 'x'"):
         AllocationProblem(("A",), (1,), (1.0,), 1, exclusive=(ExclusiveGroup("x", frozenset({"Z"})),))
+
+
+# --------------------------------------------------------------------------- verifier equivalence
+
+from dataclasses import dataclass  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from engine.verifier import verify  # noqa: E402
+from engine.verifier.rules_greedy_variants import for_against as ref_for_against  # noqa: E402
+from engine.verifier.rules_greedy_variants import greedy_exclusive as ref_greedy_exclusive  # noqa: E402
+
+
+@dataclass(frozen=True)
+class VProblem:
+    ids: tuple[str, ...]
+    costs: tuple[int, ...]
+    scores: tuple[float, ...]
+    budget: int
+    threshold: float
+    quotas: tuple = ()
+    votes_for: tuple[int, ...] = ()
+    votes_against: tuple[int, ...] = ()
+    exclusive: tuple[tuple[str, frozenset[str]], ...] = ()
+
+
+def as_dict(r) -> dict:  # type: ignore[no-untyped-def]
+    return {"rule": r.rule, "tie_break": r.tie_break, "budget": r.budget, "cost": r.cost,
+            "selected": list(r.selected), "notes": list(r.notes),
+            "quota_reports": [{"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
+                               "group_spent": q.group_spent, "met": q.met, "shortfall": q.shortfall,
+                               "reason": q.reason} for q in r.quota_reports],
+            "outcomes": [{"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
+                          "cumulative_cost": o.cumulative_cost, "reason": o.reason, "detail": o.detail}
+                         for o in r.outcomes]}
+
+
+@st.composite
+def fa_cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    m = draw(st.integers(1, 8))
+    ids = tuple(f"P{j}" for j in range(m))
+    costs = tuple(draw(st.lists(st.integers(0, 40), min_size=m, max_size=m)))
+    vf = tuple(draw(st.lists(st.integers(0, 9), min_size=m, max_size=m)))
+    va = tuple(draw(st.lists(st.integers(0, 9), min_size=m, max_size=m)))
+    budget = draw(st.integers(0, 120))
+    threshold = float(draw(st.sampled_from([0, 1, -100])))
+    quotas: tuple = ()
+    vquotas: tuple = ()
+    if draw(st.booleans()):
+        members = frozenset(draw(st.lists(st.sampled_from(ids), min_size=1, unique=True)))
+        lo = draw(st.integers(0, 60))
+        rel = draw(st.booleans())
+        quotas = (Quota("q", members, lo, None, rel),)
+        vquotas = (verify.Quota("q", members, lo, None, rel),)
+    groups = draw(st.lists(st.frozensets(st.sampled_from(ids), min_size=min(2, m)), max_size=3))
+    named = tuple((f"g{k}", g) for k, g in enumerate(groups))
+    engine_problem = AllocationProblem(ids, costs, tuple(float(f - a) for f, a in zip(vf, va, strict=True)),
+                                       budget, threshold, quotas=quotas, for_against=ForAgainst(vf, va),
+                                       exclusive=tuple(ExclusiveGroup(n, g) for n, g in named))
+    return engine_problem, VProblem(ids, costs, engine_problem.scores, budget, threshold, vquotas, vf, va, named)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fa_cases(), st.sampled_from(["votes-cost-id", "votes-id", "lexicographic"]))
+def test_verifier_versions_equal_the_engine(case, tie_break: str) -> None:  # type: ignore[no-untyped-def]
+    ep, vp = case
+    assert ref_for_against(vp, tie_break, verify.greedy_rule) == as_dict(RULES["for-against"](ep, tie_break))
+    if not vp.quotas:
+        assert ref_for_against(vp, tie_break, verify.greedy_rule, verify.greedy_stop_rule) == as_dict(
+            RULES["for-against-stop"](ep, tie_break))
+        assert ref_greedy_exclusive(vp, tie_break) == as_dict(RULES["greedy-exclusive"](ep, tie_break))
