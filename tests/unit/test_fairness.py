@@ -170,3 +170,31 @@ def test_report_is_plain_json() -> None:
     p, r, ballots = case({"A": 50, "B": 50, "C": 50, "D": 50}, 100, ["AB", "AB", "CD", "CD"], "AB")
     rep = fairness_report(p, r, ballots)
     assert json.loads(json.dumps(rep)) == rep
+
+
+def test_every_witness_is_a_real_violation() -> None:
+    """The reported group approves all of T, is large enough, and is under-represented."""
+    rnd = random.Random(5)
+    checked = 0
+    for _ in range(300):
+        ids, costs, budget, ballots, chosen = random_instance(rnd)
+        p = AllocationProblem(tuple(ids), tuple(costs[x] for x in ids), (0.0,) * len(ids), budget)
+        r = AllocationResult("x", "", budget, tuple(chosen), sum(costs[x] for x in chosen))
+        rep = fairness_report(p, r, ballots)
+        n = len(ballots)
+        for name in ("ejr", "ejr_up_to_one", "pjr", "pjr_up_to_one"):
+            w = rep[name].get("witness")
+            if w is None:
+                continue
+            checked += 1
+            t, group = w["projects"], w["voters"]
+            cost_t = sum(costs[x] for x in t)
+            assert len(group) == w["group_size"] >= w["required"] and len(group) * budget >= n * cost_t
+            assert all(x in ballots[i] for i in group for x in t)
+            surplus = max((costs[x] for x in t if x not in chosen), default=0) if name.endswith("one") else 0
+            if name.startswith("ejr"):
+                assert all(sum(costs[x] for x in ballots[i] if x in chosen) + surplus < cost_t for i in group)
+            else:
+                union = {x for i in group for x in ballots[i] if x in chosen}
+                assert sum(costs[x] for x in union) + surplus < cost_t
+    assert checked > 50
