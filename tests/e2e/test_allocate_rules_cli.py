@@ -160,3 +160,17 @@ def test_no_threshold_switch(tmp_path: Path) -> None:
 def test_for_against_is_refused_on_pabulib_files(tmp_path: Path) -> None:
     res = run(tmp_path, THRESHOLD, "--rule", "for-against")
     assert res.exit_code == 2 and "for/against ballots" in res.output
+
+
+def test_fairness_report_option(tmp_path: Path) -> None:
+    doc = json.loads(run(tmp_path, EXCLUSIVE.replace("rule;greedy-exclusive", "rule;greedy"),
+                         "--json", "--fairness").stdout)
+    fr = doc["fairness"]
+    # greedy funds 1, 2, 3 (cost 100): voters a, b, c have 3 funded, d has 2
+    assert doc["selected"] == ["1", "2", "3"]
+    assert fr["voters"] == 4 and fr["funded_projects_histogram"] == [0.0, 0.0, 0.25, 0.75]
+    assert fr["nothing_funded_share"] == 0.0 and fr["ejr"]["satisfied"] is True
+    table = run(tmp_path, THRESHOLD, "--fairness")
+    assert table.exit_code == 0 and "fairness:" in table.stdout and "EJR" in table.stdout
+    res = run(tmp_path, MJ, "--rule", "majority-judgment", "--fairness")
+    assert res.exit_code == 2 and "needs approval ballots" in res.output
