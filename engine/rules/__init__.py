@@ -10,12 +10,17 @@ from collections.abc import Callable
 
 from engine.rules.cuts import cuts_exact, cuts_greedy
 from engine.rules.exact import exact
+from engine.rules.exclusive import greedy_exclusive
+from engine.rules.for_against import for_against, for_against_stop
+from engine.rules.grades import GradeProfile, majority_judgment, majority_judgment_typical
 from engine.rules.greedy import greedy, greedy_stop
 from engine.rules.mes import mes, mes_add1, mes_add1_greedy, mes_greedy, with_comparison
 from engine.rules.problem import (
     TIE_BREAKS,
     AllocationProblem,
     AllocationResult,
+    ExclusiveGroup,
+    ForAgainst,
     ProjectOutcome,
     Quota,
     QuotaReport,
@@ -36,6 +41,11 @@ RULES: dict[str, Rule] = {
     "mes-add1-comparison": with_comparison("mes-add1"),
     "mes-greedy-comparison": with_comparison("mes-greedy"),
     "mes-add1-greedy-comparison": with_comparison("mes-add1-greedy"),
+    "greedy-exclusive": greedy_exclusive,
+    "for-against": for_against,
+    "for-against-stop": for_against_stop,
+    "majority-judgment": majority_judgment,
+    "majority-judgment-typical": majority_judgment_typical,
     # savings (reverse PB): lines to cut, costs = amount saved, budget = target (engine/rules/cuts.py)
     "cuts-greedy": cuts_greedy,
     "cuts-exact": cuts_exact,
@@ -46,9 +56,18 @@ PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes")) | {"
 # Savings rules: the budget is a target to reach, not a limit (they take sector limits)
 CUTS_RULES = frozenset({"cuts-greedy", "cuts-exact"})
 # Rules that honour AllocationProblem.quotas
-QUOTA_RULES = frozenset({"greedy", "exact"})
+QUOTA_RULES = frozenset({"greedy", "exact", "for-against", "majority-judgment", "majority-judgment-typical"})
+# Rules that need the voters' grades (AllocationProblem.grades)
+GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
+# Rules that need ballots an election cannot collect yet (grades, for/against) or data it
+# cannot declare yet (exclusive groups): usable on pabulib files and in code, not in an
+# election definition (docs/rules.md, "Ballot types").
+# Savings rules need a savings envelope (target, sectors), not defined yet (issue 16).
+BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"} | CUTS_RULES
+ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
 
 __all__ = [
-    "CUTS_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
-    "ApprovalProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
+    "BALLOT_TYPE_RULES", "CUTS_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
+    "TIE_BREAKS", "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst",
+    "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]
