@@ -84,27 +84,38 @@ class BoxScore:
     sectors: tuple[str, ...] = ()
     ring_sides: tuple[str, ...] = ()
     outline_dark: float = 0.0
-    streak_mm: float = 0.0
+    paper_min: float = 1.0  # darkest paper-profile level under the interior (streaks, bands)
+    shade: float = 0.0  # interior share darker than faint_level x P, line or not
+    centre: float = 0.0  # stroke share of the interior's central half
+    contrast: float = 0.0  # median line contrast (black top-hat / P) of the mark's pixels
+    pieces: int = 0  # separate stroke pieces in the window (many: speckle, dirt)
+    around: tuple[str, ...] = ()  # ring sectors holding any stroke ink (the mark's or not)
 
     def classify(self, s: ScanSettings = DEFAULT_SETTINGS) -> tuple[str, str | None]:
         """``("vote" | "ambiguous" | "empty", reason or None)`` by the module's rules 1-7."""
-        if self.streak_mm > s.streak_max_mm:
+        if self.paper_min < s.streak_unreadable:
             return AMBIGUOUS, "scanner_streak"
+        if self.outline < s.box_outline_share:
+            return AMBIGUOUS, "box_not_found"
         inside = self.area_mm2 >= s.marginal_area_mm2
         if self.score >= s.scratch_share and len(self.sectors) >= s.scratch_sectors:
             return AMBIGUOUS, "scratched_out_mark"
-        if inside and (self.strike >= s.strike or any(a in self.sectors and b in self.sectors for a, b in OPPOSITE)):
+        if len(self.ring_sides) >= s.circle_sides and self.centre < s.circle_centre and self.score < s.scratch_share:
+            return VOTE, None  # a circled box (its ink may cut a corner of the box)
+        if inside and (self.strike >= s.strike or any(a in self.sectors and b in self.sectors for a, b in OPPOSITE)
+                       or any(a in self.around and b in self.around for a, b in OPPOSITE[:1] + OPPOSITE[2:])):
             return AMBIGUOUS, "crossed_out_mark"
         if self.score >= s.fill_share:
             return VOTE, None
         if not inside:
-            if len(self.ring_sides) >= s.circle_sides:
-                return VOTE, None
-            if self.faint >= s.faint_share:
+            if self.faint >= s.faint_share or self.shade >= s.shade_share:
                 return AMBIGUOUS, "faint_mark"
             return EMPTY, None
         if self.span_mm >= s.mark_min_span_mm:
-            return (VOTE, None) if self.area_mm2 >= s.mark_min_area_mm2 else (AMBIGUOUS, "marginal_mark")
+            if (self.area_mm2 >= s.mark_min_area_mm2 and self.contrast >= s.mark_min_contrast
+                    and self.pieces <= s.max_pieces):
+                return VOTE, None
+            return AMBIGUOUS, "marginal_mark"
         return AMBIGUOUS, "small_mark"
 
 
@@ -124,102 +135,162 @@ def _integral(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def find_streaks(gray: np.ndarray, px_per_mm: float, settings: ScanSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Image columns crossed by a vertical scanner streak (boolean, one per column).
+@dataclass(frozen=True)
+class PaperProfile:
+    """The paper's brightness along the page's columns and rows, relative to its median.
 
-    Every 8th row of the page is divided by its paper level
-    (a horizontal grey closing wider than any streak, ``3 mm``); a column is a streak
-    when it is darker than ``faint_level`` of that level in at least ``streak_rows`` of
-    those rows (printed vertical lines — box outlines — cover well under half of the
-    page height). O(pixels / 8).
+    A dirty drum, glass or roller draws streaks and bands along (and across) the feed:
+    thin columns or rows where even the blank paper is darker. ``col[x] x row[y]`` is the
+    paper level at (x, y) as a share of the page's; dividing by it restores the paper.
+    ``streaks`` counts the columns and rows darker than their neighbours by more than
+    ``streak_depth`` (the scanner needs cleaning).
     """
-    small = np.ascontiguousarray(gray[::8])
-    k = max(5, int(3.0 * px_per_mm) | 1)
-    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
-    dark = small.astype(np.float32) < settings.faint_level * np.maximum(bg, 1).astype(np.float32)
-    share = dark.mean(axis=0)
-    cols = share >= settings.streak_rows
-    if cols.any():
-        cols = np.convolve(cols.astype(np.uint8), np.ones(3, np.uint8), mode="same") > 0  # ±1 px
-    return np.asarray(cols)
+
+    col: np.ndarray  # float32, one per image column
+    row: np.ndarray  # float32, one per image row
+    streaks: int
 
 
-def _streak_mask(matrix: np.ndarray, rect_mm: Rect, px_per_mm: float, shape: tuple[int, int],
-                 streak_cols: np.ndarray) -> np.ndarray:
-    """Pixels of a patch of ``rect_mm`` whose image column is a streak column."""
+def _dips(level: np.ndarray, depth: float, px: int) -> int:
+    """Entries darker than the running maximum over ``px`` entries by more than ``depth``."""
+    env = cv2.dilate(level.reshape(1, -1), np.ones((1, px), np.uint8)).ravel()
+    return int(np.count_nonzero(level < env - depth))
+
+
+def paper_profile(gray: np.ndarray, px_per_mm: float, settings: ScanSettings = DEFAULT_SETTINGS) -> PaperProfile | None:
+    """The page's paper profile (see :class:`PaperProfile`), or ``None`` when the paper is flat.
+
+    Column level: the 90th percentile of every 8th row (mostly paper: print covers far
+    less than a tenth of any column); row level: the same across every 8th column of
+    the column-corrected page. O(pixels / 4).
+    """
+    sample = gray[::8]
+    q = int(0.9 * (sample.shape[0] - 1))
+    colp = np.partition(sample, q, axis=0)[q].astype(np.float32)
+    colr = colp / max(float(np.median(colp)), 1.0)
+    colr = np.maximum(colr, 0.05)
+    across = gray[:, ::8].astype(np.float32) / colr[::8][None, :]
+    q = int(0.9 * (across.shape[1] - 1))
+    rowp = np.partition(across, q, axis=1)[:, q]
+    rowr = np.maximum(rowp / max(float(np.median(rowp)), 1.0), 0.05).astype(np.float32)
+    tol = settings.profile_tolerance
+    if float(np.abs(colr - 1).max()) < tol and float(np.abs(rowr - 1).max()) < tol:
+        return None
+    px = max(3, round(3 * px_per_mm))
+    streaks = _dips(colr, settings.streak_depth, px) + _dips(rowr, settings.streak_depth, px)
+    return PaperProfile(colr.astype(np.float32), rowr, streaks)
+
+
+def _profile_field(matrix: np.ndarray, rects: Sequence[Rect], px_per_mm: float, shape: tuple[int, int],
+                   profile: PaperProfile) -> np.ndarray:
+    """The paper profile sampled at every pixel of the patches of ``rects`` (boxes, H, W)."""
     h, w = shape
     s = 1.0 / px_per_mm
-    u = np.arange(w, dtype=np.float64) * s + rect_mm.x
-    v = np.arange(h, dtype=np.float64) * s + rect_mm.y
-    x = matrix[0, 0] * u[None, :] + matrix[0, 1] * v[:, None] + matrix[0, 2]
-    xi = np.clip(np.rint(x).astype(np.int64), 0, streak_cols.shape[0] - 1)
-    return np.asarray(streak_cols[xi])
+    u = np.array([r.x for r in rects])[:, None] + np.arange(w) * s  # (nb, w) mm
+    v = np.array([r.y for r in rects])[:, None] + np.arange(h) * s  # (nb, h) mm
+    x = matrix[0, 0] * u[:, None, :] + matrix[0, 1] * v[:, :, None] + matrix[0, 2]
+    y = matrix[1, 0] * u[:, None, :] + matrix[1, 1] * v[:, :, None] + matrix[1, 2]
+    xi = np.clip(np.rint(x).astype(np.int64), 0, profile.col.shape[0] - 1)
+    yi = np.clip(np.rint(y).astype(np.int64), 0, profile.row.shape[0] - 1)
+    return np.asarray(profile.col[xi] * profile.row[yi], dtype=np.float32)
 
 
 def score_boxes(
     gray: np.ndarray, matrix: np.ndarray, boxes: Sequence[MarkBox], px_per_mm: float,
-    settings: ScanSettings = DEFAULT_SETTINGS, streak_cols: np.ndarray | None = None,
+    settings: ScanSettings = DEFAULT_SETTINGS, profile: PaperProfile | None = None,
 ) -> list[BoxScore]:
     """Measure the mark boxes of a page aligned by ``matrix`` (layout mm -> image px).
 
     All boxes share one size, so their patches are stacked and located together;
-    ``streak_cols`` (from :func:`find_streaks`) masks scanner streaks out.
+    ``profile`` (from :func:`paper_profile`) divides scanner streaks and bands out.
     """
     if not boxes:
         return []
     st, k = settings, px_per_mm
-    s, ring_mm = st.search_mm, st.ring_outer_mm
+    s = st.search_mm
     b0 = boxes[0]
-    right_mm = max(ring_mm, (b0.strike_zone.x + b0.strike_zone.w) - (b0.box.x + b0.box.w))
-    margin = s + ring_mm
-    rects = [Rect(mb.box.x - margin, mb.box.y - margin, mb.box.w + margin + s + right_mm, mb.box.h + 2 * margin)
-             for mb in boxes]
+    side_mm = max(st.ring_side_mm, (b0.strike_zone.x + b0.strike_zone.w) - (b0.box.x + b0.box.w))
+    mx, my = s + side_mm, s + st.ring_outer_mm
+    rects = [Rect(mb.box.x - mx, mb.box.y - my, mb.box.w + 2 * mx, mb.box.h + 2 * my) for mb in boxes]
     patches = np.stack([warp_region(gray, matrix, r, k) for r in rects])
     nb = patches.shape[0]
+    field = None
+    if profile is not None:
+        field = _profile_field(matrix, rects, k, patches.shape[1:], profile)
+        patches = np.clip(patches / field, 0, 255).astype(np.uint8)
     flat = patches.reshape(nb, -1)
-    paper = np.maximum(np.partition(flat, int(flat.shape[1] * 0.9), axis=1)[:, int(flat.shape[1] * 0.9)],
-                       40).astype(np.float32)[:, None, None]
-    streak_any = streak_cols is not None and bool(streak_cols.any())
-    masks = None
-    if streak_any:
-        assert streak_cols is not None
-        masks = np.stack([_streak_mask(matrix, r, k, patches.shape[1:], streak_cols) for r in rects])
-        patches = np.where(masks, np.uint8(255), patches)  # masked pixels read as paper
+    q = int(flat.shape[1] * 0.9)
+    paper = np.maximum(np.partition(flat, q, axis=1)[:, q], 40).astype(np.float32)[:, None, None]
+    kc = max(3, round(st.contrast_kernel_mm * k) | 1)
+    hat = cv2.morphologyEx(patches.reshape(-1, patches.shape[2]), cv2.MORPH_BLACKHAT,
+                           cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kc, kc))).reshape(patches.shape)
     ink = patches < st.ink_level * paper
-    stroke = patches < st.stroke_level * paper
-    faint = patches < st.faint_level * paper
-    sp, rp = round(s * k), round(ring_mm * k)
+    shade = patches < st.faint_level * paper
+    stroke = ink | ((patches < st.stroke_level * paper) & (hat > st.stroke_contrast * paper))
+    faint = stroke | (shade & (hat > st.faint_contrast * paper))
+    sp = round(s * k)
+    rx, ry = round(side_mm * k), round(st.ring_outer_mm * k)
     n = 2 * sp + 1  # offsets 0..n-1 around the expected place
     bw, bh = round(b0.box.w * k), round(b0.box.h * k)
-    ii = _integral(ink[:, rp : rp + n + bh, rp : rp + n + bw])  # the outline search area only
     ow = max(1, round((BOX_OUTLINE_MM + 0.35) * k))
+    # each edge of the printed outline found on its own (ink profile across it, within the
+    # search range), so a box shifted, scaled or sheared by a fold is still found; the box
+    # is placed at the middle of its found edges
+    area_y = ink[:, ry + sp : ry + sp + bh, :]  # rows of the box (at its expected place)
+    area_x = ink[:, :, rx + sp : rx + sp + bw]
+    cols = area_y.sum(axis=1)  # (nb, W)
+    rows = area_x.sum(axis=2)  # (nb, H)
+    kern = np.ones(ow, dtype=np.int32)
+
+    def edge(profile: np.ndarray, at: int) -> np.ndarray:
+        seg = profile[:, at : at + n + ow - 1].astype(np.int32)
+        sm = np.stack([np.convolve(r, kern, mode="valid") for r in seg])  # (nb, n): band sums
+        return np.asarray(sm.argmax(axis=1))
+
+    lx = edge(cols, rx)  # offset 0..n-1 of the left band
+    rxe = edge(cols, rx + bw - ow)
+    ty = edge(rows, ry)
+    by_ = edge(rows, ry + bh - ow)
+    oxs = np.clip(np.rint((lx + rxe) / 2).astype(np.int64), 0, n - 1)
+    oys = np.clip(np.rint((ty + by_) / 2).astype(np.int64), 0, n - 1)
+    ii = _integral(ink[:, ry : ry + n + bh, rx : rx + n + bw])
     ring = (_rect_sums(ii, 0, 0, bw, bh, n) - _rect_sums(ii, ow, ow, bw - 2 * ow, bh - 2 * ow, n))
-    best = ring.reshape(nb, -1).argmax(axis=1)
-    oys, oxs = np.unravel_index(best, (n, n))
     ring_area = bw * bh - (bw - 2 * ow) * (bh - 2 * ow)
     ins = round(st.interior_inset_mm * k)
     iw, ih = bw - 2 * ins, bh - 2 * ins
     sz = b0.strike_zone
-    zdx, zdy = round((sz.x - b0.box.x) * k) + rp, round((sz.y - b0.box.y) * k) + rp
+    zdx, zdy = round((sz.x - b0.box.x) * k) + rx, round((sz.y - b0.box.y) * k) + ry
     zw, zh = round(sz.w * k), round(sz.h * k)
-    # window geometry (box top-left at (rp, rp)): outline band, interior, ring sectors
-    wh, ww = bh + 2 * rp, bw + 2 * rp
+    # window geometry (box top-left at (rx, ry)): outline band, interior, ring sectors
+    wh, ww = bh + 2 * ry, bw + 2 * rx
     yy, xx = np.mgrid[0:wh, 0:ww]
-    bx0, by0, bx1, by1 = rp, rp, rp + bw, rp + bh
-    in_box = (xx >= bx0 - 1) & (xx < bx1 + 1) & (yy >= by0 - 1) & (yy < by1 + 1)
-    band = in_box & ~((xx >= bx0 + ow) & (xx < bx1 - ow) & (yy >= by0 + ow) & (yy < by1 - ow))
-    inner = (xx >= bx0 + ins) & (xx < bx1 - ins) & (yy >= by0 + ins) & (yy < by1 - ins)
+    bx0, by0, bx1, by1 = rx, ry, rx + bw, ry + bh
+
+    def grown(d: int) -> np.ndarray:
+        return np.asarray((xx >= bx0 - d) & (xx < bx1 + d) & (yy >= by0 - d) & (yy < by1 + d))
+
+    band = grown(2) & ~grown(-ow - 1)
+    band_zone = grown(4) & ~grown(-ow - 3)
+    inner = grown(-ins)
     ri = round(st.ring_inner_mm * k)
-    ring_zone = ~((xx >= bx0 - ri) & (xx < bx1 + ri) & (yy >= by0 - ri) & (yy < by1 + ri))
+    side_cap = round(st.ring_outer_mm * k)  # the sectors reach as far on every side
+    ring_zone = ~grown(ri) & grown(side_cap)
     col = np.where(xx < bx0, 0, np.where(xx >= bx1, 2, 1))
     row = np.where(yy < by0, 0, np.where(yy >= by1, 2, 1))
     cell_to_sector = np.array([1, 2, 3, 4, 0, 5, 6, 7, 8])  # 3x3 cells -> SECTORS index + 1 (0: none)
     sector_map = np.where(ring_zone, cell_to_sector[row * 3 + col], 0)
-    side_idx = [SECTORS.index(name) + 1 for name in SIDES]
+    gap = max(1, round(st.circle_gap_mm * k))
+    side_map = np.zeros((wh, ww), dtype=np.int64)  # 1..4: T B L R strips, from the gap to the window edge
+    side_map[(yy < by0 - gap) & (col == 1)] = 1
+    side_map[(yy >= by1 + gap) & (col == 1)] = 2
+    side_map[(xx < bx0 - gap) & (row == 1)] = 3
+    side_map[(xx >= bx1 + gap) & (row == 1)] = 4
     px2 = k * k
     min_comp = max(2, round(st.min_component_mm2 * px2))
+    span_comp = max(min_comp, round(st.marginal_area_mm2 * px2))
     sector_min = max(2, round(st.sector_min_mm2 * px2))
     close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ow + 3, ow + 3))
+    bridge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ow + 3, 2 * ow + 3))
     centre = (n - 1) // 2
     out: list[BoxScore] = []
     for i, mb in enumerate(boxes):
@@ -227,33 +298,46 @@ def score_boxes(
         zone = ink[i, oy + zdy : oy + zdy + zh, ox + zdx : ox + zdx + zw]
         strike = float(zone.any(axis=0).mean()) if zone.size else 0.0
         win = stroke[i, oy : oy + wh, ox : ox + ww] & ~band
-        span, area, sectors, sides = 0.0, 0.0, (), ()
+        span, area, sectors, contrast, pieces = 0.0, 0.0, (), 0.0, 0
+        side_counts = np.bincount(side_map[win], minlength=5)
+        sides = tuple(SIDES[j] for j in range(4) if side_counts[j + 1] >= sector_min)
         ring_counts = np.bincount(sector_map[win], minlength=9)
-        sides = tuple(SIDES[j] for j, si in enumerate(side_idx) if ring_counts[si] >= sector_min)
+        around = tuple(name for j, name in enumerate(SECTORS) if ring_counts[j + 1] >= sector_min)
         if int(np.count_nonzero(win & inner)) >= min_comp:
-            joined = cv2.morphologyEx(win.astype(np.uint8), cv2.MORPH_CLOSE, close) | win
-            nlab, labels, stats, _ = cv2.connectedComponentsWithStats(joined.astype(np.uint8), connectivity=8)
+            w8 = win.astype(np.uint8)
+            joined = (cv2.morphologyEx(w8, cv2.MORPH_CLOSE, close)
+                      | (cv2.morphologyEx(w8, cv2.MORPH_CLOSE, bridge) & band_zone) | w8)
+            nlab, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
             keep = np.zeros(nlab, dtype=bool)
             keep[np.unique(labels[inner & win])] = True
             keep[0] = False
-            keep &= stats[:, cv2.CC_STAT_AREA] >= min_comp
+            big = stats[:, cv2.CC_STAT_AREA] >= min_comp
+            big[0] = False
+            pieces = int(np.count_nonzero(big))
+            keep &= big
             mark = keep[labels] & win
             if mark.any():
-                rows_any, cols_any = np.flatnonzero(mark.any(axis=1)), np.flatnonzero(mark.any(axis=0))
+                main = keep & (stats[:, cv2.CC_STAT_AREA] >= span_comp)
+                spanned = main[labels] & win if main.any() else mark
+                rows_any, cols_any = np.flatnonzero(spanned.any(axis=1)), np.flatnonzero(spanned.any(axis=0))
                 span = float(np.hypot(rows_any[-1] - rows_any[0] + 1, cols_any[-1] - cols_any[0] + 1)) / k
                 area = float(np.count_nonzero(mark)) / px2
                 counts = np.bincount(sector_map[mark], minlength=9)
                 sectors = tuple(name for j, name in enumerate(SECTORS) if counts[j + 1] >= sector_min)
+                hv = hat[i, oy : oy + wh, ox : ox + ww][mark]
+                contrast = float(np.partition(hv, hv.size // 2)[hv.size // 2]) / float(paper[i, 0, 0])
         band_px = patches[i, oy : oy + wh, ox : ox + ww][band]
         outline_dark = 1.0 - float(np.partition(band_px, band_px.size // 2)[band_px.size // 2]) / float(paper[i, 0, 0])
-        streak_mm = 0.0
-        if masks is not None:
-            m = masks[i, oy : oy + wh, ox : ox + ww] & inner
-            streak_mm = float(m.any(axis=0).sum()) / k
+        y0, x0 = oy + ry + ins, ox + rx + ins
+        paper_min = 1.0
+        if field is not None:
+            paper_min = float(field[i, y0 : y0 + ih, x0 : x0 + iw].min())
         area_frac = float(iw * ih)
-        y0, x0 = oy + rp + ins, ox + rp + ins
         n_ink = int(np.count_nonzero(ink[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_faint = int(np.count_nonzero(faint[i, y0 : y0 + ih, x0 : x0 + iw]))
+        n_shade = int(np.count_nonzero(shade[i, y0 : y0 + ih, x0 : x0 + iw]))
+        cy0, cx0 = y0 + ih // 4, x0 + iw // 4
+        n_centre = int(np.count_nonzero(stroke[i, cy0 : cy0 + ih // 2, cx0 : cx0 + iw // 2]))
         out.append(BoxScore(
             mb.project_id,
             round(n_ink / area_frac, 4),
@@ -267,6 +351,11 @@ def score_boxes(
             sectors,
             sides,
             round(max(0.0, outline_dark), 3),
-            round(streak_mm, 2),
+            round(paper_min, 3),
+            round(n_shade / area_frac, 4),
+            round(n_centre / float((ih // 2) * (iw // 2)), 4),
+            round(contrast, 3),
+            pieces,
+            around,
         ))
     return out

@@ -38,7 +38,7 @@ from ballot_scan.layout import (
     all_page_layouts,
     rect,
 )
-from ballot_scan.marks import VOTE, find_streaks, score_boxes
+from ballot_scan.marks import VOTE, paper_profile, score_boxes
 from ballot_scan.ocr import find_short_code, match_code, read_lines
 from ballot_scan.payload import parse_payload
 from ballot_scan.printed_code import PageCodeMatcher
@@ -92,7 +92,7 @@ class PageRead:
     ambiguous: dict[str, str] = field(default_factory=dict)  # project -> reason
     features: dict[str, dict[str, object]] = field(default_factory=dict)  # project -> measured features
     layout_ok: bool = True
-    streaks: int = 0  # scanner streak columns found on the page (the scanner needs cleaning)
+    streaks: int = 0  # scanner streak columns/rows found on the page (the scanner needs cleaning)
 
 
 def _file_sha256(path: Path) -> str:
@@ -303,10 +303,10 @@ class PageReader:
         if not r.qr_read and r.ocr_page_code:
             env_code, _, page = r.ocr_page_code.rpartition("-")
             r.envelope_code, r.page_no, r.pages = env_code, int(page), pl.pages
-        streaks = find_streaks(img, al.dpi / MM_PER_INCH, self.settings)
-        r.streaks = int(streaks.sum())
+        profile = paper_profile(img, al.dpi / MM_PER_INCH, self.settings)
+        r.streaks = profile.streaks if profile is not None else 0
         outlines: list[float] = []
-        for s in score_boxes(img, al.matrix, pl.boxes, self.k, self.settings, streaks if r.streaks else None):
+        for s in score_boxes(img, al.matrix, pl.boxes, self.k, self.settings, profile):
             r.scores[s.project_id] = s.score
             r.faint[s.project_id] = s.faint
             outlines.append(s.outline)
@@ -319,6 +319,7 @@ class PageReader:
                 r.features[s.project_id] = {
                     "span_mm": s.span_mm, "area_mm2": s.area_mm2, "sectors": list(s.sectors),
                     "ring_sides": list(s.ring_sides), "strike": s.strike, "outline_dark": s.outline_dark,
-                    "streak_mm": s.streak_mm}
+                    "paper_min": s.paper_min, "shade": s.shade, "centre": s.centre, "contrast": s.contrast,
+                    "pieces": s.pieces, "around": list(s.around), "outline": s.outline}
         if outlines and float(np.median(outlines)) < self.settings.min_outline_share:
             r.layout_ok = False

@@ -55,27 +55,39 @@ class ScanSettings:
     code_min_margin: float = 0.02
     # ---- mark boxes (marks)
     ink_level: float = 0.6  # pixel darker than ink_level x P: ink
-    stroke_level: float = 0.75  # darker than this x P: part of a stroke (span, ring sectors)
-    faint_level: float = 0.85  # darker than this x P: faint
-    interior_inset_mm: float = 0.9  # interior = box shrunk by this, clear of the outline
+    stroke_level: float = 0.8  # darker than this x P *and* a line (contrast below): a stroke
+    faint_level: float = 0.85  # darker than this x P and a line (faint_contrast): faint
+    stroke_contrast: float = 0.1  # black top-hat (darker than the closing around) / P: a line
+    faint_contrast: float = 0.06  # ... for a faint line
+    contrast_kernel_mm: float = 1.2  # the closing's width: wider than a pencil line, narrower than a blot
+    shade_share: float = 0.5  # interior share darker than faint_level x P (lines or not): a light fill
+    interior_inset_mm: float = 1.0  # interior = box shrunk by this, clear of the outline
     search_mm: float = 1.0  # the outline is searched within this distance of its place
-    min_outline_share: float = 0.35  # a printed box: at least this share of its outline is ink
+    min_outline_share: float = 0.35  # a page's boxes: median share of their outline that is ink
+    box_outline_share: float = 0.3  # one box below this: not found where it should be (review)
     ring_inner_mm: float = 1.0  # the ring around the box starts this far outside its edge
-    ring_outer_mm: float = 2.2  # ... and ends here (the next row's box is 2.5 mm away)
-    min_component_mm2: float = 0.06  # ink specks smaller than this are noise
+    ring_outer_mm: float = 2.3  # ... and ends here (the next row's box is 2.5 mm away)
+    ring_side_mm: float = 3.2  # left and right, the window reaches this far (the text starts at 4 mm)
+    circle_gap_mm: float = 0.3  # a circle's ink is looked for beyond this distance from the box
+    min_component_mm2: float = 0.06  # ink specks smaller than this are noise (pieces smaller
+    # than marginal_area_mm2 count as pieces but not in the mark's span)
     fill_share: float = 0.15  # interior ink share counted as a vote whatever its span
     mark_min_span_mm: float = 3.0  # a vote's extent (bbox diagonal) is at least this
-    mark_min_area_mm2: float = 0.45  # ... and its strokes cover at least this much
+    mark_min_area_mm2: float = 1.0  # ... its strokes cover at least this much
+    mark_min_contrast: float = 0.15  # ... they are lines (median top-hat / P), not a blot
+    max_pieces: int = 6  # ... in few pieces (more: speckle or dirt, sent to review)
     marginal_area_mm2: float = 0.12  # any mark at least this big is a mark (else noise)
     faint_share: float = 0.06  # interior faint share sent to review when no ink is found
     scratch_share: float = 0.3  # dense interior ...
     scratch_sectors: int = 5  # ... with ink in this many of the 8 ring sectors: scratched out
     sector_min_mm2: float = 0.15  # stroke area making a ring sector "inked"
     strike: float = 0.9  # share of the strip right of the box crossed: a struck-through row
-    circle_sides: int = 3  # empty interior, ink on this many of the 4 sides: a circled box
-    # ---- scanner streaks (marks, page level)
-    streak_rows: float = 0.8  # a column darker than the paper over this share of the page: a streak
-    streak_max_mm: float = 1.0  # streak width through a box interior above which it goes to review
+    circle_sides: int = 3  # ink on this many of the 4 sides around the box ...
+    circle_centre: float = 0.02  # ... and (almost) none in the centre of the box: a circled box
+    # ---- scanner streaks and bands (marks, page level)
+    profile_tolerance: float = 0.04  # paper profile flatter than this: no correction
+    streak_depth: float = 0.06  # a column / row this much darker than its neighbours: a streak
+    streak_unreadable: float = 0.5  # paper under a box darker than this share of white: review
     # ---- pipeline
     ocr: bool = True
 
@@ -93,11 +105,15 @@ class ScanSettings:
             problems.append("need 0 < ring_inner_mm < ring_outer_mm")
         if not 0 < self.marginal_area_mm2 <= self.mark_min_area_mm2:
             problems.append("need 0 < marginal_area_mm2 <= mark_min_area_mm2")
-        for name in ("fill_share", "faint_share", "scratch_share", "strike", "streak_rows", "min_outline_share"):
+        for name in ("fill_share", "faint_share", "scratch_share", "strike", "min_outline_share"):
             if not 0 < getattr(self, name) <= 1:
                 problems.append(f"{name} must be in (0, 1]")
-        if self.streak_max_mm < 0:
-            problems.append("streak_max_mm must be >= 0")
+        for name in ("stroke_contrast", "faint_contrast", "shade_share", "profile_tolerance", "streak_depth",
+                     "streak_unreadable"):
+            if not 0 < getattr(self, name) < 1:
+                problems.append(f"{name} must be in (0, 1)")
+        if self.contrast_kernel_mm <= 0:
+            problems.append("contrast_kernel_mm must be positive")
         if not 1 <= self.scratch_sectors <= 8:
             problems.append("scratch_sectors must be 1..8")
         if not 1 <= self.circle_sides <= 4:
