@@ -38,9 +38,8 @@ Decision (:meth:`BoxScore.classify`, first match wins):
 3. a mark inside whose strokes also reach two *opposite* ring sectors (a line through
    the box, a large X over it) or strike the row -> ambiguous ``crossed_out_mark``;
 4. ``score >= fill_share`` -> vote (fills, scribbles, felt-tip marks);
-5. nothing inside (``area_mm2 < marginal_area_mm2``): ink on at least ``circle_sides``
-   sides of the ring -> vote (a circled box); interior ``faint >= faint_share`` ->
-   ambiguous ``faint_mark``; else empty;
+5. nothing inside (``area_mm2 < marginal_area_mm2``): interior ``faint >= faint_share``
+   or ``shade >= shade_share`` -> ambiguous ``faint_mark``; else empty;
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
    (thin ballpoint and pencil ticks, slashes and crosses count);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
@@ -100,7 +99,8 @@ class BoxScore:
         inside = self.area_mm2 >= s.marginal_area_mm2
         if self.score >= s.scratch_share and len(self.sectors) >= s.scratch_sectors:
             return AMBIGUOUS, "scratched_out_mark"
-        if len(self.ring_sides) >= s.circle_sides and self.centre < s.circle_centre and self.score < s.scratch_share:
+        if (len(self.ring_sides) >= s.circle_sides and {"L", "R"} <= set(self.ring_sides)
+                and self.centre < s.circle_centre and self.score < s.scratch_share):
             return VOTE, None  # a circled box (its ink may cut a corner of the box)
         if inside and (self.strike >= s.strike or any(a in self.sectors and b in self.sectors for a, b in OPPOSITE)
                        or any(a in self.around and b in self.around for a, b in OPPOSITE[:1] + OPPOSITE[2:])):
@@ -251,10 +251,15 @@ def score_boxes(
     rxe = edge(cols, rx + bw - ow)
     ty = edge(rows, ry)
     by_ = edge(rows, ry + bh - ow)
-    oxs = np.clip(np.rint((lx + rxe) / 2).astype(np.int64), 0, n - 1)
-    oys = np.clip(np.rint((ty + by_) / 2).astype(np.int64), 0, n - 1)
     ii = _integral(ink[:, ry : ry + n + bh, rx : rx + n + bw])
     ring = (_rect_sums(ii, 0, 0, bw, bh, n) - _rect_sums(ii, ow, ow, bw - 2 * ow, bh - 2 * ow, n))
+    mid = (n - 1) / 2
+    # two opposite edges that disagree by more than 3 px (a neighbour's ink or a line
+    # caught one of them): the one nearer the expected place (the page fit) decides
+    near_x = np.where(np.abs(lx - mid) <= np.abs(rxe - mid), lx, rxe)
+    near_y = np.where(np.abs(ty - mid) <= np.abs(by_ - mid), ty, by_)
+    oxs = np.where(np.abs(rxe - lx) <= 3, np.rint((lx + rxe) / 2), near_x).astype(np.int64).clip(0, n - 1)
+    oys = np.where(np.abs(by_ - ty) <= 3, np.rint((ty + by_) / 2), near_y).astype(np.int64).clip(0, n - 1)
     ring_area = bw * bh - (bw - 2 * ow) * (bh - 2 * ow)
     ins = round(st.interior_inset_mm * k)
     iw, ih = bw - 2 * ins, bh - 2 * ins

@@ -67,7 +67,7 @@ def test_paper_endpoints_need_an_operator_key(client: TestClient, deck: Path) ->
 def test_upload_review_and_adjudicate(world: ApiWorld, client: TestClient, deck: Path) -> None:
     rep = upload(client, world, deck, extra=[("scan.pdf", b"%PDF-1.7 not an image")])
     by_file = {p["file"]: p for p in rep["pages"]}
-    assert by_file["scan.pdf"]["status"] == "rejected" and "image_is_pdf" in by_file["scan.pdf"]["reasons"]
+    assert by_file["scan.pdf"]["status"] == "rejected" and "pdf_unreadable" in by_file["scan.pdf"]["reasons"]
     for img in images(deck):
         assert by_file[img.name]["status"] == "needs_review"
         assert "ambiguous_mark" in by_file[img.name]["reasons"]
