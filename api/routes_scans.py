@@ -68,7 +68,7 @@ async def post_scans(
     key: ApiKey = RequireOperator,
 ) -> dict[str, Any]:
     """Read every page: ``accepted`` (stored, with its receipt id), ``needs_review`` (queued
-    for adjudication, with reasons) or ``rejected`` (with reasons, e.g. ``image_is_pdf``,
+    for adjudication, with reasons) or ``rejected`` (with reasons, e.g. ``pdf_unreadable``,
     ``token_bad_signature``). Uploading the same images again stores nothing twice."""
     pb = app_state(request)
     if pb.verifier is None:

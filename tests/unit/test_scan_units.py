@@ -13,11 +13,11 @@ from ballot_scan.align import AlignmentError, align_page
 from ballot_scan.decide import decide_page
 from ballot_scan.layout import PAGE_CODE_BOX, envelope_layout, rect
 from ballot_scan.marks import BoxScore
-from ballot_scan.settings import ScanSettings
 from ballot_scan.ocr import match_code, read_lines
 from ballot_scan.payload import PagePayload
 from ballot_scan.read import PageRead, PageReader, list_tasks
 from ballot_scan.render import read_token_register, render_page
+from ballot_scan.settings import ScanSettings
 from engine.model.election import load_election
 from engine.model.tokens import TokenVerifier
 from engine.storage.keyfiles import load_public_key
