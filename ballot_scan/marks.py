@@ -39,7 +39,9 @@ Decision (:meth:`BoxScore.classify`, first match wins):
    the box, a large X over it) or strike the row -> ambiguous ``crossed_out_mark``;
 4. ``score >= fill_share`` -> vote (fills, scribbles, felt-tip marks);
 5. nothing inside (``area_mm2 < marginal_area_mm2``): interior ``faint >= faint_share``
-   or ``shade >= shade_share`` -> ambiguous ``faint_mark``; else empty;
+   or ``shade >= shade_share`` -> ambiguous ``faint_mark``; ink beside the box left and
+   right, or on ``circle_sides`` sides (a circle not closed) -> ambiguous
+   ``mark_around_box``; else empty;
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
    (thin ballpoint and pencil ticks, slashes and crosses count);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
@@ -110,6 +112,8 @@ class BoxScore:
         if not inside:
             if self.faint >= s.faint_share or self.shade >= s.shade_share:
                 return AMBIGUOUS, "faint_mark"
+            if {"L", "R"} <= set(self.ring_sides) or len(self.ring_sides) >= s.circle_sides:
+                return AMBIGUOUS, "mark_around_box"  # an open or faint circle: never read as empty
             return EMPTY, None
         if self.span_mm >= s.mark_min_span_mm:
             if (self.area_mm2 >= s.mark_min_area_mm2 and self.contrast >= s.mark_min_contrast
