@@ -68,12 +68,17 @@ def test_blank_page_has_no_fiducials() -> None:
 @pytest.mark.parametrize(
     ("kw", "verdict"),
     [(dict(score=0.40, faint=0.5, span_mm=6.0, area_mm2=8.0), ("vote", None)),  # felt tick / fill
-     (dict(score=0.07, faint=0.1, span_mm=5.0, area_mm2=1.4), ("vote", None)),  # thin ballpoint tick
-     (dict(score=0.03, faint=0.05, span_mm=5.0, area_mm2=0.3), ("ambiguous", "marginal_mark")),
+     (dict(score=0.07, faint=0.1, span_mm=5.0, area_mm2=1.4, contrast=0.3, pieces=1), ("vote", None)),  # thin tick
+     (dict(score=0.03, faint=0.05, span_mm=5.0, area_mm2=0.3, contrast=0.3), ("ambiguous", "marginal_mark")),
+     (dict(score=0.0, faint=0.2, span_mm=5.0, area_mm2=2.0, contrast=0.08), ("ambiguous", "marginal_mark")),  # blot
+     (dict(score=0.0, faint=0.2, span_mm=5.0, area_mm2=2.0, contrast=0.3, pieces=9),
+      ("ambiguous", "marginal_mark")),  # speckle
+     (dict(score=0.2, faint=0.3, outline=0.1), ("ambiguous", "box_not_found")),
+     (dict(score=0.0, faint=0.0, ring_sides=("L", "R")), ("ambiguous", "mark_around_box")),
      (dict(score=0.03, faint=0.05, span_mm=1.2, area_mm2=0.6), ("ambiguous", "small_mark")),  # dot
      (dict(score=0.0, faint=0.2), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.01), ("empty", None)),
-     (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L")), ("vote", None)),  # a circled box
+     (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L", "R")), ("vote", None)),  # a circled box
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B")), ("empty", None)),  # neighbours' ink
      (dict(score=0.6, faint=0.7, span_mm=6.0, area_mm2=9.0, strike=1.0), ("ambiguous", "crossed_out_mark")),
      (dict(score=0.3, faint=0.4, span_mm=12.0, area_mm2=9.0, sectors=("L", "R")),
@@ -81,7 +86,7 @@ def test_blank_page_has_no_fiducials() -> None:
      (dict(score=0.9, faint=1.0, span_mm=12.0, area_mm2=40.0, sectors=("TL", "T", "TR", "L", "R", "B")),
       ("ambiguous", "scratched_out_mark")),
      (dict(score=0.9, faint=1.0, span_mm=8.0, area_mm2=20.0, sectors=("TL", "T", "TR")), ("vote", None)),
-     (dict(score=0.0, faint=0.0, streak_mm=1.5), ("ambiguous", "scanner_streak"))],
+     (dict(score=0.0, faint=0.0, paper_min=0.4), ("ambiguous", "scanner_streak"))],
 )
 def test_mark_rules(kw: dict, verdict: tuple) -> None:
     base = dict(project_id="P", score=0.0, faint=0.0, strike=0.0, outline=0.9, dx_mm=0, dy_mm=0)
