@@ -1,7 +1,7 @@
 """The published results as the API sees them: tree head, bundle files, receipt proofs.
 
-Adapter over :mod:`engine.bundle` (the publication service and ballot-log format) and
-:mod:`engine.merkle` (RFC 6962 inclusion proofs). The ballot log and tree heads are read
+Adapter over :mod:`engine.formats.bundle` (the publication service and ballot-log format) and
+:mod:`engine.model.merkle` (RFC 6962 inclusion proofs). The ballot log and tree heads are read
 from the store (authoritative); the bundle files (zip download, manifest hash) from the
 bundle directory that ``POST /v1/publish`` / ``pbcount publish --out`` wrote.
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine import merkle
-from engine.bundle import BUNDLE_FILES, leaf_hashes
+from engine.formats.bundle import BUNDLE_FILES, leaf_hashes
+from engine.model import merkle
 from engine.storage.store import Store
 
 if TYPE_CHECKING:

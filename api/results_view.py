@@ -1,6 +1,6 @@
 """The published results as plain data (JSON for ``/v1/results`` and the page).
 
-Pure: built from a :class:`~engine.count.CountResult`. Money in the election's currency
+Pure: built from a :class:`~engine.counting.count.CountResult`. Money in the election's currency
 (integers), shares as fractions in [0, 1].
 
 Popular-neighbourhood quota: when the election declares quotas on
@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from engine.ballots import Channel
-from engine.count import CountResult
-from engine.election import Election, definition_hash
+from engine.counting.count import CountResult
+from engine.model.ballots import Channel
+from engine.model.election import Election, definition_hash
 
 DEFAULT_POPULAR_SHARE = 1 / 3
 

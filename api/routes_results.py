@@ -45,7 +45,7 @@ CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("/results/projects.csv", summary="projects.csv", response_class=Response,
             responses=CSV_RESPONSES)
 def projects_csv(request: Request) -> Response:
-    """One row per project (see engine/results_csv.py for the columns)."""
+    """One row per project (see engine/formats/results_csv.py for the columns)."""
     return _csv(published_or_404(request).projects_csv, "projects.csv")
 
 

@@ -18,10 +18,10 @@ from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import BatchLine, BatchReport, VoteAccepted, VoteIn
 from api.state import AppState
 from api.vote_intake import ElectionClosed, is_closed, line_statuses
-from engine.ballots import Ballot, Channel, Rejection, SourceRef, Submission
-from engine.election import canonical_json
 from engine.errors import ElectionClosedError
-from engine.ingest import process_lines, validate_one
+from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
+from engine.model.election import canonical_json
+from engine.services.ingest import process_lines, validate_one
 from engine.storage.apikey_store import ApiKey
 from engine.storage.store import ChunkOutcome
 

@@ -16,16 +16,16 @@ from api.publication import PublicationCache
 from api.results_view import results_document
 from api.settings import ApiSettings
 from api.vote_intake import VoteWriter
-from engine.count import CountResult
-from engine.count_service import count_store
-from engine.election import Election
+from engine.counting.count import CountResult
 from engine.errors import KeyFileError
-from engine.keyfiles import load_public_key, load_receipt_secret
-from engine.results_csv import envelopes_csv, projects_csv
+from engine.formats.results_csv import envelopes_csv, projects_csv
+from engine.model.election import Election
+from engine.model.tokens import TokenVerifier
+from engine.services.count import count_store
 from engine.storage.apikey_store import ApiKeyStore
+from engine.storage.keyfiles import load_public_key, load_receipt_secret
 from engine.storage.schema import audit_log, ballots
 from engine.storage.store import Store, now_iso
-from engine.tokens import TokenVerifier
 
 log = logging.getLogger("pbcount.api")
 

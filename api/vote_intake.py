@@ -1,7 +1,7 @@
 """Vote intake over HTTP: validate with the engine, store with group commit.
 
 Each vote is validated on arrival with the same engine function as file ingestion
-(:func:`engine.ingest.validate_one`: token signature, envelopes, projects, limits; an
+(:func:`engine.services.ingest.validate_one`: token signature, envelopes, projects, limits; an
 accepted ballot gets its receipt id). Storing goes through one :class:`VoteWriter`
 that commits whatever votes are waiting as one :meth:`Store.commit_chunk` transaction
 (group commit): with many clients in flight this turns hundreds of transactions into
@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.ballots import Ballot, Rejection
 from engine.errors import ElectionClosedError
+from engine.model.ballots import Ballot, Rejection
 from engine.storage.schema import ballots as ballots_table
 from engine.storage.store import ChunkOutcome, Store
 

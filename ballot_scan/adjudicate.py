@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ballot_scan.decide import paper_ballot
-from engine import crockford
-from engine.ballots import Ballot, Channel, Rejection, SourceRef, Submission
 from engine.errors import PbcountError
+from engine.model import crockford
+from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
+from engine.model.tokens import TokenVerifier
 from engine.storage.review_store import ACCEPTED, PENDING, REJECTED, ReviewItem, ReviewStore
 from engine.storage.store import Store
-from engine.tokens import TokenVerifier
 
 
 class AdjudicationError(PbcountError):

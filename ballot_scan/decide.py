@@ -14,9 +14,9 @@ for *rejected*; every review reason found is reported):
    (``layout_mismatch``), any ambiguous mark, no mark (``blank_ballot``), more marks than
    allowed (``overvote``), or any other engine validation failure (e.g. category limit)
    -> ``needs_review``;
-3. otherwise the page becomes an engine :class:`~engine.ballots.Submission` (channel
+3. otherwise the page becomes an engine :class:`~engine.model.ballots.Submission` (channel
    ``paper``, the image's SHA-256, the ballot serial) validated by
-   :func:`engine.ballots.validate_submission`, with the paper receipt id -> ``accepted``.
+   :func:`engine.model.ballots.validate_submission`, with the paper receipt id -> ``accepted``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from dataclasses import dataclass, field, replace
 from ballot_scan.image_guard import IMAGE_REASONS
 from ballot_scan.payload import SPECIMEN
 from ballot_scan.read import PageRead
-from engine import crockford
-from engine.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
-from engine.election import Election
 from engine.errors import TokenError
-from engine.receipts import paper_receipt_id
-from engine.tokens import TokenVerifier, parse_short_code
+from engine.model import crockford
+from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
+from engine.model.election import Election
+from engine.model.receipts import paper_receipt_id
+from engine.model.tokens import TokenVerifier, parse_short_code
 
 ACCEPTED, NEEDS_REVIEW, REJECTED = "accepted", "needs_review", "rejected"
 PARTIAL = "partial"  # a clean page of a multi-page ballot, waiting for its other pages

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.election import Election, Project
+from engine.model.election import Election, Project
 
 PAGE_W_MM = 210.0
 PAGE_H_MM = 297.0

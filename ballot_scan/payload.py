@@ -6,8 +6,8 @@ Format (QR alphanumeric-mode characters only, so the symbol stays small)::
 
 * ``BALLOT SERIAL``: 16 Crockford base32 symbols (80 random bits) — the same serial is
   printed with its check symbol on the tear-off stub the voter keeps; the paper receipt
-  id derives from it (:func:`engine.receipts.paper_receipt_id`).
-* ``VOTER TOKEN``: the signed token text (``PB1-…``, :mod:`engine.tokens`); a template
+  id derives from it (:func:`engine.model.receipts.paper_receipt_id`).
+* ``VOTER TOKEN``: the signed token text (``PB1-…``, :mod:`engine.model.tokens`); a template
   ballot printed without tokens carries ``SPECIMEN`` and is never counted.
 """
 
@@ -17,8 +17,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from engine import crockford
-from engine.tokens import SERIAL_BYTES, short_code
+from engine.model import crockford
+from engine.model.tokens import SERIAL_BYTES, short_code
 
 PAYLOAD_PREFIX = "PBB1"
 SPECIMEN = "SPECIMEN"

@@ -43,11 +43,11 @@ from ballot_scan.decide import (
 )
 from ballot_scan.marks import Thresholds
 from ballot_scan.read import PageRead, PageReader, PageTask, list_tasks
-from engine.ballots import Ballot, Rejection
-from engine.election import Election
+from engine.model.ballots import Ballot, Rejection
+from engine.model.election import Election
+from engine.model.tokens import TokenVerifier
 from engine.storage.review_store import NewReviewItem, ReviewStore
 from engine.storage.store import Store
-from engine.tokens import TokenVerifier
 
 PAGES_PER_TASK = 8
 COMMIT_EVERY = 128

@@ -41,7 +41,7 @@ from ballot_scan.ocr import find_short_code, match_code, read_lines
 from ballot_scan.payload import parse_payload
 from ballot_scan.printed_code import PageCodeMatcher
 from ballot_scan.qr import decode_qr, qr_crop
-from engine.election import Election
+from engine.model.election import Election
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", *TIFF_SUFFIXES)

@@ -44,8 +44,8 @@ from ballot_scan.layout import (
     rect,
 )
 from ballot_scan.payload import SPECIMEN, PagePayload, new_ballot_serial, serial_with_check
-from engine.election import Election
 from engine.errors import PbcountError
+from engine.model.election import Election
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 PDF_PAGES_PER_FILE = 100

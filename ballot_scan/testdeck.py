@@ -39,8 +39,8 @@ from PIL import Image
 from ballot_scan.layout import QR_BOX, PageLayout, Rect, envelope_layout, mm_to_px, rect
 from ballot_scan.payload import PagePayload, new_ballot_serial
 from ballot_scan.render import BallotToken, personalise_page, render_template
-from engine.election import Election
-from engine.tokens import issue_token, short_code
+from engine.model.election import Election
+from engine.model.tokens import issue_token, short_code
 
 VOTE_MARKS = ("cross", "tick", "fill", "offset")
 VOTE_MARK_WEIGHTS = (40, 25, 20, 15)

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/bench_api.py [--votes 50000] [--concurrency 6
 1. Makes ``--votes`` POST /v1/votes requests: distinct signed votes plus 2 % exact resends
    (idempotency under load), from a Paris-like election (fixtures/paris.py).
 2. Baseline, same run: the distinct votes as one JSON Lines file ingested by
-   ``engine.ingest.ingest_evote_file`` (what ``pbcount ingest evotes`` does) into its own store.
+   ``engine.services.ingest.ingest_evote_file`` (what ``pbcount ingest evotes`` does) into its own store.
 3. Starts ``pbcount serve`` (uvicorn, second process) on 127.0.0.1 with a fresh store and
    an operator key, rate limit lifted; this process posts the votes with ``--concurrency``
    requests in flight (HTTP/1.1 keep-alive connections), recording each latency.
@@ -41,13 +41,13 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from engine.count_service import count_store  # noqa: E402
-from engine.election import Election, load_election  # noqa: E402
-from engine.ingest import ingest_evote_file  # noqa: E402
-from engine.keyfiles import load_private_key, load_public_key, load_receipt_secret  # noqa: E402
+from engine.model.election import Election, load_election  # noqa: E402
+from engine.model.tokens import issue_token  # noqa: E402
+from engine.services.count import count_store  # noqa: E402
+from engine.services.ingest import ingest_evote_file  # noqa: E402
 from engine.storage.apikey_store import ApiKeyStore  # noqa: E402
+from engine.storage.keyfiles import load_private_key, load_public_key, load_receipt_secret  # noqa: E402
 from engine.storage.store import Store  # noqa: E402
-from engine.tokens import issue_token  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402
 
 

@@ -9,9 +9,9 @@ ingestion's cost, measured by ``bench_ingest.py``). Each run copies that store.
 
 Timed (medians of ``--repeat``):
 
-* ``publish`` — :func:`engine.bundle.publish_store`: read the store, dedup, tally,
+* ``publish`` — :func:`engine.formats.bundle.publish_store`: read the store, dedup, tally,
   allocate, build and sign every file, record the publication, write the bundle;
-* ``verify`` — :func:`engine.verify.verify_bundle` on that bundle (every check);
+* ``verify`` — :func:`engine.verifier.verify.verify_bundle` on that bundle (every check);
 * baseline, same run: bare SHA-256 of the same ``ballots.jsonl`` lines (the RFC 6962
   leaf hashes alone), the floor any Merkle-based publication pays.
 
@@ -36,14 +36,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
-from engine.bundle import publish_store  # noqa: E402
-from engine.crockford import encode_bytes  # noqa: E402
-from engine.election import Election, load_election  # noqa: E402
-from engine.keyfiles import load_private_key  # noqa: E402
-from engine.receipts import online_receipt_id, paper_receipt_id  # noqa: E402
+from engine.formats.bundle import publish_store  # noqa: E402
+from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
+from engine.model.crockford import encode_bytes  # noqa: E402
+from engine.model.election import Election, load_election  # noqa: E402
+from engine.model.receipts import online_receipt_id, paper_receipt_id  # noqa: E402
+from engine.storage.keyfiles import load_private_key  # noqa: E402
 from engine.storage.store import Store  # noqa: E402
-from engine.verify import verify_bundle  # noqa: E402
+from engine.verifier.verify import verify_bundle  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402
 
 

@@ -43,11 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine  # noqa: E402
 
-from engine.count_service import count_store  # noqa: E402
-from engine.election import load_election  # noqa: E402
-from engine.ingest import default_workers, ingest_evote_file  # noqa: E402
-from engine.keyfiles import load_public_key, load_receipt_secret  # noqa: E402
-from engine.results_csv import envelopes_csv, projects_csv  # noqa: E402
+from engine.formats.results_csv import envelopes_csv, projects_csv  # noqa: E402
+from engine.model.election import load_election  # noqa: E402
+from engine.services.count import count_store  # noqa: E402
+from engine.services.ingest import default_workers, ingest_evote_file  # noqa: E402
+from engine.storage.keyfiles import load_public_key, load_receipt_secret  # noqa: E402
 from engine.storage.store import Store  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402
 

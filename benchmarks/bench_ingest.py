@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.exceptions import InvalidSignature  # noqa: E402
 
-from engine.crockford import decode_bytes  # noqa: E402
-from engine.election import load_election  # noqa: E402
-from engine.ingest import default_workers, ingest_evote_file  # noqa: E402
-from engine.keyfiles import load_public_key, load_receipt_secret  # noqa: E402
+from engine.model.crockford import decode_bytes  # noqa: E402
+from engine.model.election import load_election  # noqa: E402
+from engine.model.tokens import TOKEN_BYTES, TOKEN_PREFIX, _signed_message  # noqa: E402
+from engine.services.ingest import default_workers, ingest_evote_file  # noqa: E402
 from engine.storage import Store  # noqa: E402
-from engine.tokens import TOKEN_BYTES, TOKEN_PREFIX, _signed_message  # noqa: E402
+from engine.storage.keyfiles import load_public_key, load_receipt_secret  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402
 
 

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/bench_rules.py [--repeat 5] [--pabutools-add1
 For Łódź 2022 (90,494 voters x 160 projects) and Warsaw 2026 (61,668 x 83), from
 ``../shared/pabulib``:
 
-* parsing: ``engine.pabulib.read_pabulib`` + building the problem (numpy approval
+* parsing: ``engine.formats.pabulib.read_pabulib`` + building the problem (numpy approval
   profile) vs ``pabutools.election.parse_pabulib``;
 * ``greedy``, ``mes`` (and on Warsaw ``mes-add1-greedy``: MES + add1 + greedy completion)
   vs ``greedy_utilitarian_welfare`` / ``method_of_equal_shares`` (``Cost_Sat``, exact
@@ -20,7 +20,7 @@ this machine type) and it is rerun only with ``--pabutools-add1``.
 
 Also: the whole Paris-scale fixture (21 envelopes, ~600 projects, 93,000 ballots with
 one city-wide and one district envelope each, the 1/3 popular-neighbourhood quota)
-allocated with ``engine.allocation.allocate_election`` (tally excluded), with its
+allocated with ``engine.counting.allocation.allocate_election`` (tally excluded), with its
 baseline the same allocation without quotas, and with every envelope switched to MES.
 """
 
@@ -42,12 +42,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.allocation import allocate_election  # noqa: E402
-from engine.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
-from engine.election import Election  # noqa: E402
-from engine.pabulib import allocation_problem, read_pabulib  # noqa: E402
+from engine.counting.allocation import allocate_election  # noqa: E402
+from engine.counting.tally import tally  # noqa: E402
+from engine.formats.pabulib import allocation_problem, read_pabulib  # noqa: E402
+from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
+from engine.model.election import Election  # noqa: E402
 from engine.rules import RULES  # noqa: E402
-from engine.tally import tally  # noqa: E402
 
 PABULIB = ROOT.parent / "shared" / "pabulib"
 FILES = {"Łódź 2022": "Poland_Lodz_2022.pb", "Warsaw 2026": "Poland_Warszawa_2026.pb"}
@@ -154,7 +154,7 @@ def paris_ballots(e: Election, n: int, seed: int = 2026) -> list[Ballot]:
 def bench_paris(repeat: int) -> list[dict[str, Any]]:
     import tempfile
 
-    from engine.election import load_election
+    from engine.model.election import load_election
     from fixtures.paris import generate_paris
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,8 +7,8 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from engine.ballots import Channel
-from engine.count import CountResult
+from engine.counting.count import CountResult
+from engine.model.ballots import Channel
 
 
 def print_count_summary(console: Console, result: CountResult) -> None:

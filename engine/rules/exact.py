@@ -15,7 +15,7 @@ Tie-break: among welfare-maximising sets, the first in the tie-break order
 each one if some optimal set contains it together with every project already included and
 none already excluded (one extra ILP per project the current optimum leaves out). The
 result is fully determined (it does not depend on the solver or on the order projects are
-listed), so ``engine/rules_reference.py`` recomputes it with a plain branch and bound.
+listed), so ``engine/verifier/rules_reference.py`` recomputes it with a plain branch and bound.
 
 Complexity: NP-hard in general; HiGHS solves real PB instances (hundreds of projects) in
 milliseconds to seconds; the tie-break adds up to n small ILPs. Scores are used as given

@@ -121,7 +121,7 @@ review_items = Table(
     Column("created_at", String(40), nullable=False),
 )
 
-# Hash-chained log of operator/admin actions (see engine/audit.py).
+# Hash-chained log of operator/admin actions (see engine/model/audit.py).
 audit_log = Table(
     "audit_log",
     metadata,
@@ -149,7 +149,7 @@ api_keys = Table(
 )
 
 
-# Results publications (see engine/bundle.py): each publication's RFC 6962 tree head, and
+# Results publications (see engine/formats/bundle.py): each publication's RFC 6962 tree head, and
 # the append-only ballot log whose lines are the Merkle leaves. A new publication appends
 # lines; published lines are never updated or deleted.
 publications = Table(

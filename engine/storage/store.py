@@ -23,17 +23,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from engine.audit import AuditEntry, make_entry
-from engine.ballots import Ballot, Channel, Rejection, SourceRef
-from engine.dedup import DedupResult
-from engine.election import (
+from engine.counting.dedup import DedupResult
+from engine.errors import ElectionClosedError, ElectionFrozenError, StoreError
+from engine.model.audit import AuditEntry, make_entry
+from engine.model.ballots import Ballot, Channel, Rejection, SourceRef
+from engine.model.election import (
     Election,
     canonical_json,
     definition_hash,
     election_from_dict,
     election_to_dict,
 )
-from engine.errors import ElectionClosedError, ElectionFrozenError, StoreError
 from engine.storage.migrations import upgrade_to_head
 from engine.storage.schema import (
     audit_log,
@@ -147,7 +147,7 @@ class Store:
         if create:
             # Alembic revisions are the schema's history (engine/storage/migrations);
             # create_all then only adds a table whose revision is still missing, which
-            # tests/test_migrations.py reports as a failure.
+            # tests/integration/test_migrations.py reports as a failure.
             try:
                 upgrade_to_head(engine)
                 metadata.create_all(engine)
@@ -596,7 +596,7 @@ class Store:
         return [AuditEntry(r.seq, r.at, r.actor, r.action, json.loads(r.details), r.prev_hash, r.entry_hash)
                 for r in rows]
 
-    # ------------------------------------------------------------------ publications (engine/bundle.py)
+    # ------------------------------------------------------------------ publications (engine/formats/bundle.py)
 
     def publications(self) -> list[dict[str, Any]]:
         """Every results publication (tree heads), oldest first."""

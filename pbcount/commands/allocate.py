@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from engine.pabulib import (
+from engine.formats.pabulib import (
     PabulibError,
     PbInstance,
     allocation_problem,

@@ -9,7 +9,7 @@ import typer
 
 from ballot_scan.render import RenderError, read_token_register, render_ballots
 from ballot_scan.testdeck import DeckOptions, make_testdeck
-from engine.election import Election, load_election
+from engine.model.election import Election, load_election
 from pbcount.console import ElectionOption, console, errors_as_messages, fail, progress_bar
 
 ballots_app = typer.Typer(help="Printable paper ballots.", no_args_is_help=True)

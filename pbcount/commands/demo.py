@@ -15,13 +15,13 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.bundle import publish_store
-from engine.count_service import count_store
-from engine.election import load_election
-from engine.ingest import ingest_evote_file
-from engine.keyfiles import load_private_key, load_public_key, load_receipt_secret
+from engine.formats.bundle import publish_store
+from engine.model.election import load_election
+from engine.services.count import count_store
+from engine.services.ingest import ingest_evote_file
+from engine.storage.keyfiles import load_private_key, load_public_key, load_receipt_secret
 from engine.storage.store import Store
-from engine.verify import verify_bundle
+from engine.verifier.verify import verify_bundle
 from fixtures.paris import generate_paris
 from pbcount.commands.ingest import print_report
 from pbcount.commands.results import write_results
@@ -76,7 +76,7 @@ def stage_count(ctx: DemoContext) -> None:
 
 
 def stage_publish(ctx: DemoContext) -> None:
-    """Publish the signed bundle (engine.bundle), then verify it with the standalone verifier."""
+    """Publish the signed bundle (engine.formats.bundle), then verify it with the standalone verifier."""
     keys = ctx.fixture / "keys"
     out = ctx.workdir / "bundle"
     t0 = time.perf_counter()
@@ -88,7 +88,7 @@ def stage_publish(ctx: DemoContext) -> None:
         v = verify_bundle(out, key_pem=(keys / "results.pub").read_bytes())
     console.print(f"[bold green]VERIFIED[/] publication {v.publication}: {v.counted:,} ballots, "
                   f"tree head size {v.tree_size:,} root {v.root_hash} ({time.perf_counter() - t0:.1f} s)")
-    console.print(f"anyone can re-check: python -m engine.verify {out} --key {keys / 'results.pub'}")
+    console.print(f"anyone can re-check: python -m engine.verifier.verify {out} --key {keys / 'results.pub'}")
 
 
 STAGES = [stage_fixture, stage_ingest, demo_paper_stage, stage_count, stage_publish]

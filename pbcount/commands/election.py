@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from engine.election import definition_hash, load_election
+from engine.model.election import definition_hash, load_election
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages
 

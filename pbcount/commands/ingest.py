@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from engine.election import load_election
-from engine.ingest import IngestReport, default_workers, ingest_evote_file
-from engine.keyfiles import load_public_key, load_receipt_secret
+from engine.model.election import load_election
+from engine.services.ingest import IngestReport, default_workers, ingest_evote_file
+from engine.storage.keyfiles import load_public_key, load_receipt_secret
 from engine.storage.store import Store
 from pbcount.console import (
     DbOption,

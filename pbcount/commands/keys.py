@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from engine.keyfiles import init_keys
+from engine.storage.keyfiles import init_keys
 from pbcount.console import KeysOption, console, default_keys_dir, errors_as_messages
 
 keys_app = typer.Typer(help="Authority keys (token signing, results signing, receipt secret).", no_args_is_help=True)

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from engine.count_service import count_store
-from engine.pabulib import PabulibError, format_pabulib, official_rule, read_pabulib
-from engine.pabulib_convert import ballots_from_instance, election_from_instance, instance_from_count
+from engine.formats.pabulib import PabulibError, format_pabulib, official_rule, read_pabulib
+from engine.formats.pabulib_convert import ballots_from_instance, election_from_instance, instance_from_count
 from engine.rules import RULES
+from engine.services.count import count_store
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages, fail, progress_bar
 

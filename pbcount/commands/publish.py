@@ -1,9 +1,9 @@
 """``pbcount publish``, ``pbcount verify`` and ``pbcount receipt proof|check|from-stub``.
 
-All of them call the engine: :func:`engine.bundle.publish_store` writes the bundle,
-:func:`engine.verify.verify_bundle` (the standalone verifier, also ``python -m
-engine.verify``) checks it, :func:`engine.bundle.receipt_proof` /
-:func:`engine.bundle.check_receipt_proof` serve voters.
+All of them call the engine: :func:`engine.formats.bundle.publish_store` writes the bundle,
+:func:`engine.verifier.verify.verify_bundle` (the standalone verifier, also ``python -m
+engine.verifier.verify``) checks it, :func:`engine.formats.bundle.receipt_proof` /
+:func:`engine.formats.bundle.check_receipt_proof` serve voters.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Annotated
 
 import typer
 
-from engine.bundle import bundle_lines, check_receipt_proof, publish_store, receipt_proof
-from engine.keyfiles import load_private_key
-from engine.receipts import paper_receipt_id
+from engine.formats.bundle import bundle_lines, check_receipt_proof, publish_store, receipt_proof
+from engine.model.receipts import paper_receipt_id
+from engine.storage.keyfiles import load_private_key
 from engine.storage.store import Store
-from engine.verify import VerificationFailure, verify_bundle
+from engine.verifier.verify import VerificationFailure, verify_bundle
 from pbcount.console import DbOption, KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
 
 receipt_app = typer.Typer(help="Voter receipts: find a ballot in a bundle and prove it is in the tree.",

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from engine.count import CountResult
-from engine.count_service import count_store
-from engine.results_csv import envelopes_csv, projects_csv
+from engine.counting.count import CountResult
+from engine.formats.results_csv import envelopes_csv, projects_csv
+from engine.services.count import count_store
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages
 from pbcount.summary import print_count_summary

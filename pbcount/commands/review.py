@@ -10,10 +10,10 @@ import typer
 from rich.markup import escape
 
 from ballot_scan.adjudicate import reject, resolve
-from engine.keyfiles import load_public_key
+from engine.model.tokens import TokenVerifier
+from engine.storage.keyfiles import load_public_key
 from engine.storage.review_store import ReviewStore
 from engine.storage.store import Store
-from engine.tokens import TokenVerifier
 from pbcount.console import DbOption, KeysOption, console, default_keys_dir, errors_as_messages
 
 review_app = typer.Typer(help="Adjudicate paper pages the scanner would not decide alone.", no_args_is_help=True)

@@ -11,8 +11,8 @@ import typer
 from ballot_scan.marks import Thresholds
 from ballot_scan.pipeline import default_workers, read_register, scan_paths
 from ballot_scan.read import list_tasks
-from engine.election import load_election
-from engine.keyfiles import load_public_key
+from engine.model.election import load_election
+from engine.storage.keyfiles import load_public_key
 from engine.storage.store import Store
 from pbcount.console import (
     DbOption,

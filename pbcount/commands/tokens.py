@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from engine.election import load_election
 from engine.errors import TokenError
-from engine.keyfiles import load_private_key, load_public_key
-from engine.tokens import TokenVerifier, issue_token
+from engine.model.election import load_election
+from engine.model.tokens import TokenVerifier, issue_token
+from engine.storage.keyfiles import load_private_key, load_public_key
 from pbcount.console import (
     ElectionOption,
     KeysOption,

@@ -1,9 +1,9 @@
 """Coverage-guided fuzz targets (atheris, libFuzzer) for the readers of untrusted bytes.
 
 Run one: ``.venv/bin/python tests/fuzz/atheris_targets.py TARGET [libFuzzer options] [corpus dir]``
-(e.g. ``-runs=200000``, or no ``-runs`` to fuzz until stopped). ``tests/test_fuzz_atheris.py``
+(e.g. ``-runs=200000``, or no ``-runs`` to fuzz until stopped). ``tests/fuzz/test_fuzz_atheris.py``
 runs each target for a bounded number of inputs in CI. Same properties as the hypothesis
-tests in ``tests/test_fuzz_inputs.py``: on any input a reader returns a result or raises
+tests in ``tests/fuzz/test_fuzz_inputs.py``: on any input a reader returns a result or raises
 its own documented error; any other exception (or a crash) is a finding, and libFuzzer
 writes the input that caused it to ``crash-*`` in the working directory.
 
@@ -25,13 +25,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 with atheris.instrument_imports(include=["engine"]):
-    from engine.ballots import REJECTION_REASONS, Ballot, Rejection, SourceRef
-    from engine.election import election_from_dict, load_election
     from engine.errors import ElectionDefinitionError, TokenError
-    from engine.evote_format import parse_evote_line
-    from engine.ingest import validate_one
-    from engine.pabulib import PabulibError, parse_pabulib
-    from engine.tokens import TokenVerifier, issue_token, parse_short_code
+    from engine.formats.evote import parse_evote_line
+    from engine.formats.pabulib import PabulibError, parse_pabulib
+    from engine.model.ballots import REJECTION_REASONS, Ballot, Rejection, SourceRef
+    from engine.model.election import election_from_dict, load_election
+    from engine.model.tokens import TokenVerifier, issue_token, parse_short_code
+    from engine.services.ingest import validate_one
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 ELECTION = load_election(REPO / "fixtures" / "samples" / "tiny_election.toml")
@@ -77,7 +77,7 @@ def fuzz_election(data: bytes) -> None:
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError):
-        return  # not JSON: the file loader reports it (tests/test_fuzz_inputs.py)
+        return  # not JSON: the file loader reports it (tests/fuzz/test_fuzz_inputs.py)
     try:
         election_from_dict(doc, "fuzz.json")
     except ElectionDefinitionError as exc:
@@ -89,7 +89,7 @@ TARGETS = {"evote": fuzz_evote, "token": fuzz_token, "pb": fuzz_pb, "election": 
 
 def seeds() -> dict[str, list[bytes]]:
     """A few valid inputs per target, to start the corpus from (see the test)."""
-    from engine.election import election_to_dict
+    from engine.model.election import election_to_dict
 
     vote = {"token": VALID_TOKEN, "cast_at": "2026-05-03T10:00:00Z",
             "selections": {e.id: [p.id for p in ELECTION.projects_in(e.id)][:1] for e in ELECTION.envelopes[:2]}}

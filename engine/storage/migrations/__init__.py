@@ -1,7 +1,7 @@
 """Schema migrations (Alembic) for the store.
 
 Every change to :mod:`engine.storage.schema` needs a revision in ``versions/``
-(``tests/test_migrations.py`` fails otherwise: it compares a migrated database with the
+(``tests/integration/test_migrations.py`` fails otherwise: it compares a migrated database with the
 metadata). :func:`upgrade_to_head` is the one way to migrate: ``Store.open`` calls it
 (a no-op costing one query when the store is current) and so does ``pbcount db upgrade``.
 

@@ -1,4 +1,4 @@
-"""Results publications: tree heads and the append-only ballot log (engine/bundle.py).
+"""Results publications: tree heads and the append-only ballot log (engine/formats/bundle.py).
 
 Revision ID: 0004_publications
 Revises: 0003_api_keys

@@ -1,0 +1,1 @@
+"""Counting, as pure functions of data: dedup -> tally -> one allocation problem per envelope."""

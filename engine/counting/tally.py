@@ -1,0 +1,65 @@
+"""Tally: votes per project split by channel, and ballots per envelope per channel.
+
+Pure function of the election and the counted ballots (after dedup). A ballot that covers
+several envelopes counts once in each. O(total selections).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from engine.model.ballots import Ballot, Channel
+from engine.model.election import Election
+
+
+@dataclass
+class ProjectVotes:
+    online: int = 0
+    paper: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.online + self.paper
+
+
+@dataclass
+class EnvelopeTally:
+    envelope_id: str
+    projects: dict[str, ProjectVotes] = field(default_factory=dict)
+    ballots_online: int = 0
+    ballots_paper: int = 0
+
+    @property
+    def ballots(self) -> int:
+        return self.ballots_online + self.ballots_paper
+
+
+@dataclass
+class Tally:
+    envelopes: dict[str, EnvelopeTally]
+
+    def votes(self, envelope_id: str, project_id: str) -> int:
+        return self.envelopes[envelope_id].projects[project_id].total
+
+
+def tally(election: Election, counted: Iterable[Ballot]) -> Tally:
+    envs = {
+        e.id: EnvelopeTally(e.id, {p.id: ProjectVotes() for p in election.projects_in(e.id)})
+        for e in election.envelopes
+    }
+    for b in counted:
+        paper = b.channel is Channel.PAPER
+        for env_id, projects in b.selections:
+            et = envs[env_id]
+            if paper:
+                et.ballots_paper += 1
+            else:
+                et.ballots_online += 1
+            for pid in projects:
+                pv = et.projects[pid]
+                if paper:
+                    pv.paper += 1
+                else:
+                    pv.online += 1
+    return Tally(envs)

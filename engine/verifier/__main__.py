@@ -1,0 +1,7 @@
+"""``python -m engine.verifier BUNDLE_DIR [--key results.pub] [--previous OLD_BUNDLE_DIR]``."""
+
+import sys
+
+from engine.verifier.verify import main
+
+sys.exit(main())

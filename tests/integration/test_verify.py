@@ -1,0 +1,422 @@
+"""Tamper tests for the standalone verifier: every forgery is caught and named.
+
+Two kinds of forger: one who edits files and cannot sign (caught by the manifest), and a
+dishonest authority who edits, re-hashes and re-signs with the real results key (caught by
+recomputation: Merkle root, tally, allocation, CSVs, audit chain). The bundle holds online
+and paper ballots (publication 1), so both channels are exercised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from helpers.bundle_world import (
+    add_paper_ballots,
+    ballot_lines,
+    canonical,
+    fix_tree_head,
+    make_world,
+    read_json,
+    resign,
+    write_json,
+    write_lines,
+)
+from typer.testing import CliRunner
+
+from engine.formats.bundle import BUNDLE_FILES
+from engine.storage.keyfiles import load_private_key
+from engine.verifier.verify import VerificationFailure, verify_bundle
+from pbcount.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def published(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    world = make_world(small_paris, tmp_path_factory.mktemp("verify") / "world")
+    add_paper_ballots(world, 30)
+    _, out = world.publish("bundle")
+    return out
+
+
+@pytest.fixture
+def bundle(published: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "bundle"
+    shutil.copytree(published, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def key(small_paris: Path) -> Ed25519PrivateKey:
+    return load_private_key(small_paris / "keys", "results")
+
+
+@pytest.fixture(scope="module")
+def pub_pem(small_paris: Path) -> bytes:
+    return (small_paris / "keys" / "results.pub").read_bytes()
+
+
+def failure(bundle: Path, pem: bytes | None, **kw: object) -> VerificationFailure:
+    with pytest.raises(VerificationFailure) as exc:
+        verify_bundle(bundle, key_pem=pem, **kw)  # type: ignore[arg-type]
+    return exc.value
+
+
+def test_the_untouched_bundle_verifies(bundle: Path, pub_pem: bytes) -> None:
+    v = verify_bundle(bundle, key_pem=pub_pem)
+    assert v.key_pinned and v.publication == 1
+    lines = [json.loads(x) for x in ballot_lines(bundle)]
+    assert {e["channel"] for e in lines} == {"online", "paper"}
+
+
+@pytest.mark.parametrize("name", BUNDLE_FILES)
+def test_one_changed_byte_in_any_file_is_caught_and_named(bundle: Path, pub_pem: bytes, name: str) -> None:
+    p = bundle / name
+    data = bytearray(p.read_bytes())
+    if data:
+        data[len(data) // 2] ^= 0x01
+    else:  # adjudication.jsonl is empty without paper reviews: add one byte instead
+        data = bytearray(b"\n")
+    p.write_bytes(bytes(data))
+    f = failure(bundle, pub_pem)
+    assert f.file == name
+    if name not in ("manifest.json", "results.pub"):
+        assert f.check == "sha256"
+
+
+def test_dropped_ballot_changes_the_root(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    lines = ballot_lines(bundle)
+    write_lines(bundle, lines[:10] + lines[11:])
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("merkle.json", "tree_size")
+
+
+def test_dropped_ballot_with_a_new_tree_head_breaks_the_tally(bundle: Path, key: Ed25519PrivateKey,
+                                                              pub_pem: bytes) -> None:
+    lines = ballot_lines(bundle)
+    write_lines(bundle, lines[:10] + lines[11:])
+    fix_tree_head(bundle)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("tally.json", "ballots")
+
+
+def test_duplicated_ballot_is_named(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    lines = ballot_lines(bundle)
+    write_lines(bundle, lines[:8] + [lines[7]] + lines[8:])
+    fix_tree_head(bundle)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == ("ballots.jsonl", 9, "receipt_unique")
+
+
+def test_swapped_selections_of_two_ballots(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    """Same tally, so only the tree head (and the audit entry signing it) can tell."""
+    lines = ballot_lines(bundle)
+    a, b = json.loads(lines[0]), json.loads(lines[1])
+    assert a["selections"] != b["selections"]
+    a["selections"], b["selections"] = b["selections"], a["selections"]
+    lines[0], lines[1] = canonical(a), canonical(b)
+    write_lines(bundle, lines)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("merkle.json", "root_hash")
+    fix_tree_head(bundle)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
+
+
+def test_project_swapped_into_another_envelope_is_an_invalid_ballot(bundle: Path, key: Ed25519PrivateKey,
+                                                                    pub_pem: bytes) -> None:
+    lines = ballot_lines(bundle)
+    i = next(i for i, x in enumerate(lines) if len(json.loads(x)["selections"]) == 2)
+    e = json.loads(lines[i])
+    (e1, p1), (e2, p2) = sorted(e["selections"].items())
+    e["selections"] = {e1: sorted([p2[0], *p1[1:]]), e2: sorted([p1[0], *p2[1:]])}
+    lines[i] = canonical(e)
+    write_lines(bundle, lines)
+    fix_tree_head(bundle)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == ("ballots.jsonl", i + 1, "ballot_valid")
+    assert "belongs to envelope" in f.detail
+
+
+def test_altered_csv_figures(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    p = bundle / "projects.csv"
+    rows = p.read_text(encoding="utf-8").split("\n")
+    cells = rows[3].split(",")
+    header = rows[0].split(",")
+    col = header.index("votes_total")
+    cells[col] = str(int(cells[col]) + 1)
+    rows[3] = ",".join(cells)
+    p.write_text("\n".join(rows), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == ("projects.csv", 4, "votes_total")
+
+
+def test_altered_envelope_spending(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    p = bundle / "envelopes.csv"
+    rows = p.read_text(encoding="utf-8").split("\n")
+    cells = rows[1].split(",")
+    col = rows[0].split(",").index("spent")
+    cells[col] = str(int(cells[col]) - 1000)
+    rows[1] = ",".join(cells)
+    p.write_text("\n".join(rows), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == ("envelopes.csv", 2, "spent")
+
+
+def test_changed_rules(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    doc = read_json(bundle / "election.json")
+    assert doc["definition"]["quotas"][0]["min_share"] == "1/3"
+    doc["definition"]["quotas"][0]["min_share"] = "0/1"  # drop the popular-neighbourhood reserve
+    write_json(bundle / "election.json", doc)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("election.json", "definition_hash")
+    # the forger also fixes the declared and signed hashes: the allocation no longer follows
+    h = hashlib.sha256(canonical(doc["definition"]).encode()).hexdigest()
+    doc["definition_hash"] = h
+    write_json(bundle / "election.json", doc)
+    man = read_json(bundle / "manifest.json")
+    man["signed"]["definition_hash"] = h
+    write_json(bundle / "manifest.json", man)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert f.file == "allocation.json"
+    assert f.check in ("quota_reports", "notes", "selected", "cost", "outcomes")
+
+
+def test_resigned_with_another_key(bundle: Path, pub_pem: bytes) -> None:
+    thief = Ed25519PrivateKey.generate()
+    resign(bundle, thief)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "signature")
+
+
+def test_another_key_substituted_everywhere_is_caught_by_the_pinned_key(bundle: Path, pub_pem: bytes) -> None:
+    thief = Ed25519PrivateKey.generate()
+    resign(bundle, thief, replace_key=True)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "key_pinned")
+    # without pinning, the bundle is self-consistent: the verdict says the key was not pinned
+    v = verify_bundle(bundle, key_pem=None)
+    assert not v.key_pinned and any("NOT pinned" in n for n in v.notes)
+
+
+def test_results_pub_swapped(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    from engine.storage.keyfiles import public_key_pem
+
+    (bundle / "results.pub").write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("results.pub", "key_matches_manifest")
+
+
+def test_audit_entry_edited(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    p = bundle / "audit.jsonl"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    e = json.loads(lines[0])
+    e["actor"] = "someone else"
+    lines[0] = canonical(e)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == ("audit.jsonl", 1, "audit_chain")
+
+
+def test_rejection_counts_edited(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    p = bundle / "rejected.jsonl"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    e = json.loads(lines[0])
+    e["count"] -= 1
+    lines[0] = canonical(e)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("rejected.jsonl", "total")
+
+
+def test_reordered_ballots_are_refused(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    """Lines in arrival order would reveal who voted when: the order is part of the format."""
+    lines = ballot_lines(bundle)
+    lines[2], lines[5] = lines[5], lines[2]
+    write_lines(bundle, lines)
+    fix_tree_head(bundle)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == ("ballots.jsonl", 4, "order")  # line 3 now sorts after 4
+
+
+def test_missing_file(bundle: Path, pub_pem: bytes) -> None:
+    (bundle / "tally.json").unlink()
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("tally.json", "present")
+
+
+# ---------------------------------------------------------------- consistency across publications
+
+
+@pytest.fixture(scope="module")
+def two_publications(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    world = make_world(small_paris, tmp_path_factory.mktemp("verify2") / "world")
+    _, first = world.publish("first")
+    add_paper_ballots(world, 25)
+    _, second = world.publish("second")
+    return first, second
+
+
+def test_consistency_proof_is_checked(two_publications: tuple[Path, Path], tmp_path: Path,
+                                      key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    first, second = two_publications
+    assert verify_bundle(second, key_pem=pub_pem, previous=first).publication == 2
+    forged = tmp_path / "second"
+    shutil.copytree(second, forged)
+    m = read_json(forged / "merkle.json")
+    assert m["consistency_proof"]
+    m["consistency_proof"][0] = "00" * 32
+    write_json(forged / "merkle.json", m)
+    resign(forged, key)
+    f = failure(forged, pub_pem)
+    assert (f.file, f.check) == ("merkle.json", "consistency_proof")
+
+
+def test_a_rewritten_earlier_ballot_fails(two_publications: tuple[Path, Path], tmp_path: Path,
+                                          key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    first, second = two_publications
+    forged = tmp_path / "second"
+    shutil.copytree(second, forged)
+    lines = ballot_lines(forged)
+    a, b = json.loads(lines[0]), json.loads(lines[1])
+    a["selections"], b["selections"] = b["selections"], a["selections"]
+    lines[0], lines[1] = canonical(a), canonical(b)
+    write_lines(forged, lines)
+    fix_tree_head(forged)
+    resign(forged, key)
+    f = failure(forged, pub_pem, previous=first)
+    assert (f.file, f.check) == ("merkle.json", "history_rewritten")
+
+
+def test_previous_bundle_with_another_head_is_refused(two_publications: tuple[Path, Path], tmp_path: Path,
+                                                      key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    first, second = two_publications
+    old = tmp_path / "first"
+    shutil.copytree(first, old)
+    man = read_json(old / "manifest.json")
+    man["signed"]["root_hash"] = "ab" * 32  # what the public saw then differs from this history
+    write_json(old / "manifest.json", man)
+    resign(old, key)
+    f = failure(second, pub_pem, previous=old)
+    assert (f.file, f.check) == ("merkle.json", "previous_bundle")
+
+
+# ---------------------------------------------------------------- standalone, CLI
+
+
+def test_verify_py_runs_alone_with_only_stdlib_and_cryptography(published: Path, tmp_path: Path,
+                                                                 pub_pem: bytes) -> None:
+    """Copied out of the repository and run as a script on a machine without pbcount (its
+    optional stdlib MES module, engine/verifier/rules_reference.py, is then absent): nothing else of
+    pbcount is needed, and no other package is loaded."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copyfile(REPO / "engine" / "verifier" / "verify.py", alone / "verify.py")
+    (tmp_path / "results.pub").write_bytes(pub_pem)
+    code = (
+        "import sys, runpy; sys.argv = ['verify.py', sys.argv[1], '--key', sys.argv[2], '-q']\n"
+        "sys.modules['engine'] = None  # pbcount is not installed on the journalist's machine\n"
+        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n"
+        "    mods = sorted(m for m, v in sys.modules.items() if v is not None and m.split('.')[0] in "
+        "('engine', 'pbcount', 'numpy', 'sqlalchemy', 'typer', 'rich'))\n"
+        "    print('MODULES', mods)\n    raise\n"
+    )
+    r = subprocess.run([sys.executable, "-I", "-c", code, str(published), str(tmp_path / "results.pub")],
+                       cwd=alone, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("VERIFIED")
+    assert "MODULES []" in r.stdout
+
+
+def test_python_dash_m_engine_verify_exit_codes(published: Path, tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "engine.verifier.verify", str(published), "-q"], cwd=REPO,
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and ok.stdout.startswith("VERIFIED"), ok.stdout + ok.stderr
+    bad = tmp_path / "bad"
+    shutil.copytree(published, bad)
+    (bad / "envelopes.csv").write_text("tampered\n")
+    r = subprocess.run([sys.executable, "-m", "engine.verifier.verify", str(bad), "-q"], cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert r.stdout.startswith("FAILED: envelopes.csv: sha256:")
+
+
+def test_pbcount_verify_cli(bundle: Path, small_paris: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["verify", str(bundle), "--key", str(small_paris / "keys" / "results.pub")])
+    assert ok.exit_code == 0, ok.output
+    assert "VERIFIED" in ok.output
+    (bundle / "tally.json").write_text("{}")
+    bad = runner.invoke(app, ["verify", str(bundle)])
+    assert bad.exit_code == 1
+    assert "FAILED" in bad.output and "tally.json" in bad.output
+
+
+def test_verify_source_imports_nothing_else_from_pbcount() -> None:
+    src = (REPO / "engine" / "verifier" / "verify.py").read_text(encoding="utf-8")
+    imports = [x.split()[1] for x in src.splitlines() if x.startswith(("import ", "from "))]
+    allowed_roots = {"__future__", "argparse", "base64", "binascii", "csv", "hashlib", "io", "json", "math",
+                     "re", "sys", "collections", "dataclasses", "fractions", "pathlib", "typing", "cryptography"}
+    assert {m.split(".")[0] for m in imports} <= allowed_roots
+
+
+def test_well_signed_nonsense_is_a_named_format_failure(bundle: Path, key: Ed25519PrivateKey,
+                                                        pub_pem: bytes) -> None:
+    """Odd shapes (a list where an object belongs) never crash the verifier."""
+    t = read_json(bundle / "tally.json")
+    t["envelopes"] = {env: [1, 2] for env in t["envelopes"]}
+    write_json(bundle / "tally.json", t)
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("tally.json", "format")
+
+
+def test_audit_details_of_another_shape(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
+    p = bundle / "audit.jsonl"
+    lines = p.read_text(encoding="utf-8").split("\n")[:-1]
+    e = json.loads(lines[-1])
+    e["details"] = ["not", "an", "object"]
+    body = {k: e[k] for k in ("seq", "at", "actor", "action", "details", "prev_hash")}
+    e["entry_hash"] = hashlib.sha256(canonical(body).encode()).hexdigest()  # a consistent chain
+    lines[-1] = canonical(e)
+    p.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
+
+
+def test_copied_verifier_picks_up_the_mes_module_next_to_it(tmp_path: Path) -> None:
+    for name in ("verify.py", "rules_reference.py"):
+        shutil.copyfile(REPO / "engine" / "verifier" / name, tmp_path / name)
+    code = ("import sys; sys.modules['engine'] = None; sys.path.insert(0, sys.argv[1]); import verify; "
+            "print(sorted(verify.RULES))")
+    r = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "'mes'" in r.stdout and "'greedy'" in r.stdout
+    (tmp_path / "rules_reference.py").unlink()
+    r = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['greedy', 'greedy-stop']"

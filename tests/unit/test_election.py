@@ -1,0 +1,111 @@
+"""Election definition: loading, validation errors naming the key, hashing, freezing."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ElectionDefinitionError, ElectionFrozenError
+from engine.model.election import (
+    definition_hash,
+    election_from_dict,
+    election_to_dict,
+    load_election,
+)
+from engine.storage import Store
+
+TINY = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "tiny_election.toml"
+
+
+def tiny_doc() -> dict:
+    return tomllib.loads(TINY.read_text())
+
+
+def test_tiny_loads() -> None:
+    e = load_election(TINY)
+    assert e.id == "tiny-2026"
+    assert [x.id for x in e.envelopes] == ["city", "north", "south"]
+    assert [p.id for p in e.projects_in("north")] == ["N1", "N2", "N3"]
+    assert e.envelope("city").category_limits == {"sport": 1}
+    assert e.envelope("north").max_selection_cost == 50000
+    assert e.envelope_by_code("SOUTH").id == "south"
+    assert e.project("C1").popular_neighbourhood is True
+
+
+def test_round_trip_and_hash_stable() -> None:
+    e = load_election(TINY)
+    again = election_from_dict(json.loads(json.dumps(election_to_dict(e))))
+    assert definition_hash(again) == definition_hash(e)
+
+
+def test_json_definition_loads(tmp_path: Path) -> None:
+    p = tmp_path / "e.json"
+    p.write_text(json.dumps(tiny_doc()))
+    assert definition_hash(load_election(p)) == definition_hash(load_election(TINY))
+
+
+def test_hash_changes_with_a_rule() -> None:
+    doc = tiny_doc()
+    h1 = definition_hash(election_from_dict(doc))
+    doc["envelopes"][0]["rule"] = "greedy-stop"
+    assert definition_hash(election_from_dict(doc)) != h1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where", "message"),
+    [
+        (lambda d: d["projects"][1].update(cost="lots"), "projects[1].cost", "must be int"),
+        (lambda d: d["projects"][1].update(cost=-5), "projects[1].cost", "positive"),
+        (lambda d: d["projects"][2].update(envelope="east"), "projects[2].envelope", "unknown envelope"),
+        (lambda d: d["projects"][2].update(id="C1"), "projects[2].id", "duplicate"),
+        (lambda d: d["envelopes"][0].update(kind="region"), "envelopes[0].kind", "must be one of"),
+        (lambda d: d["envelopes"][0].update(rule="lottery"), "envelopes[0].rule", "unknown rule"),
+        (lambda d: d["envelopes"][1].pop("budget"), "envelopes[1]", "missing required key 'budget'"),
+        (lambda d: d["envelopes"][2].update(id="city"), "envelopes[2].id", "duplicate envelope"),
+        (lambda d: d["election"].update(precedence="first"), "election.precedence", "unknown rule"),
+        (lambda d: d.pop("envelopes"), "tiny", "missing required key 'envelopes'"),
+        (lambda d: d["envelopes"][0].update(max_selections=True), "envelopes[0].max_selections", "integer"),
+    ],
+)
+def test_errors_name_the_key(mutate, where: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    doc = tiny_doc()
+    mutate(doc)
+    with pytest.raises(ElectionDefinitionError) as exc:
+        election_from_dict(doc, "tiny")
+    assert where in str(exc.value)
+    assert message in str(exc.value)
+
+
+def test_syntax_error_names_file(tmp_path: Path) -> None:
+    p = tmp_path / "broken.toml"
+    p.write_text("[election\nid = 1")
+    with pytest.raises(ElectionDefinitionError, match="broken.toml: syntax error"):
+        load_election(p)
+
+
+def test_missing_file_is_clear(tmp_path: Path) -> None:
+    with pytest.raises(ElectionDefinitionError, match="cannot read file"):
+        load_election(tmp_path / "nope.toml")
+
+
+def test_rules_frozen_once_ingestion_started(tmp_path: Path) -> None:
+    from engine.model.ballots import Channel, Rejection, SourceRef
+
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    e = load_election(TINY)
+    store.freeze_election(e)
+    store.freeze_election(e)  # same definition: fine
+    doc = tiny_doc()
+    doc["envelopes"][0]["rule"] = "greedy-stop"
+    changed = election_from_dict(doc)
+    store.freeze_election(changed)  # nothing ingested yet: replacing is allowed
+    assert store.election().envelope("city").rule == "greedy-stop"
+    store.commit_chunk(None, "f" * 64, [Rejection(SourceRef("x.jsonl", 1), "malformed_line", "bad", Channel.ONLINE)])
+    with pytest.raises(ElectionFrozenError, match="rules are frozen"):
+        store.freeze_election(e)
+    assert store.election().envelope("city").rule == "greedy-stop"
+    actions = [a.action for a in store.audit_entries()]
+    assert actions == ["election_frozen", "election_frozen"]

@@ -1,0 +1,104 @@
+"""Printable ballots: layout.json agrees with the pixels, QR payload, pagination, PDF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zxingcpp
+from PIL import Image
+
+from ballot_scan.layout import ROWS_PER_COLUMN, envelope_layout
+from ballot_scan.payload import SPECIMEN, parse_payload, serial_with_check
+from ballot_scan.render import RenderError, read_token_register, render_ballots
+from engine.model.election import load_election
+from engine.model.tokens import parse_short_code
+
+
+@pytest.fixture(scope="module")
+def specimen(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("render")
+    e = load_election(small_paris / "election.toml")
+    render_ballots(e, "ar11", out, dpi=150)
+    return out, json.loads((out / "layout.json").read_text())
+
+
+def test_layout_json_contract_and_image_size(specimen: tuple[Path, dict]) -> None:
+    out, doc = specimen
+    assert doc["dpi"] == 150
+    page = doc["pages"][0]
+    for key in ("page", "image", "width_px", "height_px", "envelope", "boxes", "qr", "fiducials", "text_regions"):
+        assert key in page
+    img = Image.open(out / page["image"])
+    assert img.size == (page["width_px"], page["height_px"])
+    # A4 at 150 dpi
+    assert abs(page["width_px"] - 1240) <= 1 and abs(page["height_px"] - 1754) <= 1
+    assert page["envelope"] == "ar11"
+
+
+def test_boxes_are_printed_where_layout_json_says(specimen: tuple[Path, dict], small_paris: Path) -> None:
+    out, doc = specimen
+    page = doc["pages"][0]
+    a = np.array(Image.open(out / page["image"]).convert("L"))
+    e = load_election(small_paris / "election.toml")
+    assert sorted(b["project_id"] for b in page["boxes"]) == sorted(p.id for p in e.projects_in("ar11"))
+    for b in page["boxes"]:
+        x, y, w, h = b["x"], b["y"], b["w"], b["h"]
+        assert a[y + h // 2, x + 1] < 100 and a[y + 1, x + w // 2] < 100, b  # outline is ink
+        assert a[y + h // 2, x + w // 2] > 200, b  # interior is paper
+    for f in page["fiducials"]:
+        assert a[f["y"] + f["h"] // 2, f["x"] + f["w"] // 2] < 50
+
+
+def test_specimen_qr_decodes_with_its_quiet_zone_inside_the_page(specimen: tuple[Path, dict]) -> None:
+    out, doc = specimen
+    page = doc["pages"][0]
+    q = page["qr"]
+    a = np.array(Image.open(out / page["image"]).convert("L"))
+    assert q["x"] > 0 and q["y"] > 0 and q["x"] + q["w"] < page["width_px"]
+    crop = np.ascontiguousarray(a[q["y"] : q["y"] + q["h"], q["x"] : q["x"] + q["w"]])
+    found = zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found, "QR not readable from the layout's QR rectangle alone"
+    payload = parse_payload(found[0].text)
+    assert payload is not None
+    assert (payload.envelope_code, payload.page, payload.pages, payload.token) == ("AR11", 1, 1, SPECIMEN)
+    assert payload.ballot_serial == page["ballot_serial"]
+
+
+def test_personalised_ballots_carry_token_and_serial(small_paris: Path, tmp_path: Path) -> None:
+    e = load_election(small_paris / "election.toml")
+    tokens = read_token_register(small_paris / "paper_tokens.csv")[:3]
+    res = render_ballots(e, "PARIS", tmp_path, dpi=150, tokens=tokens, seed=1)
+    assert len(res.ballots) == 3 and len({b.ballot_serial for b in res.ballots}) == 3
+    assert [p.name for p in res.pdfs] == ["ballots.pdf"]
+    pdf = res.pdfs[0].read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 3
+    assert pdf.count(b"CCITTFaxDecode") >= 3  # lossless 1-bit pages, not JPEG
+    a = np.array(Image.open(tmp_path / res.ballots[1].images[0]).convert("L"))
+    found = zxingcpp.read_barcodes(a, formats=zxingcpp.BarcodeFormat.QRCode)
+    payload = parse_payload(found[0].text)
+    assert payload is not None and payload.token == tokens[1].token
+    assert payload.ballot_serial == res.ballots[1].ballot_serial
+    # the printed serial carries a valid check symbol
+    parse_short_code(serial_with_check(payload.ballot_serial))
+    assert (tmp_path / "ballots.csv").read_text().count("\n") == 4
+
+
+def test_long_ballots_continue_on_more_pages(small_paris: Path) -> None:
+    e = load_election(small_paris / "election.toml")
+    pages = envelope_layout(e, "paris", rows_per_column=4)
+    n = len(e.projects_in("paris"))
+    assert len(pages) == -(-n // 8)
+    ids = [b.project_id for p in pages for b in p.boxes]
+    assert sorted(ids) == sorted(p.id for p in e.projects_in("paris")) and len(set(ids)) == n
+    assert [p.page_code for p in pages][:2] == ["PARIS-1", "PARIS-2"]
+    assert all(p.pages == len(pages) for p in pages)
+    assert len(envelope_layout(e, "paris")) == -(-n // (2 * ROWS_PER_COLUMN))
+
+
+def test_unknown_envelope_is_a_clear_error(small_paris: Path, tmp_path: Path) -> None:
+    e = load_election(small_paris / "election.toml")
+    with pytest.raises(RenderError, match="unknown envelope 'nowhere'"):
+        render_ballots(e, "nowhere", tmp_path)

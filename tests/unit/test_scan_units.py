@@ -1,0 +1,144 @@
+"""Scan building blocks: alignment limits, thresholds, OCR batching, decisions, TIFF input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from ballot_scan.align import AlignmentError, align_page
+from ballot_scan.decide import decide_page
+from ballot_scan.layout import PAGE_CODE_BOX, envelope_layout, rect
+from ballot_scan.marks import BoxScore, Thresholds
+from ballot_scan.ocr import match_code, read_lines
+from ballot_scan.payload import PagePayload
+from ballot_scan.read import PageRead, PageReader, list_tasks
+from ballot_scan.render import read_token_register, render_page
+from engine.model.election import load_election
+from engine.model.tokens import TokenVerifier
+from engine.storage.keyfiles import load_public_key
+
+
+@pytest.fixture(scope="module")
+def env(small_paris: Path) -> dict:
+    e = load_election(small_paris / "election.toml")
+    tokens = read_token_register(small_paris / "paper_tokens.csv")
+    return {"e": e, "tokens": tokens, "verifier": TokenVerifier(load_public_key(small_paris / "keys"), e.id),
+            "register": {t.serial: t.token for t in tokens}}
+
+
+def _page(env: dict, envelope: str = "ar11", token_index: int = 0, dpi: int = 200) -> np.ndarray:
+    e = env["e"]
+    pl = envelope_layout(e, envelope)[0]
+    t = env["tokens"][token_index]
+    img = render_page(e, pl, PagePayload(pl.envelope_code, 1, 1, "0" * 16, t.token), t.short_code, dpi)
+    return np.array(img)
+
+
+def _rotate(img: np.ndarray, deg: float) -> np.ndarray:
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 0.9)
+    return cv2.warpAffine(img, m, (w, h), borderValue=255)
+
+
+def test_alignment_measures_rotation_and_flips_upside_down(env: dict) -> None:
+    img = _page(env)
+    al = align_page(_rotate(img, 2.0))
+    assert abs(abs(al.rotation_deg) - 2.0) < 0.3 and not al.upside_down
+    al = align_page(cv2.rotate(_rotate(img, -1.5), cv2.ROTATE_180))
+    assert al.upside_down and abs(abs(al.rotation_deg) - 1.5) < 0.3
+
+
+def test_rotation_beyond_the_limit_is_rejected_with_reason(env: dict) -> None:
+    with pytest.raises(AlignmentError) as exc:
+        align_page(_rotate(_page(env), 8.0))
+    assert exc.value.reason == "rotation_too_large"
+
+
+def test_blank_page_has_no_fiducials() -> None:
+    with pytest.raises(AlignmentError) as exc:
+        align_page(np.full((2339, 1654), 250, dtype=np.uint8))
+    assert exc.value.reason == "fiducials_not_found"
+
+
+@pytest.mark.parametrize(
+    ("score", "faint", "strike", "verdict"),
+    [(0.40, 0.5, 0.0, ("vote", None)), (0.08, 0.1, 0.0, ("ambiguous", "marginal_mark")),
+     (0.01, 0.2, 0.0, ("ambiguous", "faint_mark")), (0.01, 0.01, 0.0, ("empty", None)),
+     (0.60, 0.7, 1.0, ("ambiguous", "crossed_out_mark"))],
+)
+def test_two_thresholds_classify_marks(score: float, faint: float, strike: float, verdict: tuple) -> None:
+    assert BoxScore("P", score, faint, strike, 0.9, 0, 0).classify(Thresholds()) == verdict
+
+
+def test_thresholds_must_be_ordered() -> None:
+    with pytest.raises(ValueError):
+        Thresholds(definite=0.05, marginal=0.1)
+
+
+def test_ocr_reads_several_crops_in_one_call(env: dict) -> None:
+    from ballot_scan.align import warp_region
+
+    crops = []
+    for envelope in ("ar11", "paris", "ar05"):
+        img = _page(env, envelope)
+        al = align_page(img)
+        crops.append(warp_region(img, al.matrix, rect(PAGE_CODE_BOX), 200 / 25.4))
+    texts = read_lines(crops)
+    codes = [match_code(t, ["AR11-1", "PARIS-1", "AR05-1", "AR15-1"]) for t in texts]
+    assert codes == ["AR11-1", "PARIS-1", "AR05-1"], texts
+
+
+def test_match_code_tolerates_confusions_but_not_ambiguity() -> None:
+    assert match_code("ARII-I", ["AR11-1", "AR12-1"]) == "AR11-1"
+    assert match_code("PAR1S-1", ["PARIS-1"]) == "PARIS-1"
+    assert match_code("AR1?-1", ["AR11-1", "AR12-1"]) is None
+
+
+def _read(**kw: object) -> PageRead:
+    base = dict(image="x.png", page=1, image_sha256="a" * 64, envelope_code="AR11", page_no=1, pages=1,
+                ballot_serial="0" * 16, qr_read=True, ocr_page_code="AR11-1")
+    base.update(kw)
+    return PageRead(**base)  # type: ignore[arg-type]
+
+
+def test_decisions(env: dict) -> None:
+    e, v, reg = env["e"], env["verifier"], env["register"]
+    tok = env["tokens"][0]
+    ok = decide_page(e, v, reg, _read(token=tok.token, votes=["AR11-001"]))
+    assert ok.status == "accepted" and ok.ballot is not None and ok.ballot.receipt_id.startswith("P")
+    mismatch = decide_page(e, v, reg, _read(token=tok.token, votes=["AR11-001"], ocr_page_code="AR12-1"))
+    assert mismatch.status == "needs_review" and "envelope_mismatch" in mismatch.reasons
+    foreign = decide_page(e, v, reg, _read(token=tok.token, envelope_code="LYON3", votes=["AR11-001"]))
+    assert foreign.status == "rejected" and foreign.reasons == ["foreign_ballot"]
+    specimen = decide_page(e, v, reg, _read(token="SPECIMEN", votes=["AR11-001"]))
+    assert specimen.status == "rejected" and specimen.reasons == ["specimen_ballot"]
+    over = decide_page(e, v, reg, _read(token=tok.token, votes=[f"AR11-00{i}" for i in range(1, 7)]))
+    assert over.status == "needs_review" and "overvote" in over.reasons
+    # QR damaged: the printed short code is accepted only if valid and in the register
+    sc = tok.short_code
+    from_ocr = decide_page(e, v, reg, _read(qr_read=False, token=None, ballot_serial=None, ocr_voter_code=sc,
+                                            ocr_serial_code="0000-0000-0000-0000-0", votes=["AR11-002"]))
+    assert from_ocr.status == "accepted", from_ocr.reasons
+    unknown = decide_page(e, v, {}, _read(qr_read=False, token=None, ballot_serial=None, ocr_voter_code=sc,
+                                          ocr_serial_code="0000-0000-0000-0000-0", votes=["AR11-002"]))
+    assert unknown.status == "needs_review" and "token_unreadable" in unknown.reasons
+    bad_check = tok.short_code[:-1] + ("0" if tok.short_code[-1] != "0" else "1")
+    wrong = decide_page(e, v, reg, _read(qr_read=False, token=None, ballot_serial=None, ocr_voter_code=bad_check,
+                                         ocr_serial_code="0000-0000-0000-0000-0", votes=["AR11-002"]))
+    assert wrong.status == "needs_review" and "token_unreadable" in wrong.reasons
+
+
+def test_multi_page_tiff_pages_have_their_own_identity(env: dict, tmp_path: Path) -> None:
+    a, b = _page(env, "ar11", 1), _page(env, "paris", 2)
+    Image.fromarray(a).save(tmp_path / "two.tif", save_all=True, append_images=[Image.fromarray(b)],
+                            compression="tiff_lzw")
+    tasks = list_tasks([tmp_path])
+    assert [(t.name, t.page) for t in tasks] == [("two.tif", 1), ("two.tif", 2)]
+    reads = PageReader(env["e"]).read_batch(tasks)
+    assert [r.envelope_code for r in reads] == ["AR11", "PARIS"]
+    assert reads[0].image_sha256 != reads[1].image_sha256
+    assert all(r.qr_read and r.fatal is None for r in reads)
