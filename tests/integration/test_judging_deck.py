@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -152,6 +153,23 @@ def test_damaged_image_differs_from_the_clean_render(world: tuple) -> None:
     assert abs(float(damaged.mean()) - float(clean.mean())) > 3 or p.damage.rotation_deg != 0
 
 
+def test_gallery_writes_one_small_picture_per_class(world: tuple, tmp_path: Path) -> None:
+    from ballot_scan.render import render_template
+    from fixtures.judging_deck.gallery import GALLERY_DPI, _crop, write_gallery
+
+    e, _ = world
+    paths = write_gallery(tmp_path, e, "ar11")
+    names = {p.stem for p in paths}
+    assert {f"vote-{s}" for s in VOTE_STYLES} | {f"ambiguous-{s}" for s in AMBIGUOUS_STYLES} <= names
+    assert {"pen-ballpoint", "pen-pencil_hb", "stray-doodle"} <= names
+    pl = envelope_layout(e, "ar11")[0]
+    bare = _crop(np.array(render_template(e, pl, GALLERY_DPI)), pl.boxes[2].box, GALLERY_DPI).astype(int)
+    for p in paths:
+        img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        assert p.stat().st_size < 30_000 and img.shape == bare.shape, p
+        assert (np.abs(img.astype(int) - bare) > 10).sum() > 5, f"{p.name}: no mark drawn"
+
+
 # ------------------------------------------------------------------ scoring rules
 
 
@@ -206,7 +224,7 @@ def test_score_counts_misreads_missed_ambiguous_and_clear_not_accepted() -> None
 
 # ------------------------------------------------------------------ the real scanner on judging decks
 
-JUDGING_SIZES = {"mild": 40, "moderate": 80, "harsh": 60}  # about 50 s of CPU in all, generation included
+JUDGING_SIZES = {"mild": 40, "moderate": 70, "harsh": 50}  # about 50 s of CPU in all, generation included
 
 
 @pytest.fixture(scope="module")
