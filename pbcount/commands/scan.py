@@ -39,7 +39,8 @@ def scan(
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-j", help="Reading processes")] = default_workers(),
     settings_file: Annotated[
-        Path | None, typer.Option("--settings", help="TOML file of scan settings (a scan table, see docs/paper-ballots.md)")] = None,
+        Path | None, typer.Option("--settings", help="TOML file of scan settings "
+                                  "(a scan table, see docs/paper-ballots.md)")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override one scan setting, e.g. --set mark_min_span_mm=2.8 (repeatable; "
         "see docs/paper-ballots.md)")] = None,
