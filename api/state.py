@@ -51,9 +51,9 @@ def default_bundle_dir(settings: ApiSettings, store: Store) -> Path:
     """``--bundle-dir``, else ``bundle/`` next to a SQLite store file, else ``./bundle``."""
     if settings.bundle_dir is not None:
         return settings.bundle_dir
-    db = store.engine.url.database if store.engine.dialect.name == "sqlite" else None
-    if db and db != ":memory:":
-        return Path(db).resolve().parent / "bundle"
+    db = store.sqlite_file()
+    if db is not None:
+        return db.resolve().parent / "bundle"
     return Path("bundle")
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
@@ -158,6 +159,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store (None for PostgreSQL or an in-memory store)."""
+        db = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        return Path(db) if db and db != ":memory:" else None
 
     # ------------------------------------------------------------------ election
 

@@ -20,6 +20,7 @@ from api import ApiSettings, create_app
 from engine.errors import ElectionClosedError
 from engine.model.election import load_election
 from engine.services.ingest import MAX_LINE_BYTES, ingest_evote_file
+from engine.storage import Store
 from engine.storage.keyfiles import load_public_key, load_receipt_secret
 
 POISON = {
@@ -225,3 +226,42 @@ def test_api_refuses_a_vote_cast_in_the_future(tmp_path: Path, small_paris: Path
         rep = client.post("/v1/votes:batch", content=json.dumps(world.vote(10, sel, cast_at=later)).encode(),
                           headers=world.op()).json()
         assert rep["results"][0]["reason"] == "cast_in_future"
+
+
+def test_real_server_keeps_the_connection_after_a_poison_batch(world: ApiWorld) -> None:
+    """Over a real keep-alive connection: the poison batch is a 200 report, the next request works."""
+    import httpx
+    from helpers.api_fixtures import serving
+
+    body = b"\n".join([good_line(world, 1), *poison_lines(world).values(), good_line(world, 2)])
+    with serving("--db", world.db_url, "--keys", str(world.keys_dir), "--bundle-dir", str(world.dir / "bundle")) \
+            as (base, _proc), httpx.Client(base_url=base, headers=world.op(), timeout=30) as http:
+        r = http.post("/v1/votes:batch", content=body)
+        assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+        for kind, raw in poison_lines(world).items():  # each poison alone, same connection
+            r = http.post("/v1/votes", content=raw, headers={"Content-Type": "application/json"})
+            assert r.status_code == 422 and r.json()["error"]["code"] == POISON[kind], (kind, r.text)
+        r = http.post("/v1/votes", json=world.vote(3, {"ar11": sorted(world.project_ids("ar11"))[:1]}))
+        assert r.status_code == 201, r.text
+
+
+PB = ("META\nkey;value\ndescription;tiny\ncountry;X\nunit;X\ninstance;2026\nnum_projects;2\nnum_votes;2\n"
+      "budget;100\nvote_type;approval\nrule;greedy\ndate_begin;2026\ndate_end;2026\n"
+      "PROJECTS\nproject_id;cost;votes\n1;60;2\n2;50;1\nVOTES\nvoter_id;vote\n1;1,2\n2;1\n")
+
+
+def test_pabulib_import_goes_through_the_batch_flow_and_the_close_barrier(tmp_path: Path) -> None:
+    from pbcount.cli import app
+
+    pb = tmp_path / "tiny.pb"
+    pb.write_text(PB)
+    db = f"sqlite:///{tmp_path / 'pb.sqlite'}"
+    r = CliRunner().invoke(app, ["import", "pabulib", str(pb), "--db", db])
+    assert r.exit_code == 0, r.output
+    store = Store.open(db)
+    assert store.count_ballots() == 2
+    assert [e.action for e in store.audit_entries()][-1] == "batch_ingested"  # the one batch flow, audited
+    store.close_election("admin")
+    r = CliRunner().invoke(app, ["import", "pabulib", str(pb), "--db", db])
+    assert r.exit_code != 0 and "closed" in r.output, r.output
+    assert store.count_ballots() == 2
