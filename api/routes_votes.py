@@ -56,9 +56,12 @@ async def post_vote(request: Request, key: ApiKey = RequireOperator) -> JSONResp
     201 when stored now, 200 when exactly this vote was already received (same receipt,
     counted once). A new vote with an already used token is stored as well: the
     election's precedence rule decides at count time which of the voter's ballots counts.
-    Rejected votes get 422 with the rejection reason as ``error.code`` (e.g.
-    ``token_bad_signature``, ``project_not_in_envelope``, ``too_many_selections``); after
-    the close, 409 ``election_closed``.
+    The body is one e-vote line, read by the same parser as ``ingest evotes`` and
+    ``/v1/votes:batch`` (unknown or repeated keys are refused). Rejected votes get 422
+    with the rejection reason as ``error.code`` (e.g. ``unknown_field``,
+    ``token_bad_signature``, ``cast_outside_voting_period``, ``cast_in_future``,
+    ``too_many_selections``) and are kept in the rejection log; after the close, 409
+    ``election_closed``.
     """
     pb = app_state(request)
     _intake(pb)

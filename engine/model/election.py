@@ -134,7 +134,11 @@ def _parse_instant(value: Any, where: str) -> datetime:
         raise ElectionDefinitionError(where, f"must be an ISO 8601 time with a timezone, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ElectionDefinitionError(where, f"needs a timezone (e.g. +02:00 or Z), got {value.isoformat()!r}")
-    if not 1000 <= value.astimezone(UTC).year <= 9998:
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
+        year = 0
+    if not 1000 <= year <= 9998:
         raise ElectionDefinitionError(where, f"year out of range in {value.isoformat()!r}")
     return value
 

@@ -74,6 +74,7 @@ def test_toml_datetimes_are_accepted_and_round_trip() -> None:
     ("2026-09-07T08:00:00Z", None, "both"),
     ("next monday", "2026-10-05T20:00:00Z", "ISO 8601"),
     (5, "2026-10-05T20:00:00Z", "ISO 8601"),
+    ("0001-01-01T00:00:00+14:00", "2026-10-05T20:00:00Z", "out of range"),
 ])
 def test_a_bad_period_is_a_definition_error_naming_the_key(opens: Any, closes: Any, message: str) -> None:
     with pytest.raises(ElectionDefinitionError, match=message) as err:
