@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from fixtures.paris import generate_paris
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared next to the repo; PBCOUNT_SHARED points elsewhere (e.g. from a git worktree)
+SHARED = Path(os.environ.get("PBCOUNT_SHARED") or REPO.parent / "shared")
 PABULIB = SHARED / "pabulib"
 
 
