@@ -32,8 +32,8 @@ def imported_modules(*args: str) -> set[str]:
 
 
 def test_importing_the_cli_imports_no_heavy_library() -> None:
-    code = ("import sys, pbcount.cli; heavy = %r; "
-            "print(','.join(m for m in heavy if m in sys.modules))" % (HEAVY,))
+    code = (f"import sys, pbcount.cli; heavy = {HEAVY!r}; "
+            "print(','.join(m for m in heavy if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"import pbcount.cli imported {proc.stdout.strip()}"
