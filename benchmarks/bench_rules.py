@@ -61,14 +61,21 @@ FILES = {"Łódź 2022": "Poland_Lodz_2022.pb", "Warsaw 2026": "Poland_Warszawa_
 PABUTOOLS_ADD1_WARSAW = (366.0, 10.3e9)  # seconds, bytes: ../shared/REFERENCE.md ("here")
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
+def timed_cpu(fn: Callable[[], Any], repeat: int) -> tuple[float, Any, float]:
+    """Median wall time of ``repeat`` calls, the last result, and the median CPU time."""
+    times, cpu, out = [], [], None
     for _ in range(repeat):
         gc.collect()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), out, statistics.median(cpu)
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    wall, out, _ = timed_cpu(fn, repeat)
+    return wall, out
 
 
 def peak_bytes(fn: Callable[[], Any]) -> int:
@@ -95,17 +102,19 @@ def bench_file(label: str, name: str, repeat: int, pabutools_add1: bool, pabutoo
     def ours_parse() -> Any:
         return allocation_problem(read_pabulib(path), score="votes", apply_threshold=False)
 
-    t_ours, problem = timed(ours_parse, repeat)
+    t_ours, problem, cpu_parse = timed_cpu(ours_parse, repeat)
     m_ours = peak_bytes(ours_parse)
     if pabutools == "none":
         print(f"{label}: parse ours {t_ours:.3f}s", flush=True)
-        rows.append({"file": label, "step": "parse", "ours": t_ours, "pabutools": None, "peak": m_ours, "same": "-"})
+        rows.append({"file": label, "step": "parse", "ours": t_ours, "pabutools": None, "peak": m_ours, "same": "-",
+                     "cpu": cpu_parse})
         inst = prof = None
     else:
         t0 = time.perf_counter()
         inst, prof = parse_pabulib(str(path))
         t_pt = time.perf_counter() - t0
-        rows.append({"file": label, "step": "parse", "ours": t_ours, "pabutools": t_pt, "peak": m_ours, "same": "-"})
+        rows.append({"file": label, "step": "parse", "ours": t_ours, "pabutools": t_pt, "peak": m_ours, "same": "-",
+                     "cpu": cpu_parse})
         print(f"{label}: parse ours {t_ours:.3f}s, pabutools {t_pt:.2f}s, x{t_pt / t_ours:.0f}", flush=True)
 
     warsaw = label.startswith("Warsaw")
@@ -126,7 +135,7 @@ def bench_file(label: str, name: str, repeat: int, pabutools_add1: bool, pabutoo
                 initial_budget_allocation=mes_add1)
         steps.append(("mes+add1+greedy", "mes-add1-greedy", pt_add1 if pabutools_add1 else None))
     for step, rule, theirs_fn in steps:
-        t_ours, res = timed(lambda rule=rule: RULES[rule](problem, "lexicographic"), repeat)
+        t_ours, res, cpu_rule = timed_cpu(lambda rule=rule: RULES[rule](problem, "lexicographic"), repeat)
         m = peak_bytes(lambda rule=rule: RULES[rule](problem, "lexicographic"))
         t_pt: float | None
         if theirs_fn is not None:
@@ -140,7 +149,7 @@ def bench_file(label: str, name: str, repeat: int, pabutools_add1: bool, pabutoo
         else:
             t_pt, same, src = None, "-", "not run"
         rows.append({"file": label, "step": step, "ours": t_ours, "pabutools": t_pt, "peak": m, "same": same,
-                     "source": src})
+                     "source": src, "cpu": cpu_rule})
         theirs_txt = f"pabutools {t_pt:.1f}s ({src}), x{t_pt / t_ours:.0f}" if t_pt else "pabutools not run"
         print(f"{label}: {step} ours {t_ours:.3f}s (peak {m / 1e6:.0f} MB, {len(res.selected)} projects), "
               f"{theirs_txt}, same outcome: {same}", flush=True)
@@ -233,11 +242,13 @@ def summary(rows: list[dict[str, Any]], repeat: int) -> None:
           f"load average {os.getloadavg()[0]:.1f}; ours = median of {repeat}")
     lodz = by[("Łódź 2022", "parse")]
     pt = f"pabutools parse {lodz['pabutools']:.2f}s in this run" if lodz["pabutools"] else "pabutools not run"
-    print(f"parse Łódź 2022 (read + problem):   {lodz['ours']:.3f}s  (target ≤ 0.3 s; {pt})")
+    print(f"parse Łódź 2022 (read + problem):   {lodz['ours']:.3f}s wall, {lodz['cpu']:.3f}s CPU  "
+          f"(target ≤ 0.3 s; {pt})")
     add1, mes = by[("Warsaw 2026", "mes+add1+greedy")], by[("Warsaw 2026", "mes")]
     base = (f"pabutools plain MES {mes['pabutools']:.1f}s in this run (x{mes['pabutools'] / add1['ours']:.0f}); "
             if mes["pabutools"] else "")
-    print(f"Warsaw 2026 MES + add1 + greedy:    {add1['ours']:.3f}s  (target ≤ 0.4 s; {base}"
+    print(f"Warsaw 2026 MES + add1 + greedy:    {add1['ours']:.3f}s wall, {add1['cpu']:.3f}s CPU  "
+          f"(target ≤ 0.4 s; {base}"
           f"pabutools MES + add1 + greedy {PABUTOOLS_ADD1_WARSAW[0]:.0f}s recorded, not rerun)")
 
 
