@@ -56,7 +56,7 @@ from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa:
 from engine.model.election import Election  # noqa: E402
 from engine.rules import RULES  # noqa: E402
 
-PABULIB = Path(os.environ.get("PBCOUNT_SHARED") or ROOT.parent / "shared") / "pabulib"
+PABULIB = Path(os.environ.get("PBCOUNT_PABULIB_DIR") or ROOT.parent / "shared" / "pabulib")  # as tests/conftest.py
 FILES = {"Łódź 2022": "Poland_Lodz_2022.pb", "Warsaw 2026": "Poland_Warszawa_2026.pb"}
 PABUTOOLS_ADD1_WARSAW = (366.0, 10.3e9)  # seconds, bytes: ../shared/REFERENCE.md ("here")
 

@@ -11,9 +11,9 @@ import pytest
 from fixtures.paris import generate_paris
 
 REPO = Path(__file__).resolve().parents[1]
-# ../shared next to the repo; PBCOUNT_SHARED points elsewhere (e.g. from a git worktree)
-SHARED = Path(os.environ.get("PBCOUNT_SHARED") or REPO.parent / "shared")
-PABULIB = SHARED / "pabulib"
+SHARED = REPO.parent / "shared"
+# PBCOUNT_PABULIB_DIR: the corpus elsewhere (e.g. from a git worktree, where ../shared is not next to it)
+PABULIB = Path(os.environ.get("PBCOUNT_PABULIB_DIR") or SHARED / "pabulib")
 
 
 def pabulib_dir() -> Path:
