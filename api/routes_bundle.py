@@ -20,7 +20,8 @@ from engine.storage.keyfiles import RESULTS, load_private_key
 
 router = APIRouter(prefix="/v1")
 
-NOT_PUBLISHED = {404: {"model": ErrorBody, "description": "not published yet / unknown receipt"}}
+NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "not published yet / unknown receipt"}}
 
 
 def _not_published() -> ApiError:

@@ -27,7 +27,7 @@ CLOSED_MESSAGE = "the election is closed; no more votes are accepted"
 
 
 def app_state(request: Request) -> AppState:
-    return request.app.state.pb  # type: ignore[no-any-return]
+    return request.app.state.pb
 
 
 def _intake(pb: AppState) -> None:

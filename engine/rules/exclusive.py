@@ -21,9 +21,9 @@ def greedy_exclusive(problem: AllocationProblem, tie_break: str = "votes-cost-id
     if problem.quotas:
         raise ValueError("greedy-exclusive does not support quotas; use greedy or exact")
     groups_of: dict[str, list[str]] = {}
-    for g in problem.exclusive:
-        for pid in g.members:
-            groups_of.setdefault(pid, []).append(g.name)
+    for group in problem.exclusive:
+        for pid in group.members:
+            groups_of.setdefault(pid, []).append(group.name)
     winner: dict[str, str] = {}  # group name -> the project of it that was funded
     left, spent = problem.budget, 0
     selected: list[str] = []

@@ -42,6 +42,7 @@ the points are ignored, only which projects were supported matters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -321,7 +322,7 @@ def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...
     return [int((mat[i] == best).sum()) for i in range(len(outcomes))]
 
 
-def with_comparison(base_rule_name: str):  # type: ignore[no-untyped-def]
+def with_comparison(base_rule_name: str) -> Callable[..., AllocationResult]:
     """``<rule>-comparison``: keep the MES outcome unless greedy is preferred by more voters."""
     base = {"mes": mes, "mes-add1": mes_add1, "mes-greedy": mes_greedy,
             "mes-add1-greedy": mes_add1_greedy}[base_rule_name]

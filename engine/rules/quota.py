@@ -65,7 +65,7 @@ def greedy_with_quotas(problem: AllocationProblem, tie_break: str = "votes-cost-
                                         f"{score:g} votes < threshold {problem.threshold:g}")
             continue
         capped = [quotas[qi] for qi in member_of[i]
-                  if quotas[qi].max_amount is not None and spent_q[qi] + cost > quotas[qi].max_amount]
+                  if (cap := quotas[qi].max_amount) is not None and spent_q[qi] + cost > cap]
         if capped:
             q = capped[0]
             decided[i] = ProjectOutcome(pid, rank, False, spent, "quota_max",
