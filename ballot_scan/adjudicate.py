@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ballot_scan.decide import paper_ballot
+from engine.counting.dedup import check_paper_allowed
 from engine.errors import PbcountError
 from engine.model import crockford
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
@@ -48,6 +49,7 @@ def resolve(
     if item.status != PENDING:
         raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
     election = store.election()
+    check_paper_allowed(election.precedence)
     env_id = item.envelope_id
     if env_id is None:
         envs = {p.envelope for p in (election.project(s) for s in selections) if p is not None}

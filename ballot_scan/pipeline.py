@@ -6,7 +6,9 @@ the main process decides each page (:func:`ballot_scan.decide.decide_page`), ver
 tokens, and streams results to the store every ``commit_every`` pages: accepted ballots
 with :meth:`Store.commit_chunk` (idempotent by ballot key, which includes the image
 SHA-256), rejected pages as rejections, uncertain pages to the review queue
-(:class:`engine.storage.review_store.ReviewStore`, idempotent by image SHA-256). At most
+(:class:`engine.storage.review_store.ReviewStore`, idempotent by image SHA-256). A clean
+sheet for a voter and envelope that already has a stored sheet goes to review
+(``conflicting_sheet``): the machine never chooses between them. At most
 ``2 x workers`` batches are in flight, so memory does not grow with the folder.
 
 The ``--report`` JSON is written as pages are decided (streamed), one entry per page.
@@ -43,6 +45,7 @@ from ballot_scan.decide import (
 )
 from ballot_scan.marks import Thresholds
 from ballot_scan.read import PageRead, PageReader, PageTask, list_tasks
+from engine.counting.dedup import check_paper_allowed
 from engine.model.ballots import Ballot, Rejection
 from engine.model.election import Election
 from engine.model.tokens import TokenVerifier
@@ -160,6 +163,7 @@ def scan_paths(
 ) -> ScanSummary:
     """Scan files and folders into the store; returns the summary (see module docstring)."""
     t0 = time.perf_counter()
+    check_paper_allowed(election.precedence)
     thresholds = thresholds or Thresholds()
     store.freeze_election(election)
     verifier = TokenVerifier(public_key, election.id)
@@ -200,6 +204,7 @@ def scan_paths(
         store.advance_batch(batch.id, min([done, *group_start.values()]))
 
     serials = reviews.paper_serials()
+    sheets = reviews.paper_sheets()
 
     def record(o: PageOutcome) -> None:
         if o.status == ACCEPTED and o.ballot_serial:
@@ -210,6 +215,17 @@ def scan_paths(
                     f"ballot serial {o.ballot_serial} already counted from another image ({seen[:12]}…)"]
             else:
                 serials[o.ballot_serial] = o.image_sha256
+        if o.status == ACCEPTED and o.ballot is not None:  # a second sheet of this voter for an envelope
+            envs = [env for env, _ in o.ballot.selections]
+            other = next((sheets[(o.ballot.voter_serial, env)] for env in envs
+                          if sheets.get((o.ballot.voter_serial, env), o.image_sha256) != o.image_sha256), None)
+            if other is not None:
+                o.status, o.ballot = NEEDS_REVIEW, None
+                o.reasons, o.details = ["conflicting_sheet"], [
+                    f"this voter's sheet for {', '.join(envs)} is already stored (image {other[:12]}…); "
+                    "reject this one, or accept it and neither counts"]
+            else:
+                sheets.update({(o.ballot.voter_serial, env): o.image_sha256 for env in envs})
         summary.pages += 1
         summary.reasons.update(o.reasons)
         if o.status == ACCEPTED:

@@ -41,3 +41,7 @@ class StoreError(PbcountError):
 
 class ElectionClosedError(StoreError):
     """Online intake is closed (``Store.close_election``): the write was refused, nothing stored."""
+
+
+class PrecedenceError(PbcountError):
+    """The election's precedence rule cannot order these ballots (``latest`` with untimed paper)."""

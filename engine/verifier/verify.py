@@ -293,17 +293,19 @@ class BallotRules:
         self.d = d
         self.env_by_id = {e.id: e for e in d.envelopes}
         self._memo: dict[tuple[str, tuple[str, ...]], str | None] = {}
-        self._combos: dict[tuple[str, ...], str | None] = {}
+        self._combos: dict[tuple[tuple[str, ...], bool], str | None] = {}
 
-    def problem(self, selections: Any) -> str | None:
-        """Why a ballot's selections are not valid, or None."""
+    def problem(self, selections: Any, paper: bool = False) -> str | None:
+        """Why a ballot's selections are not valid, or None. A ``paper`` line is one sheet
+        of a voter's paper ballot: required kinds are not checked on it (the bundle does
+        not link sheets to voters; the count checks a voter's sheets together)."""
         if not isinstance(selections, dict) or not selections:
             return "selections must be a non-empty object {envelope: [project ids]}"
         combo = tuple(selections)
-        if combo not in self._combos:
-            self._combos[combo] = self._combination_problem(combo)
-        if self._combos[combo]:
-            return self._combos[combo]
+        if (combo, paper) not in self._combos:
+            self._combos[(combo, paper)] = self._combination_problem(combo, paper)
+        if self._combos[(combo, paper)]:
+            return self._combos[(combo, paper)]
         memo = self._memo
         for env_id, chosen in selections.items():
             try:
@@ -319,7 +321,7 @@ class BallotRules:
                 return memo[key]
         return None
 
-    def _combination_problem(self, env_ids: tuple[str, ...]) -> str | None:
+    def _combination_problem(self, env_ids: tuple[str, ...], paper: bool = False) -> str | None:
         kinds: dict[str, int] = {}
         for env_id in env_ids:
             env = self.env_by_id.get(env_id)
@@ -330,7 +332,7 @@ class BallotRules:
         for kind, n in kinds.items():
             if n > per_kind.get(kind, 0):
                 return f"{n} envelopes of kind {kind!r}; at most {per_kind.get(kind, 0)} allowed"
-        for kind in self.d.required_kinds:
+        for kind in () if paper else self.d.required_kinds:
             if kind not in kinds:
                 return f"a {kind!r} envelope is required"
         return None
@@ -747,7 +749,7 @@ def check_ballots(directory: Path, d: Definition) -> tuple[list[str], dict[str, 
                     raise fail(name, "image_sha256", "an online ballot has no image", no)
             else:
                 raise fail(name, "channel", f"channel {channel!r} is neither online nor paper", no)
-            problem = rules.problem(e.get("selections"))
+            problem = rules.problem(e.get("selections"), paper=channel == "paper")
             if problem:
                 raise fail(name, "ballot_valid", f"receipt {receipt}: {problem}", no)
             if receipt in live:
