@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ballot_scan.adjudicate import AdjudicationError, reject, resolve
+from ballot_scan.adjudicate import reject, resolve
 from ballot_scan.pipeline import scan_paths
 from ballot_scan.render import read_token_register
 from ballot_scan.testdeck import DeckOptions, make_testdeck
@@ -73,3 +73,22 @@ def test_latest_election_refuses_paper(small_paris: Path, tmp_path: Path) -> Non
     with pytest.raises(PrecedenceError, match="latest"):
         scan_paths(store, e, load_public_key(small_paris / "keys"), [tmp_path], workers=1)
     assert store.count_ballots() == 0
+
+
+def test_api_refuses_scans_in_a_latest_election(small_paris: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from helpers.api_fixtures import make_world
+
+    from api import ApiSettings, create_app
+
+    fixture = tmp_path / "fixture"
+    fixture.mkdir()
+    (fixture / "keys").symlink_to(small_paris / "keys")
+    text = (small_paris / "election.toml").read_text()
+    assert 'precedence = "paper-first"' in text
+    (fixture / "election.toml").write_text(text.replace('precedence = "paper-first"', 'precedence = "latest"'))
+    world = make_world(tmp_path / "w", fixture)
+    app = create_app(ApiSettings(keys_dir=world.keys_dir, bundle_dir=world.dir / "bundle"), store=world.store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/v1/scans", files=[("files", ("a.png", b"\x89PNG", "image/png"))], headers=world.op())
+    assert r.status_code == 409 and r.json()["error"]["code"] == "paper_not_allowed", r.text

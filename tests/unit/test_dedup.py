@@ -93,7 +93,8 @@ def test_order_independent_and_nothing_lost(rule: str) -> None:
     r2 = apply_precedence(shuffled, rule)
     assert r1 == r2
     assert len(r1.counted) <= len({b.voter_serial for b in ballots})
-    assert len({b.voter_serial for b in r1.counted if b.channel is ON}) == len([b for b in r1.counted if b.channel is ON])
+    online = [b for b in r1.counted if b.channel is ON]
+    assert len({b.voter_serial for b in online}) == len(online)
     assert len(r1.counted) + len(r1.superseded) == len(ballots)
     counted_keys = {b.ballot_key for b in r1.counted}
     assert all(s.by in counted_keys or (s.by == "" and s.reason == "conflicting_paper_sheets")
