@@ -170,7 +170,7 @@ def receipt_form(t: dict[str, str], lang: str) -> str:
             f'<form method="get" action="/receipt" class="receipt-form"><input type="hidden" name="lang" '
             f'value="{lang}"><label for="receipt-id">{escape(t["receipt_label"])}</label>'
             f'<input type="text" id="receipt-id" name="id" required maxlength="40" autocomplete="off" '
-            f'spellcheck="false" pattern="[RrPp][0-9A-Za-z]{{15}}"> '
+            f'spellcheck="false"> '
             f'<button type="submit">{escape(t["receipt_button"])}</button></form>')
 
 
@@ -366,7 +366,8 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
     elif st == "not_found":
         body = f'<p class="bad" id="receipt-status">{escape(t["receipt_not_found"])}</p>'
     elif st == "invalid":
-        body = f'<p class="bad" id="receipt-status">{escape(t["receipt_invalid"])}</p>'
+        why = t["receipt_typo"] if check.get("problem") == "check_mismatch" else t["receipt_invalid"]
+        body = f'<p class="bad" id="receipt-status">{escape(why)}</p>'
     else:
         body = f'<p id="receipt-status">{escape(t["not_published"])}</p>'
     main = (f'<main><p><a href="{escape(_link("/", lang))}">{escape(t["back"])}</a></p>'

@@ -14,28 +14,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import ReceiptInputError
 from engine.formats.bundle import BUNDLE_FILES, leaf_hashes
 from engine.model import merkle
+from engine.model.receipts import parse_receipt_or_stub
 from engine.storage.store import Store
 
 if TYPE_CHECKING:
     from api.state import AppState
 
-RECEIPT_RE = re.compile(r"^[RP][0-9A-HJKMNP-TV-Z]{15}$")
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
-
-
-def normalise_receipt(text: str) -> str | None:
-    """Upper-case, drop spaces and dashes; None unless it looks like a receipt id."""
-    cleaned = text.strip().upper().replace("-", "").replace(" ", "")
-    return cleaned if RECEIPT_RE.match(cleaned) else None
 
 
 @dataclass(frozen=True)
@@ -128,10 +122,13 @@ def tree_head_facts(pb: AppState) -> dict[str, Any] | None:
 def receipt_proof(pb: AppState, receipt_text: str) -> dict[str, Any]:
     """Everything a voter needs to check a receipt; ``status`` says what was found:
     ``found``, ``withdrawn`` (counted in an earlier publication, then withdrawn),
-    ``not_found``, ``invalid`` or ``not_published``."""
-    rid = normalise_receipt(receipt_text)
-    if rid is None:
-        return {"receipt_id": receipt_text[:40], "status": "invalid"}
+    ``not_found``, ``invalid`` (with ``problem``: ``length``, ``symbol`` or ``check_mismatch``,
+    and ``detail``) or ``not_published``. ``receipt_text`` is a receipt id or the number
+    printed on a paper ballot's stub (:func:`engine.model.receipts.parse_receipt_or_stub`)."""
+    try:
+        rid = parse_receipt_or_stub(receipt_text)
+    except ReceiptInputError as exc:
+        return {"receipt_id": receipt_text[:40], "status": "invalid", "problem": exc.code, "detail": str(exc)}
     log = pb.publications.latest()
     if log is None:
         return {"receipt_id": rid, "status": "not_published"}

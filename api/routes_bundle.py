@@ -71,7 +71,8 @@ def get_bundle(request: Request) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="pbcount-bundle.zip"'})
 
 
-ReceiptPath = Annotated[str, Path(max_length=40, description="receipt id (R… online, P… paper)")]
+ReceiptPath = Annotated[str, Path(max_length=40, description="receipt id (R… online, P… paper) or the number "
+                                  "printed on a paper ballot's stub (N° XXXX-XXXX-XXXX-XXXX-C)")]
 
 
 @router.get("/receipts/{receipt_id}", tags=["public"], summary="A ballot line and its inclusion proof",
@@ -83,7 +84,7 @@ def get_receipt(receipt_id: ReceiptPath, request: Request) -> dict[str, Any]:
     publication: the withdraw line is returned)."""
     r = receipt_proof(app_state(request), receipt_id)
     if r["status"] == "invalid":
-        raise ApiError(422, "invalid_receipt", "a receipt id is 16 characters starting with R or P")
+        raise ApiError(422, "invalid_receipt", r["detail"])
     if r["status"] == "not_published":
         raise _not_published()
     if r["status"] == "not_found":

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from ballot_scan.decide import paper_ballot
 from engine.counting.dedup import check_paper_allowed
-from engine.errors import PbcountError
-from engine.model import crockford
+from engine.errors import PbcountError, ReceiptInputError
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
+from engine.model.receipts import parse_stub
 from engine.model.tokens import TokenVerifier
 from engine.storage.review_store import ACCEPTED, PENDING, REJECTED, ReviewItem, ReviewStore
 from engine.storage.store import Store
@@ -62,7 +62,10 @@ def resolve(
     serial = ballot_serial or item.ballot_serial
     if serial is None:
         raise AdjudicationError(f"item {item_id}: the ballot serial was not read; give it with --ballot-serial")
-    serial = crockford.normalise(serial)[:16]
+    try:
+        serial = parse_stub(serial)  # as printed on the stub; a typo is caught by the check symbol
+    except ReceiptInputError as exc:
+        raise AdjudicationError(f"item {item_id}: ballot serial: {exc}") from None
     sub = Submission(tok, Channel.PAPER, {env_id: list(selections)}, SourceRef(item.source_name, item.source_line),
                      None, item.image_sha256, serial)
     res = paper_ballot(election, verifier, sub)

@@ -45,3 +45,15 @@ class ElectionClosedError(StoreError):
 
 class PrecedenceError(PbcountError):
     """The election's precedence rule cannot order these ballots (``latest`` with untimed paper)."""
+
+
+class ReceiptInputError(PbcountError, ValueError):
+    """What a voter typed is neither a receipt id nor a stub number.
+
+    ``code``: ``length`` (wrong number of symbols), ``symbol`` (a character that is not
+    Crockford base32) or ``check_mismatch`` (the check symbol does not match: a typo).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

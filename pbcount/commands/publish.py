@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
+from engine.errors import ReceiptInputError
 from engine.formats.bundle import bundle_lines, check_receipt_proof, publish_store, receipt_proof
-from engine.model.receipts import paper_receipt_id
+from engine.model.receipts import parse_receipt_or_stub, receipt_from_stub
 from engine.storage.keyfiles import load_private_key
 from engine.storage.store import Store
 from engine.verifier.verify import VerificationFailure, verify_bundle
@@ -77,19 +78,16 @@ def verify(
 def receipt_proof_cmd(
     receipt: Annotated[str | None, typer.Argument(help="Receipt id (R… online, P… paper)")] = None,
     bundle: Annotated[Path, typer.Option("--bundle", "-b", help="Directory of the results bundle")] = Path("bundle"),
-    stub: Annotated[str | None, typer.Option("--stub", help="Paper ballot: the serial on the tear-off stub")] = None,
+    stub: Annotated[str | None, typer.Option("--stub", help="Paper ballot: the stub number, as printed")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the proof (JSON) here")] = None,
 ) -> None:
     """Print a ballot's line and its RFC 6962 inclusion proof."""
     if (receipt is None) == (stub is None):
         fail("give either a RECEIPT or --stub SERIAL")
-    if stub is not None:
-        try:
-            receipt = paper_receipt_id(stub)
-        except ValueError as exc:
-            fail(f"--stub {stub!r}: {exc}")
-    assert receipt is not None
-    receipt = receipt.strip().upper()
+    try:
+        receipt = receipt_from_stub(stub) if stub is not None else parse_receipt_or_stub(receipt or "")
+    except ReceiptInputError as exc:
+        fail(str(exc))
     with errors_as_messages():
         lines = bundle_lines(bundle)
     try:
@@ -135,12 +133,17 @@ def receipt_check_cmd(
 
 
 @receipt_app.command("from-stub")
-def receipt_from_stub(serial: Annotated[str, typer.Argument(help="Serial printed on the paper ballot's stub")]) -> None:
-    """Print the receipt id of a paper ballot from the serial on its tear-off stub."""
+def receipt_from_stub_cmd(
+    serial: Annotated[str, typer.Argument(help="The number on the stub, as printed: N° XXXX-XXXX-XXXX-XXXX-C")],
+) -> None:
+    """Print the receipt id of a paper ballot from the number on its tear-off stub.
+
+    Type it as printed (the ``N°``, dashes, spaces and case do not matter); a typo is
+    caught by the check symbol (exit 2)."""
     try:
-        console.print(paper_receipt_id(serial))
-    except ValueError as exc:
-        fail(f"{serial!r}: {exc}")
+        console.print(receipt_from_stub(serial), highlight=False)
+    except ReceiptInputError as exc:
+        fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:
