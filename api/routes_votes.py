@@ -17,7 +17,7 @@ from api.auth import RequireOperator
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import BatchLine, BatchReport, VoteAccepted, VoteIn
 from api.state import AppState
-from api.vote_intake import ElectionClosed, is_closed, line_statuses
+from api.vote_intake import is_closed, line_statuses
 from engine.errors import ElectionClosedError
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
 from engine.model.election import canonical_json
@@ -86,7 +86,7 @@ async def post_vote(request: Request, key: ApiKey = RequireOperator) -> JSONResp
     res = validate_one(pb.election, pb.verifier, pb.receipt_secret, sub)
     try:
         outcome = await pb.writer.submit(res, key.actor)
-    except ElectionClosed as exc:
+    except ElectionClosedError as exc:
         raise ApiError(409, "election_closed", CLOSED_MESSAGE) from exc
     if isinstance(res, Rejection):
         raise ApiError(422, res.reason, f"vote rejected: {res.detail}", [{"reason": res.reason}])
@@ -152,19 +152,16 @@ async def post_votes_batch(
 
     def commit() -> list[str]:
         if is_closed(pb.store):
-            raise ElectionClosed
+            raise ElectionClosedError
         batch = pb.store.open_batch("evotes-api", source, sha)
-        try:
-            outcome = pb.store.commit_chunk(batch.id, sha, items, lines_committed=lines[-1][0] if lines else 0,
-                                            require_open=True, audit=audit)
-        except ElectionClosedError as exc:
-            raise ElectionClosed from exc
+        outcome = pb.store.commit_chunk(batch.id, sha, items, lines_committed=lines[-1][0] if lines else 0,
+                                        require_open=True, audit=audit)  # raises ElectionClosedError
         pb.store.finish_batch(batch.id)
         return line_statuses(items, outcome.inserted_keys)
 
     try:
         statuses = await asyncio.wrap_future(pb.writer.call(commit))
-    except ElectionClosed as exc:
+    except ElectionClosedError as exc:
         raise ApiError(409, "election_closed", CLOSED_MESSAGE) from exc
     results: list[BatchLine] = []
     by_reason: Counter[str] = Counter()

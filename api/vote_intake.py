@@ -46,10 +46,6 @@ LINGER_SECONDS = 0.003  # how long a flush waits for more votes to join its grou
 API_SOURCE_SHA = "api-v1-votes"
 
 
-class ElectionClosed(Exception):
-    """The election was closed before this vote could be stored."""
-
-
 @dataclass(frozen=True)
 class WriteOutcome:
     status: str  # accepted | already_received | rejected
@@ -113,7 +109,7 @@ class VoteWriter:
 
     # -------------------------------------------------------------- public
     async def submit(self, item: Ballot | Rejection, actor: str) -> WriteOutcome:
-        """Store one validated vote (or record its rejection); raises :class:`ElectionClosed`."""
+        """Store one validated vote (or record its rejection); raises :class:`ElectionClosedError`."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[WriteOutcome] = loop.create_future()
         self._pending.append((item, actor, fut))
@@ -168,14 +164,14 @@ class VoteWriter:
             for (_, _, fut), outcome in zip(group, outcomes, strict=True):
                 if fut.done():
                     continue
-                if isinstance(outcome, ElectionClosed):
-                    fut.set_exception(ElectionClosed())
+                if isinstance(outcome, ElectionClosedError):
+                    fut.set_exception(ElectionClosedError())
                 else:
                     fut.set_result(outcome)
 
-    def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosed]:
+    def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosedError]:
         if self._closed:
-            return [ElectionClosed() for _ in group]
+            return [ElectionClosedError() for _ in group]
         items = [it for it, _ in group]
 
         def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
@@ -197,7 +193,7 @@ class VoteWriter:
             outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items, require_open=True, audit=audit)
         except ElectionClosedError:
             self._closed = True
-            return [ElectionClosed() for _ in group]
+            return [ElectionClosedError() for _ in group]
         statuses = line_statuses(items, outcome.inserted_keys)
         counts = voter_ballot_counts(self.store, {it.voter_serial for it in items if isinstance(it, Ballot)})
         return [WriteOutcome(st, counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0)

@@ -43,7 +43,7 @@ def resolve(
     The selections are validated like any ballot; an invalid choice is refused, not stored.
     """
     if not by.strip():
-        raise AdjudicationError("--by NAME is required: every decision names its author")
+        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
     reviews = ReviewStore(store)
     item = reviews.get(item_id)
     if item.status != PENDING:
@@ -88,7 +88,7 @@ def resolve(
 def reject(store: Store, item_id: int, by: str, note: str | None = None) -> ReviewItem:
     """Reject review item ``item_id``: the page is not counted; the reason is recorded."""
     if not by.strip():
-        raise AdjudicationError("--by NAME is required: every decision names its author")
+        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
     reviews = ReviewStore(store)
     item = reviews.get(item_id)
     if item.status != PENDING:

@@ -33,6 +33,7 @@ from ballot_scan.layout import (
     fiducial_centres_mm,
     rect,
 )
+from engine.errors import PaperPageError
 
 MAX_ROTATION_DEG = 5.0
 MAX_SKEW_DEG = 1.0
@@ -41,13 +42,8 @@ MAX_RESIDUAL_MM = 0.8
 CORNER_W, CORNER_H = 0.22, 0.16
 
 
-class AlignmentError(Exception):
+class AlignmentError(PaperPageError):
     """A page that cannot be aligned; ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from engine import __version__
 from engine.counting.allocation import ELIGIBILITY_THRESHOLD
 from engine.counting.count import CountResult
-from engine.errors import PbcountError
+from engine.errors import PublishError
 from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_per_envelope
 from engine.model import merkle
 from engine.model.audit import AuditEntry
@@ -71,10 +71,6 @@ BUNDLE_FILES = (
     "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json",
     "results.pub", "manifest.json",
 )
-
-
-class PublishError(PbcountError):
-    """The store cannot be published as it is (inconsistent state)."""
 
 
 @dataclass(frozen=True)
