@@ -68,9 +68,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
         reports = list(getattr(alloc, "quota_reports", ()))
         quota_reports.extend(r for r in reports if r.name in popular_names)
         envelopes.append({
-            "quotas": [{"name": r.name, "min_amount": r.min_amount, "max_amount": r.max_amount,
-                        "group_spent": r.group_spent, "met": r.met, "shortfall": r.shortfall,
-                        "reason": r.reason} for r in reports],
+            "quotas": alloc.to_dict()["quota_reports"],
             "id": env.id, "name": env.name, "kind": env.kind, "rule": alloc.rule,
             "tie_break": alloc.tie_break, "budget": env.budget, "spent": alloc.cost,
             "left_over": env.budget - alloc.cost, "projects_funded": len(alloc.selected),

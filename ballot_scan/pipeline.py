@@ -49,6 +49,7 @@ from engine.counting.dedup import check_paper_allowed
 from engine.model.ballots import Ballot, Rejection
 from engine.model.election import Election
 from engine.model.tokens import TokenVerifier
+from engine.services.workers import default_workers
 from engine.storage.review_store import NewReviewItem, ReviewStore
 from engine.storage.store import Store
 
@@ -99,10 +100,6 @@ def _init_worker(election: Election, thresholds: Thresholds) -> None:
 
 def _read(tasks: list[PageTask]) -> list[PageRead]:
     return _W["reader"].read_batch(tasks)  # type: ignore[no-any-return]
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def iter_reads(

@@ -165,7 +165,7 @@ def outcome(url: str) -> dict[str, Any]:
     store = Store.open(url)
     result = count_store(store, persist=False)
     out = {
-        "stored": store.count_ballots(),
+        "stored": store.ballot_count(),
         "rejections": store.rejection_counts(),
         "counted": sorted(b.ballot_key for b in result.dedup.counted),
         "superseded": sorted((s.ballot.ballot_key, s.reason) for s in result.dedup.superseded),

@@ -260,24 +260,7 @@ def tally_text(result: CountResult) -> str:
 def allocation_text(result: CountResult) -> str:
     envs: dict[str, Any] = {}
     for env_id, a in result.allocation.envelopes.items():
-        envs[env_id] = {
-            "rule": a.rule,
-            "tie_break": a.tie_break,
-            "budget": a.budget,
-            "cost": a.cost,
-            "selected": list(a.selected),
-            "notes": list(a.notes),
-            "quota_reports": [
-                {"name": r.name, "min_amount": r.min_amount, "max_amount": r.max_amount,
-                 "group_spent": r.group_spent, "met": r.met, "shortfall": r.shortfall, "reason": r.reason}
-                for r in a.quota_reports
-            ],
-            "outcomes": [
-                {"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
-                 "cumulative_cost": o.cumulative_cost, "reason": o.reason, "detail": o.detail}
-                for o in a.outcomes
-            ],
-        }
+        envs[env_id] = a.to_dict()
     return pretty_json({"threshold": ELIGIBILITY_THRESHOLD, "envelopes": envs})
 
 

@@ -525,7 +525,9 @@ class Store:
             rows = conn.execute(select(ballots).where(ballots.c.voter_serial == voter_serial)).all()
         return [self._row_to_ballot(r) for r in rows]
 
-    def count_ballots(self) -> int:
+    def ballot_count(self) -> int:
+        """How many ballots are stored (counted or superseded). Not to be confused with
+        :func:`engine.counting.count.count_ballots`, which runs the count."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ballots)).scalar_one())
 

@@ -72,7 +72,7 @@ def test_latest_election_refuses_paper(small_paris: Path, tmp_path: Path) -> Non
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     with pytest.raises(PrecedenceError, match="latest"):
         scan_paths(store, e, load_public_key(small_paris / "keys"), [tmp_path], workers=1)
-    assert store.count_ballots() == 0
+    assert store.ballot_count() == 0
 
 
 def test_api_refuses_scans_in_a_latest_election(small_paris: Path, tmp_path: Path) -> None:
