@@ -58,5 +58,11 @@ def test_printed_stub_finds_the_published_ballot(small_paris: Path, tmp_path: Pa
             bad = c.get("/receipt", params={"id": typo, "lang": "en"})
             assert bad.status_code == 422 and "check symbol" in bad.text
             assert 'pattern="' not in page.text  # the browser must not refuse a stub number
+            from urllib.parse import quote
+
+            api = c.get(f"/v1/receipts/{quote(printed)}")
+            assert api.status_code == 200 and api.json()["receipt_id"] == ballot.receipt_id, api.text
+            bad_api = c.get(f"/v1/receipts/{quote(typo)}")
+            assert bad_api.status_code == 422 and "check symbol" in bad_api.json()["error"]["message"]
     finally:
         store.close()
