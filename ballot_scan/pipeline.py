@@ -123,6 +123,23 @@ def iter_reads(
             yield from f.result()
 
 
+def _sheet_conflict(election: Election, sheets: dict[str, dict[str, str]], ballot: Ballot, image_sha256: str) -> str:
+    """Why this clean sheet conflicts with the voter's stored sheets ("" when it does not): the
+    same envelope again, or more envelopes of a kind than the election allows per voter."""
+    stored = {env: img for env, img in sheets.get(ballot.voter_serial, {}).items() if img != image_sha256}
+    envs = [env for env, _ in ballot.selections]
+    for env in envs:
+        if env in stored:
+            return (f"this voter's sheet for {env} is already stored (image {stored[env][:12]}…); "
+                    "reject this one, or accept it and neither counts")
+    for kind, cap in election.voting.max_envelopes_per_kind.items():
+        mine = {env for env in (*stored, *envs) if (e := election.envelope(env)) is not None and e.kind == kind}
+        if len(mine) > cap and any(env in mine for env in envs):
+            return (f"this voter already has a stored {kind} sheet ({', '.join(sorted(mine - set(envs)))}); "
+                    f"at most {cap} {kind} envelope(s) per voter: reject this one, or accept it and neither counts")
+    return ""
+
+
 class _ReportWriter:
     """Streams ``{"pages": [...], "summary": {...}}`` to a file."""
 
@@ -213,16 +230,13 @@ def scan_paths(
             else:
                 serials[o.ballot_serial] = o.image_sha256
         if o.status == ACCEPTED and o.ballot is not None:  # a second sheet of this voter for an envelope
-            envs = [env for env, _ in o.ballot.selections]
-            other = next((sheets[(o.ballot.voter_serial, env)] for env in envs
-                          if sheets.get((o.ballot.voter_serial, env), o.image_sha256) != o.image_sha256), None)
-            if other is not None:
+            problem = _sheet_conflict(election, sheets, o.ballot, o.image_sha256)
+            if problem:
                 o.status, o.ballot = NEEDS_REVIEW, None
-                o.reasons, o.details = ["conflicting_sheet"], [
-                    f"this voter's sheet for {', '.join(envs)} is already stored (image {other[:12]}…); "
-                    "reject this one, or accept it and neither counts"]
+                o.reasons, o.details = ["conflicting_sheet"], [problem]
             else:
-                sheets.update({(o.ballot.voter_serial, env): o.image_sha256 for env in envs})
+                sheets.setdefault(o.ballot.voter_serial, {}).update(
+                    {env: o.image_sha256 for env, _ in o.ballot.selections})
         summary.pages += 1
         summary.reasons.update(o.reasons)
         if o.status == ACCEPTED:

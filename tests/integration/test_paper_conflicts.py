@@ -65,6 +65,20 @@ def test_rejecting_the_second_sheet_keeps_the_first(small_paris: Path, tmp_path:
     assert len([b for b in counted if b.voter_serial == token.serial]) == 1
 
 
+def test_a_second_district_sheet_goes_to_review(small_paris: Path, tmp_path: Path) -> None:
+    """Paris allows one district envelope per voter: sheets for ar11 and ar12 with one token."""
+    e = load_election(small_paris / "election.toml")
+    assert e.voting.max_envelopes_per_kind["district"] == 1
+    token = read_token_register(small_paris / "paper_tokens.csv")[2]
+    deck = tmp_path / "deck"
+    make_testdeck(e, ["ar11", "ar12"], [token], deck, count=2, seed=5, opts=CLEAN)
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    summary = scan_paths(store, e, load_public_key(small_paris / "keys"), [deck], workers=1)
+    assert summary.accepted == 1 and summary.needs_review == 1, summary.line()
+    [item] = ReviewStore(store).list()
+    assert item.reasons == ["conflicting_sheet"] and "district" in " ".join(item.details)
+
+
 def test_latest_election_refuses_paper(small_paris: Path, tmp_path: Path) -> None:
     doc = tomllib.loads((small_paris / "election.toml").read_text())
     doc["election"]["precedence"] = "latest"
