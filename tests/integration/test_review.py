@@ -88,7 +88,7 @@ def test_invalid_selection_is_refused_and_item_stays_pending(queued: dict) -> No
         resolve(store, queued["verifier"], item.id, [f"AR11-00{i}" for i in range(1, 7)], "alice")
     with pytest.raises(AdjudicationError, match="project_not_in_envelope"):
         resolve(store, queued["verifier"], item.id, ["PAR-001"], "alice")
-    with pytest.raises(AdjudicationError, match="--by"):
+    with pytest.raises(AdjudicationError, match="names its author"):
         resolve(store, queued["verifier"], item.id, ["AR11-001"], " ")
     assert ReviewStore(store).get(item.id).status == "pending"
 
