@@ -54,6 +54,7 @@ SUPERSEDED_REASONS = {
     INCOMPLETE: "the voter's paper sheets lack an envelope the election requires",
 }
 
+
 def check_paper_allowed(precedence: str) -> None:
     """Raise :class:`PrecedenceError` when paper ballots (no cast time) cannot be counted
     under ``precedence``: ``latest`` orders by cast time, which a scanned sheet does not have."""
