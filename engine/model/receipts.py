@@ -24,10 +24,10 @@ import re
 
 from engine.errors import ReceiptInputError
 from engine.model import crockford
-from engine.model.tokens import SERIAL_BYTES
 
 RECEIPT_LEN = 16
-SERIAL_SYMBOLS = (SERIAL_BYTES * 8 + 4) // 5  # a ballot serial: 80 random bits, 16 symbols
+SERIAL_BYTES = 10  # a ballot serial: 80 random bits (ballot_scan/payload.py), 16 symbols
+SERIAL_SYMBOLS = (SERIAL_BYTES * 8 + 4) // 5
 RECEIPT_PATTERN = r"[RP][0-9A-HJKMNP-TV-Z]{15}"
 RECEIPT_RE = re.compile(RECEIPT_PATTERN)
 # "N°", "Nº", "No", "N.", "#" before the number, as printed or as people retype it
