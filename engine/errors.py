@@ -18,6 +18,8 @@ Errors of the other packages subclass a class of this module; the stand-alone ve
     ├── PabulibError                a malformed .pb file (source, line) -- also a ValueError
     ├── PrecedenceError             the precedence rule cannot order these ballots ('latest' + paper)
     ├── ReceiptInputError           typed text is neither a receipt id nor a stub number -- also a ValueError
+    ├── SortitionInputError         a sortition pool or features file is malformed, quotas unmeetable
+    ├── TargetUnreachable           a savings target cannot be reached (most) -- also a ValueError
     ├── PaperPageError              a scanned page cannot be read (reason code, detail)
     │   ├── ballot_scan.image_guard.ImageRejected   refused before decoding (PDF, truncated, too large)
     │   └── ballot_scan.align.AlignmentError        fiducials not found, rotation or scale out of range
@@ -106,3 +108,15 @@ class PaperPageError(PbcountError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class SortitionInputError(PbcountError):
+    """A pool or features file is malformed, or the quotas cannot be met (reason given)."""
+
+
+class TargetUnreachable(PbcountError, ValueError):
+    """The savings target cannot be reached; ``most`` is the most that can be saved."""
+
+    def __init__(self, message: str, most: int) -> None:
+        super().__init__(message)
+        self.most = most
