@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import RequireOperator
 from api.errors import ERROR_RESPONSES, ApiError
-from api.schemas import BatchLine, BatchReport, VoteAccepted, VoteIn
+from api.schemas import BatchLine, BatchReport, VoteAccepted
 from api.state import AppState
-from api.vote_intake import ElectionClosed, is_closed, line_statuses
+from api.vote_intake import ElectionClosed
 from engine.errors import ElectionClosedError
-from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
-from engine.model.election import canonical_json
-from engine.services.ingest import process_lines, validate_one
+from engine.formats.evote import EVOTE_LINE_SCHEMA
+from engine.model.ballots import Ballot, Rejection
+from engine.services.ingest import IngestReport, body_lines, ingest_batch, not_after_now, process_lines
 from engine.storage.apikey_store import ApiKey
-from engine.storage.store import ChunkOutcome
 
 router = APIRouter(prefix="/v1", tags=["votes"])
 
@@ -39,20 +35,10 @@ def _intake(pb: AppState) -> None:
         raise ApiError(503, "intake_disabled", pb.intake_problem or "vote intake disabled")
 
 
-# The body is parsed by pydantic straight from the JSON bytes (``model_validate_json``,
-# in Rust) instead of FastAPI's generic body handling: the hot path of vote intake.
+# The one vote grammar (engine.formats.evote) is the request body's schema: the same
+# parser reads this body, each line of /v1/votes:batch and each line of `ingest evotes`.
 VOTE_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": VoteIn.model_json_schema()}}}}
-
-
-def parse_vote(body: bytes) -> VoteIn:
-    """Validate a vote body; schema errors are raised as FastAPI's (422 ``invalid_request``)."""
-    try:
-        return VoteIn.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors(include_url=False)]
-        ) from None
+    "application/json": {"schema": EVOTE_LINE_SCHEMA}}}}
 
 
 @router.post(
@@ -70,20 +56,24 @@ async def post_vote(request: Request, key: ApiKey = RequireOperator) -> JSONResp
     201 when stored now, 200 when exactly this vote was already received (same receipt,
     counted once). A new vote with an already used token is stored as well: the
     election's precedence rule decides at count time which of the voter's ballots counts.
-    Rejected votes get 422 with the rejection reason as ``error.code`` (e.g.
-    ``token_bad_signature``, ``project_not_in_envelope``, ``too_many_selections``); after
-    the close, 409 ``election_closed``.
+    The body is one e-vote line, read by the same parser as ``ingest evotes`` and
+    ``/v1/votes:batch`` (unknown or repeated keys are refused). Rejected votes get 422
+    with the rejection reason as ``error.code`` (e.g. ``unknown_field``,
+    ``token_bad_signature``, ``cast_outside_voting_period``, ``cast_in_future``,
+    ``too_many_selections``) and are kept in the rejection log; after the close, 409
+    ``election_closed``.
     """
     pb = app_state(request)
     _intake(pb)
     pb.rate.take(key.key_id)
-    vote = parse_vote(await request.body())
-    doc = vote.model_dump()
-    body_sha = hashlib.sha256(canonical_json(doc).encode()).hexdigest()
-    sub = Submission(token=vote.token, channel=Channel.ONLINE, selections=dict(vote.selections),
-                     source=SourceRef(f"api:{body_sha[:16]}", 1), cast_at=vote.cast_at)
+    body = await request.body()
     assert pb.verifier is not None and pb.receipt_secret is not None
-    res = validate_one(pb.election, pb.verifier, pb.receipt_secret, sub)
+    source = f"api:{hashlib.sha256(body).hexdigest()[:16]}"
+    parsed = process_lines(pb.election, pb.verifier, pb.receipt_secret, source, [(1, body)],
+                           not_after=not_after_now())
+    if not parsed:  # an empty or blank body is not a vote
+        raise ApiError(422, "malformed_line", "vote rejected: the body is empty", [{"reason": "malformed_line"}])
+    res = parsed[0]
     try:
         outcome = await pb.writer.submit(res, key.actor)
     except ElectionClosed as exc:
@@ -91,7 +81,7 @@ async def post_vote(request: Request, key: ApiKey = RequireOperator) -> JSONResp
     if isinstance(res, Rejection):
         raise ApiError(422, res.reason, f"vote rejected: {res.detail}", [{"reason": res.reason}])
     assert isinstance(res, Ballot)
-    body = VoteAccepted(
+    answer = VoteAccepted(
         status="accepted" if outcome.status == "accepted" else "already_received",
         receipt_id=res.receipt_id,
         voter_ballots=outcome.voter_ballots,
@@ -99,7 +89,7 @@ async def post_vote(request: Request, key: ApiKey = RequireOperator) -> JSONResp
         note=("stored; one ballot per voter is counted, chosen by the precedence rule"
               if outcome.voter_ballots > 1 else "stored"),
     )
-    return JSONResponse(body.model_dump(), status_code=201 if body.status == "accepted" else 200)
+    return JSONResponse(answer.model_dump(), status_code=201 if answer.status == "accepted" else 200)
 
 
 BATCH_BODY = {
@@ -132,7 +122,7 @@ async def post_votes_batch(
     pb = app_state(request)
     _intake(pb)
     body = await request.body()
-    lines = [(i, raw) for i, raw in enumerate(body.split(b"\n"), start=1) if raw.strip()]
+    lines = body_lines(body)
     if len(lines) > pb.settings.max_batch_lines:
         raise ApiError(413, "payload_too_large",
                        f"{len(lines)} lines; at most {pb.settings.max_batch_lines} per batch")
@@ -140,42 +130,26 @@ async def post_votes_batch(
     sha = hashlib.sha256(body).hexdigest()
     source = f"api-batch:{name}" if name else f"api-batch:{sha[:16]}"
     assert pb.verifier is not None and pb.receipt_secret is not None
-    items = await run_in_threadpool(process_lines, pb.election, pb.verifier, pb.receipt_secret, source, lines)
+    items = await run_in_threadpool(process_lines, pb.election, pb.verifier, pb.receipt_secret, source, lines,
+                                    not_after=not_after_now())
+    last_line = lines[-1][0] if lines else 0
 
-    def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
-        statuses = line_statuses(items, outcome.inserted_keys)
-        return [(key.actor, "batch_ingested", {
-            "kind": "evotes-api", "source": source, "sha256": sha, "lines": len(lines),
-            "accepted": statuses.count("accepted"), "already_known": statuses.count("already_received"),
-            "rejected": statuses.count("rejected"),
-        })]
-
-    def commit() -> list[str]:
-        if is_closed(pb.store):
-            raise ElectionClosed
-        batch = pb.store.open_batch("evotes-api", source, sha)
-        try:
-            outcome = pb.store.commit_chunk(batch.id, sha, items, lines_committed=lines[-1][0] if lines else 0,
-                                            require_open=True, audit=audit)
-        except ElectionClosedError as exc:
-            raise ElectionClosed from exc
-        pb.store.finish_batch(batch.id)
-        return line_statuses(items, outcome.inserted_keys)
+    def commit() -> IngestReport:  # on the writer thread, after the votes handed to it before
+        return ingest_batch(pb.store, "evotes-api", source, sha, lambda _start: [(last_line, len(lines), items)],
+                            actor=key.actor, want_statuses=True)
 
     try:
-        statuses = await asyncio.wrap_future(pb.writer.call(commit))
-    except ElectionClosed as exc:
+        report: IngestReport = await asyncio.wrap_future(pb.writer.call(commit))
+    except ElectionClosedError as exc:
         raise ApiError(409, "election_closed", CLOSED_MESSAGE) from exc
     results: list[BatchLine] = []
-    by_reason: Counter[str] = Counter()
-    for it, st in zip(items, statuses, strict=True):
+    for it, st in zip(items, report.statuses, strict=True):
         if isinstance(it, Rejection):
-            by_reason[it.reason] += 1
             results.append(BatchLine(line=it.source.line, status="rejected", reason=it.reason, detail=it.detail))
         else:
             results.append(BatchLine(line=it.source.line, status=st, receipt_id=it.receipt_id))  # type: ignore[arg-type]
     return BatchReport(
-        source=source, sha256=sha, lines=len(lines), accepted=statuses.count("accepted"),
-        already_received=statuses.count("already_received"), rejected=statuses.count("rejected"),
-        rejected_by_reason=dict(sorted(by_reason.items())), results=results,
+        source=source, sha256=sha, lines=len(lines), accepted=report.accepted,
+        already_received=report.already_known, rejected=report.rejected,
+        rejected_by_reason=dict(sorted(report.rejected_by_reason.items())), results=results,
     )

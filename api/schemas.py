@@ -10,22 +10,6 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 ReceiptId = Annotated[str, StringConstraints(pattern=r"^[RP][0-9A-HJKMNP-TV-Z]{15}$")]
 
 
-class VoteIn(BaseModel):
-    """One e-vote, as in the e-vote JSON Lines format (docs/evote-format.md)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "token": "PB1-…", "cast_at": "2026-09-12T10:15:00Z",
-        "selections": {"paris": ["P012", "P101"], "d11": ["D11-004"]},
-    }]})
-
-    token: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
-        description="the voter's signed token text (PB1-…)")
-    cast_at: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="ISO 8601 time with a timezone")
-    selections: Annotated[dict[ShortText, Annotated[list[ShortText], Field(max_length=100)]],
-                          Field(max_length=50)] = Field(description="envelope id -> project ids")
-
-
 class VoteAccepted(BaseModel):
     status: Literal["accepted", "already_received"] = Field(
         description="accepted: stored now; already_received: the same vote was stored before "

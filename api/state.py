@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from api.auth import KeyCache
 from api.limits import RateLimiter
 from api.publication import PublicationCache
@@ -24,7 +22,6 @@ from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
 from engine.storage.apikey_store import ApiKeyStore
 from engine.storage.keyfiles import load_public_key, load_receipt_secret
-from engine.storage.schema import audit_log, ballots
 from engine.storage.store import Store, now_iso
 
 log = logging.getLogger("pbcount.api")
@@ -39,12 +36,6 @@ class PublishedCount:
     envelopes_csv: str
 
 
-def store_was_counted(store: Store) -> bool:
-    """True once ``pbcount results``, the demo or ``POST /v1/count`` has counted the store."""
-    with store.engine.connect() as conn:
-        return conn.execute(select(ballots.c.id).where(ballots.c.status != "received").limit(1)).first() is not None
-
-
 def count_marker(store: Store) -> int | None:
     """Sequence number of the latest ``counted`` or ``publish`` audit entry (None if none).
 
@@ -53,19 +44,16 @@ def count_marker(store: Store) -> int | None:
     the marker recounts: several processes (``pbcount serve --workers N``) and the CLI all
     serve the same results.
     """
-    with store.engine.connect() as conn:
-        return conn.execute(
-            select(func.max(audit_log.c.seq)).where(audit_log.c.action.in_(("counted", "publish")))
-        ).scalar_one_or_none()
+    return store.latest_audit_seq(("counted", "publish"))
 
 
 def default_bundle_dir(settings: ApiSettings, store: Store) -> Path:
     """``--bundle-dir``, else ``bundle/`` next to a SQLite store file, else ``./bundle``."""
     if settings.bundle_dir is not None:
         return settings.bundle_dir
-    db = store.engine.url.database if store.engine.dialect.name == "sqlite" else None
-    if db and db != ":memory:":
-        return Path(db).resolve().parent / "bundle"
+    db = store.sqlite_file()
+    if db is not None:
+        return db.resolve().parent / "bundle"
     return Path("bundle")
 
 
@@ -120,7 +108,7 @@ class AppState:
             if not self._loaded or marker != self._marker:
                 self._loaded = True
                 self._marker = marker
-                if store_was_counted(self.store):
+                if self.store.was_counted():
                     self._count = self._publish(count_store(self.store, persist=False))
             return self._count
 

@@ -32,11 +32,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
 from engine.errors import ElectionClosedError
 from engine.model.ballots import Ballot, Rejection
-from engine.storage.schema import ballots as ballots_table
+from engine.services.ingest import line_statuses
 from engine.storage.store import ChunkOutcome, Store
 
 log = logging.getLogger("pbcount.api")
@@ -56,42 +54,8 @@ class WriteOutcome:
     voter_ballots: int = 0
 
 
-def line_statuses(items: Sequence[Ballot | Rejection], inserted_keys: frozenset[str]) -> list[str]:
-    """Status of each item after a commit: the first occurrence of a newly inserted key is
-    ``accepted``; any other ballot is ``already_received``; a rejection is ``rejected``."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for it in items:
-        if isinstance(it, Rejection):
-            out.append("rejected")
-        elif it.ballot_key in inserted_keys and it.ballot_key not in seen:
-            seen.add(it.ballot_key)
-            out.append("accepted")
-        else:
-            seen.add(it.ballot_key)
-            out.append("already_received")
-    return out
-
-
 def receipts_digest(receipts: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(receipts)).encode()).hexdigest()
-
-
-def is_closed(store: Store) -> bool:
-    row = store.election_row()
-    return row is not None and row.get("closed_at") is not None
-
-
-def voter_ballot_counts(store: Store, serials: set[str]) -> dict[str, int]:
-    if not serials:
-        return {}
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(ballots_table.c.voter_serial, func.count())
-            .where(ballots_table.c.voter_serial.in_(sorted(serials)))
-            .group_by(ballots_table.c.voter_serial)
-        ).all()
-    return {r[0]: int(r[1]) for r in rows}
 
 
 class VoteWriter:
@@ -109,7 +73,7 @@ class VoteWriter:
         self._executor = self._new_executor()
         self._pending: list[tuple[Ballot | Rejection, str, asyncio.Future[WriteOutcome]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._closed = is_closed(store)
+        self._closed = store.closed_at() is not None
 
     # -------------------------------------------------------------- public
     async def submit(self, item: Ballot | Rejection, actor: str) -> WriteOutcome:
@@ -199,6 +163,6 @@ class VoteWriter:
             self._closed = True
             return [ElectionClosed() for _ in group]
         statuses = line_statuses(items, outcome.inserted_keys)
-        counts = voter_ballot_counts(self.store, {it.voter_serial for it in items if isinstance(it, Ballot)})
+        counts = self.store.voter_ballot_counts({it.voter_serial for it in items if isinstance(it, Ballot)})
         return [WriteOutcome(st, counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0)
                 for it, st in zip(items, statuses, strict=True)]

@@ -1,42 +1,144 @@
-"""Root of the ``pbcount`` command. Each command group lives in ``pbcount/commands/``."""
+"""Root of the ``pbcount`` command. Each command group lives in ``pbcount/commands/``.
+
+Commands are registered lazily: the root knows each command's name, the module that
+defines it and its one-line help (:data:`COMMANDS`), and imports that module only when the
+command runs (or its own ``--help`` is asked for). ``pbcount --help``, ``-h`` and
+``--version`` therefore import typer and nothing heavy (no OpenCV, SQLAlchemy, FastAPI,
+HiGHS or numpy); ``tests/unit/test_cli_startup.py`` checks it and that the one-line helps
+here match the commands' own.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
-from pbcount.commands import allocate as allocate_commands
-from pbcount.commands import ballots as ballots_commands
-from pbcount.commands import db as db_commands
-from pbcount.commands import demo, election, fixtures, ingest, keys, results, tokens
-from pbcount.commands import pabulib as pabulib_commands
-from pbcount.commands import publish as publish_commands
-from pbcount.commands import review as review_commands
-from pbcount.commands import scan as scan_commands
-from pbcount.commands import serve as serve_commands
+import typer
+from typer.core import TyperGroup
+
+# name -> (module in pbcount/commands, one-line help shown by `pbcount --help`), in help order
+COMMANDS: dict[str, tuple[str, str]] = {
+    "results": ("results", "Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."),
+    "demo": ("demo", "Run the whole count on a Paris-scale synthetic election and print the results."),
+    "serve": ("serve", "Serve the HTTP API (/v1/…, OpenAPI at /openapi.json) and the public results page (/)."),
+    "publish": ("publish", "Count the store and write the signed results bundle (a new publication if anything "
+                "changed)."),
+    "verify": ("publish", "Check a bundle from its files alone; prints VERIFIED or names the first failing check."),
+    "allocate": ("allocate", "Allocate the budget of a pabulib file with a rule and print the selected projects."),
+    "testdeck": ("ballots", "Render ballots, mark them like people do, simulate scanning; write expected.json."),
+    "scan": ("scan", "Read ballots: accepted pages are counted, uncertain ones go to `pbcount review`."),
+    "keys": ("keys", "Authority keys (token signing, results signing, receipt secret)."),
+    "tokens": ("tokens", "Voter tokens signed by the authority key."),
+    "election": ("election", "Election definitions."),
+    "ingest": ("ingest", "Ingest votes into the store."),
+    "rejections": ("ingest", "The rejection log."),
+    "fixtures": ("fixtures", "Synthetic elections for demos, tests and benchmarks."),
+    "db": ("db", "Store schema migrations."),
+    "apikey": ("serve", "API keys for the HTTP API (operator, admin)."),
+    "receipt": ("publish", "Voter receipts: find a ballot in a bundle and prove it is in the tree."),
+    "import": ("pabulib", "Import elections from other formats."),
+    "export": ("pabulib", "Export counted elections to other formats."),
+    "ballots": ("ballots", "Printable paper ballots."),
+    "review": ("review", "Adjudicate paper pages the scanner would not decide alone."),
+    "sortition": ("sortition", "Verifiable sortition: draw a panel by lot with quotas, verify a draw."),
+}
+
+_loaded_modules: dict[str, dict[str, Any]] = {}
+
+
+def load_module_commands(module: str) -> dict[str, Any]:
+    """Import ``pbcount.commands.<module>`` and return the click commands its ``register`` adds."""
+    if module not in _loaded_modules:
+        mod = importlib.import_module(f"pbcount.commands.{module}")
+        sub = typer.Typer()
+        mod.register(sub)
+        _loaded_modules[module] = dict(typer.main.get_group(sub).commands)
+    return _loaded_modules[module]
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root's command table: names known up front, each command built on first access."""
+
+    def __init__(self, eager: MutableMapping[str, Any]) -> None:
+        self._eager = dict(eager)
+
+    def loaded(self, name: str) -> bool:
+        return name in self._eager
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._eager:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._eager[name] = load_module_commands(COMMANDS[name][0])[name]
+        return self._eager[name]
+
+    def __setitem__(self, name: str, cmd: Any) -> None:
+        self._eager[name] = cmd
+
+    def __delitem__(self, name: str) -> None:
+        del self._eager[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (n for n in self._eager if n not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._eager))
+
+
+class LazyGroup(TyperGroup):
+    """A typer group whose subcommands are imported only when used (see the module docstring)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands(self.commands)
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        """The command list from :data:`COMMANDS` (wrapped, not cut), importing no command module."""
+        rows = []
+        for name in self.commands:
+            if name in COMMANDS and not self.commands.loaded(name):  # type: ignore[attr-defined]
+                rows.append((name, COMMANDS[name][1]))
+            else:
+                cmd = self.commands[name]
+                if not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(200)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("pbcount")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            v = "unknown"
+        typer.echo(f"pbcount {v}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="pbcount",
+    cls=LazyGroup,
     help="Count participatory-budgeting votes (online and paper) and publish verifiable results.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help for the root: rich's renderer alone costs ~70 ms to import
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-keys.register(app)
-tokens.register(app)
-election.register(app)
-ingest.register(app)
-results.register(app)
-fixtures.register(app)
-demo.register(app)
-db_commands.register(app)
-serve_commands.register(app)
-publish_commands.register(app)
-allocate_commands.register(app)
-pabulib_commands.register(app)
-ballots_commands.register(app)
-scan_commands.register(app)
-review_commands.register(app)
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the pbcount version and exit."),
+) -> None:
+    """Count participatory-budgeting votes (online and paper) and publish verifiable results."""
 
 
 def main() -> None:

@@ -1,50 +1,152 @@
-"""The e-vote line format (JSON Lines), one vote per line, UTF-8::
+"""The e-vote line format (JSON Lines), one vote per line, UTF-8: the one grammar of a vote::
 
     {"token": "PB1-…", "cast_at": "2026-05-03T10:15:00Z",
      "selections": {"paris": ["P012", "P101"], "d11": ["D11-004"]}}
 
-* ``token`` (string, required): the voter's token text.
+* ``token`` (string, required): the voter's token text; spaces around it are stripped.
 * ``cast_at`` (string, required): ISO 8601 time with a timezone; the latest counts.
 * ``selections`` (object, required): envelope id -> list of project ids (strings).
   The envelopes present are the voter's chosen envelopes (Paris: the city-wide
   envelope and one district).
 
-Blank lines are skipped; extra keys are ignored. See docs/evote-format.md.
+The same grammar serves every entry point: ``pbcount ingest evotes`` (each line of a
+file), ``POST /v1/votes:batch`` (each line of the body) and ``POST /v1/votes`` (the body).
+It is published as :data:`EVOTE_LINE_SCHEMA` (JSON Schema 2020-12; in OpenAPI and in
+docs/evote-format.md). Unknown keys are refused (``unknown_field``: a key the counter
+does not understand may carry meaning the sender expected to count), and so is a key
+given twice (``duplicate_key``: no "last one wins"). Blank lines are skipped by the
+readers. :func:`parse_evote_line` is total: on any bytes it returns a
+:class:`~engine.model.ballots.Submission` or a located
+:class:`~engine.model.ballots.Rejection`, never raises (fuzzed in tests/fuzz/).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from engine.model.ballots import Channel, Rejection, SourceRef, Submission
 
+MAX_TOKEN_CHARS = 300
+MAX_CAST_AT_CHARS = 64
+MAX_ENVELOPES = 50
+MAX_PROJECTS_PER_ENVELOPE = 100
+MAX_ID_CHARS = 100
+VOTE_FIELDS = ("token", "cast_at", "selections")
+
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}
+
+# The published grammar (JSON Schema 2020-12). Duplicate keys are refused too, which JSON
+# Schema cannot say (a decoded document has no duplicates left): see "description".
+EVOTE_LINE_SCHEMA: dict[str, Any] = {
+    "title": "pbcount e-vote line (v1)",
+    "description": "One e-vote: a JSON object on one line (UTF-8). No other keys are allowed, "
+                   "and no key may appear twice (duplicate_key).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": list(VOTE_FIELDS),
+    "properties": {
+        "token": {"type": "string", "maxLength": MAX_TOKEN_CHARS,
+                  "description": "the voter's signed token text (PB1-…); spaces around it are ignored"},
+        "cast_at": {"type": "string", "maxLength": MAX_CAST_AT_CHARS,
+                    "description": "ISO 8601 time with a timezone, inside the election's voting period"},
+        "selections": {
+            "type": "object", "maxProperties": MAX_ENVELOPES,
+            "propertyNames": {"minLength": 1, "maxLength": MAX_ID_CHARS},
+            "additionalProperties": {"type": "array", "maxItems": MAX_PROJECTS_PER_ENVELOPE, "items": _ID},
+            "description": "envelope id -> project ids; an empty list counts as absent",
+        },
+    },
+    "examples": [{"token": "PB1-…", "cast_at": "2026-09-12T10:15:00Z",
+                  "selections": {"paris": ["P012", "P101"], "d11": ["D11-004"]}}],
+}
+
+_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_HINT = "the file looks gzip-compressed: decompress it first (e.g. gunzip FILE.gz)"
+CR_HINT = ("the line holds a carriage return: lines must end with LF or CRLF; a file with old "
+           "CR-only line ends must be converted first (e.g. tr '\\r' '\\n')")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a JSON object as a dict, refusing a key given twice."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return d
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs)
+
+
+def shown(key: object) -> str:
+    """A key for a message: quoted, cut to 40 characters, always valid UTF-8 (``repr``
+    escapes lone surrogates, which PostgreSQL would refuse)."""
+    text = key if isinstance(key, str) else str(key)
+    return repr(text[:40]) + ("…" if len(text) > 40 else "")
+
+
+def hint_for(raw: str | bytes) -> str:
+    """Why a line that is not JSON might be so: gzip, CR-only line ends; else ''."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.startswith(_GZIP_MAGIC):
+        return GZIP_HINT
+    if b"\r" in data.rstrip(b"\r\n"):
+        return CR_HINT
+    return ""
+
 
 def parse_evote_line(text: str | bytes, source: SourceRef) -> Submission | Rejection:
-    """Parse one line; never raises on bad input, returns a :class:`Rejection` instead."""
+    """Parse one vote line by :data:`EVOTE_LINE_SCHEMA`; total: never raises on any input.
+
+    Checks, the first failure wins: JSON (``malformed_line``, with a hint for gzip or
+    CR-only input), each key once (``duplicate_key``), an object with no other key than
+    token/cast_at/selections (``unknown_field``), then each field's type and bounds
+    (``missing_field``). Cost: one JSON decode plus O(selected projects).
+    """
     try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return Rejection(source, "malformed_line", f"invalid JSON: {exc}")
+        doc = _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8-sig"))
+    except _DuplicateKey as exc:
+        return Rejection(source, "duplicate_key", f"key {shown(exc.key)} given twice")
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, ints over 4,300 digits
+        hint = hint_for(text)
+        return Rejection(source, "malformed_line", f"invalid JSON: {exc}" + (f" ({hint})" if hint else ""))
     except RecursionError:  # e.g. "[[[[…" deeper than the decoder's recursion limit
         return Rejection(source, "malformed_line", "invalid JSON: nested too deeply")
     if not isinstance(doc, dict):
         return Rejection(source, "malformed_line", "a vote line must be a JSON object")
+    if len(doc) > 3 or not doc.keys() <= _FIELDS:
+        unknown = sorted(k for k in doc if k not in _FIELDS)
+        return Rejection(source, "unknown_field", f"unknown key {shown(unknown[0])}; a vote line has only "
+                         "'token', 'cast_at' and 'selections'")
     token = doc.get("token")
-    if not isinstance(token, str):
-        return Rejection(source, "missing_field", "'token' must be a string")
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+        return Rejection(source, "missing_field", f"'token' must be a string of at most {MAX_TOKEN_CHARS} characters")
     cast_at = doc.get("cast_at")
-    if not isinstance(cast_at, str):
-        return Rejection(source, "missing_field", "'cast_at' must be a string")
+    if not isinstance(cast_at, str) or len(cast_at) > MAX_CAST_AT_CHARS:
+        return Rejection(source, "missing_field",
+                         f"'cast_at' must be a string of at most {MAX_CAST_AT_CHARS} characters")
     sel = doc.get("selections")
-    if not isinstance(sel, dict):
-        return Rejection(source, "missing_field", "'selections' must be an object")
-    selections: dict[str, list[str]] = {}
+    if not isinstance(sel, dict) or len(sel) > MAX_ENVELOPES:
+        return Rejection(source, "missing_field",
+                         f"'selections' must be an object of at most {MAX_ENVELOPES} envelopes")
     for env, projects in sel.items():
-        if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
-            return Rejection(
-                source, "missing_field", f"selections[{env!r}] must be a list of project ids"
-            )
-        selections[env] = projects
-    return Submission(
-        token=token, channel=Channel.ONLINE, selections=selections, source=source, cast_at=cast_at
-    )
+        if not 0 < len(env) <= MAX_ID_CHARS:
+            return Rejection(source, "missing_field", f"selections: envelope id {shown(env)} must have "
+                             f"1 to {MAX_ID_CHARS} characters")
+        if (not isinstance(projects, list) or len(projects) > MAX_PROJECTS_PER_ENVELOPE
+                or not all(isinstance(p, str) and 0 < len(p) <= MAX_ID_CHARS for p in projects)):
+            return Rejection(source, "missing_field", f"selections[{shown(env)}] must be a list of at most "
+                             f"{MAX_PROJECTS_PER_ENVELOPE} project ids of 1 to {MAX_ID_CHARS} characters")
+    return Submission(token=token.strip(), channel=Channel.ONLINE, selections=sel, source=source, cast_at=cast_at)
+
+
+_FIELDS = frozenset(VOTE_FIELDS)

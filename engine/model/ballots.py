@@ -25,13 +25,17 @@ class Channel(StrEnum):
 
 REJECTION_REASONS: dict[str, str] = {
     "malformed_line": "line is not valid JSON or not a JSON object",
-    "missing_field": "a required field is missing or has the wrong type",
+    "duplicate_key": "a key is given twice in the same JSON object",
+    "unknown_field": "a key that is not part of the vote line format",
+    "missing_field": "a required field is missing, has the wrong type or is too large",
     "token_malformed": "token is not a pbcount token",
     "token_truncated": "token is truncated",
     "token_bad_version": "token version unknown",
     "token_foreign_election": "token was made for another election",
     "token_bad_signature": "token signature invalid (forged, tampered or another key)",
     "bad_cast_time": "cast time is not an ISO 8601 timestamp",
+    "cast_outside_voting_period": "cast time is before the voting period opens or after it closes",
+    "cast_in_future": "cast time is later than the receiving server's clock (beyond the allowed skew)",
     "empty_ballot": "ballot selects no envelope or no project",
     "unknown_envelope": "envelope does not exist in this election",
     "envelope_not_allowed": "too many envelopes of one kind, or a required kind is missing",
@@ -123,6 +127,9 @@ def normalise_cast_time(value: str) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # strftime's result, 5x faster
 
 
+_CAST_AT_LEN = len("2026-01-01T00:00:00.000000Z")
+
+
 def ballot_key(
     channel: Channel,
     voter_serial: str,
@@ -138,11 +145,14 @@ def ballot_key(
 
 def validate_submission(
     election: Election, verifier: TokenVerifier, sub: Submission,
-    receipt: Callable[[str], str] | None = None,
+    receipt: Callable[[str], str] | None = None, *, not_after: str | None = None,
 ) -> Ballot | Rejection:
     """Check a submission against the election; first failing check wins.
 
-    Order: token, cast time, envelopes (known, allowed combination), then per envelope:
+    Order: token, cast time (ISO 8601 with timezone, inside the election's voting period
+    when it declares one, not after ``not_after`` when given: the receiving server's clock
+    plus the allowed skew, in the normalised form of :func:`normalise_cast_time`),
+    envelopes (known, allowed combination), then per envelope:
     projects known, in this envelope, not repeated, count within [min, max], category
     limits, total cost within ``max_selection_cost``. ``receipt`` maps the accepted
     ballot's key to its receipt id (e.g. :func:`engine.model.receipts.online_receipt_id`).
@@ -160,8 +170,18 @@ def validate_submission(
     if sub.channel is Channel.ONLINE or sub.cast_at is not None:
         try:
             cast_at = normalise_cast_time(sub.cast_at or "")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):  # Overflow: e.g. 0001-01-01T00:00:00+14:00
             return reject("bad_cast_time", f"cast_at {sub.cast_at!r} is not ISO 8601 with timezone", serial)
+        voting = election.voting
+        # normalised times of years 1000-9999 compare as strings; any other year is outside
+        if voting.opens_utc is not None and (
+            len(cast_at) != _CAST_AT_LEN or not voting.opens_utc <= cast_at < voting.closes_utc  # type: ignore[operator]
+        ):
+            return reject("cast_outside_voting_period", f"cast_at {sub.cast_at!r} is outside the voting period "
+                          f"[{voting.opens}, {voting.closes})", serial)
+        if not_after is not None and len(cast_at) == _CAST_AT_LEN and cast_at > not_after:
+            return reject("cast_in_future", f"cast_at {sub.cast_at!r} is later than the server's clock "
+                          f"allows ({not_after})", serial)
     else:
         cast_at = ""
     chosen_by_env = {env: p for env, p in sub.selections.items() if p}

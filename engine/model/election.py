@@ -14,6 +14,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -100,12 +101,51 @@ class VotingPolicy:
 
     ``max_envelopes_per_kind`` caps envelopes of each kind on one ballot (Paris: one
     city-wide and one district of the voter's choice); ``required_kinds`` must be present.
+    ``opens``/``closes``: the voting period, ISO 8601 with a timezone as written (both or
+    neither); an online cast time must be in ``[opens, closes)``. ``opens_utc`` and
+    ``closes_utc`` are the same instants in the normalised cast-time form (UTC,
+    microseconds), which compare as strings.
     """
 
     max_envelopes_per_kind: Mapping[str, int] = field(
         default_factory=lambda: {"citywide": 1, "district": 1}
     )
     required_kinds: tuple[str, ...] = ()
+    opens: str | None = None
+    closes: str | None = None
+
+    def __post_init__(self) -> None:  # computed once: read for every online ballot
+        object.__setattr__(self, "opens_utc", _utc_text(self.opens) if self.opens is not None else None)
+        object.__setattr__(self, "closes_utc", _utc_text(self.closes) if self.closes is not None else None)
+
+    opens_utc: str | None = field(init=False, compare=False, repr=False, default=None)
+    closes_utc: str | None = field(init=False, compare=False, repr=False, default=None)
+
+
+def _parse_instant(value: Any, where: str) -> datetime:
+    """An instant of the voting period: a TOML offset datetime or an ISO 8601 string with a timezone."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise ElectionDefinitionError(where, f"must be an ISO 8601 time with a timezone, got {value!r}") from None
+    if not isinstance(value, datetime):
+        raise ElectionDefinitionError(where, f"must be an ISO 8601 time with a timezone, got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ElectionDefinitionError(where, f"needs a timezone (e.g. +02:00 or Z), got {value.isoformat()!r}")
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
+        year = 0
+    if not 1000 <= year <= 9998:
+        raise ElectionDefinitionError(where, f"year out of range in {value.isoformat()!r}")
+    return value
+
+
+def _utc_text(text: str) -> str:
+    """``2026-09-07T08:00:00+02:00`` -> ``2026-09-07T06:00:00.000000Z`` (the cast-time form)."""
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)
@@ -228,8 +268,9 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
             from engine.rules import BALLOT_TYPE_RULES
 
             if rule in BALLOT_TYPE_RULES:
-                raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots or "
-                                              "exclusive groups, which an election cannot declare yet "
+                raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots, "
+                                              "exclusive groups or a savings envelope, which an election cannot "
+                                              "declare yet "
                                               "(docs/rules.md); use it on pabulib files with pbcount allocate")
             raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}; one of {sorted(rules)}")
         tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
@@ -296,6 +337,15 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
     for k in required:
         if k not in ENVELOPE_KINDS:
             raise ElectionDefinitionError(f"{w}.required_kinds", f"unknown kind {k!r}")
+    opens = closes = None
+    if vd.get("opens") is not None or vd.get("closes") is not None:
+        if vd.get("opens") is None or vd.get("closes") is None:
+            raise ElectionDefinitionError(w, "a voting period needs both 'opens' and 'closes'")
+        t_open = _parse_instant(vd["opens"], f"{w}.opens")
+        t_close = _parse_instant(vd["closes"], f"{w}.closes")
+        if not t_open < t_close:
+            raise ElectionDefinitionError(f"{w}.opens", f"must be before closes ({t_close.isoformat()})")
+        opens, closes = t_open.isoformat(), t_close.isoformat()
     quotas = _quotas_from_doc(doc, source, envelopes)
     known_top = {"election", "envelopes", "projects", "voting", "quotas"}
     extra = {k: v for k, v in doc.items() if k not in known_top}
@@ -305,7 +355,7 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         currency=currency,
         envelopes=tuple(envelopes),
         projects=tuple(projects),
-        voting=VotingPolicy(dict(per_kind), required),
+        voting=VotingPolicy(dict(per_kind), required, opens, closes),
         precedence=precedence,
         extra=extra,
         quotas=quotas,
@@ -472,6 +522,9 @@ def election_to_dict(e: Election) -> dict[str, Any]:
         "envelopes": [env_dict(x) for x in e.envelopes],
         "projects": [proj_dict(p) for p in e.projects],
     }
+    if e.voting.opens is not None:  # only when declared, so hashes of older definitions are unchanged
+        doc["voting"]["opens"] = e.voting.opens
+        doc["voting"]["closes"] = e.voting.closes
     if e.quotas:  # only when declared, so hashes of definitions without quotas are unchanged
         doc["quotas"] = [quota_to_dict(q) for q in e.quotas]
     doc.update(e.extra)

@@ -18,6 +18,20 @@ base32 serial plus its mod-37 check symbol, grouped ``XXXX-XXXX-XXXX-XXXX-C``. T
 code identifies a voter serial but carries no signature: it is only accepted against
 the authority's register of issued tokens.
 
+Verification uses libsodium (PyNaCl ``crypto_sign_open``, ~2x faster than
+``cryptography``'s Ed25519 here); keys are still made, stored and loaded with
+``cryptography`` (an Ed25519 public key is the same 32 raw bytes for both), and the
+stand-alone verifier keeps ``cryptography`` only. Strictness: a token is accepted only if
+*both* libraries would accept it. libsodium is the stricter of the two on every edge case
+tested (``tests/unit/test_tokens_libsodium.py``): both reject ``S >= L`` and bit flips;
+libsodium also rejects a small-order ``R`` (the identity, with ``S`` solving the
+equation), keys of small order (the all-zero key among them) and non-canonical key
+encodings (``y + p``, ``x = 0`` with the sign bit), all of which OpenSSL (behind
+``cryptography``) accepts when the cofactorless equation holds; keys with a torsion
+component are accepted or rejected alike by both. No case was found that libsodium
+accepts and ``cryptography`` rejects, so libsodium's answer alone is the strict answer
+(the test checks that direction on every run).
+
 Rejection reasons (``TokenError.reason``): ``token_malformed`` (not a token text),
 ``token_truncated`` (right prefix, wrong length), ``token_bad_version``,
 ``token_foreign_election`` (made for another election), ``token_bad_signature``
@@ -30,8 +44,10 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from engine.errors import TokenError
 from engine.model import crockford
@@ -110,10 +126,14 @@ def issue_token(private_key: Ed25519PrivateKey, election_id: str, serial: bytes 
 
 
 class TokenVerifier:
-    """Verifies token texts for one election with the authority's public key."""
+    """Verifies token texts for one election with the authority's public key.
+
+    The signature check is libsodium's (see the module docstring): O(1), ~50-80 µs here.
+    """
 
     def __init__(self, public_key: Ed25519PublicKey, election_id: str) -> None:
         self.public_key = public_key
+        self._raw_key = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.election_id = election_id
         self._tag = election_tag(election_id)
         self._message_prefix = _signed_message(election_id, b"")  # + serial = the signed message
@@ -138,8 +158,8 @@ class TokenVerifier:
         if tag != self._tag:
             raise TokenError("token_foreign_election", "token was made for another election")
         try:
-            self.public_key.verify(sig, self._message_prefix + serial)
-        except InvalidSignature as exc:
+            crypto_sign_open(sig + self._message_prefix + serial, self._raw_key)
+        except BadSignatureError as exc:
             raise TokenError(
                 "token_bad_signature", "token signature invalid (tampered or another key)"
             ) from exc

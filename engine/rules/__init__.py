@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.rules.cuts import cuts_exact, cuts_greedy
 from engine.rules.exact import exact
 from engine.rules.exclusive import greedy_exclusive
 from engine.rules.for_against import for_against, for_against_stop
@@ -45,10 +46,15 @@ RULES: dict[str, Rule] = {
     "for-against-stop": for_against_stop,
     "majority-judgment": majority_judgment,
     "majority-judgment-typical": majority_judgment_typical,
+    # savings (reverse PB): lines to cut, costs = amount saved, budget = target (engine/rules/cuts.py)
+    "cuts-greedy": cuts_greedy,
+    "cuts-exact": cuts_exact,
 }
 
 # Rules that need the voters' approvals (AllocationProblem.profile)
-PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes"))
+PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes")) | {"cuts-exact"}
+# Savings rules: the budget is a target to reach, not a limit (they take sector limits)
+CUTS_RULES = frozenset({"cuts-greedy", "cuts-exact"})
 # Rules that honour AllocationProblem.quotas
 QUOTA_RULES = frozenset({"greedy", "exact", "for-against", "majority-judgment", "majority-judgment-typical"})
 # Rules that need the voters' grades (AllocationProblem.grades)
@@ -56,11 +62,12 @@ GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
 # Rules that need ballots an election cannot collect yet (grades, for/against) or data it
 # cannot declare yet (exclusive groups): usable on pabulib files and in code, not in an
 # election definition (docs/rules.md, "Ballot types").
-BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"}
+# Savings rules need a savings envelope (target, sectors), not defined yet (issue 16).
+BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"} | CUTS_RULES
 ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
 
 __all__ = [
-    "BALLOT_TYPE_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS",
-    "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst", "GradeProfile",
-    "ProjectOutcome", "Quota", "QuotaReport", "Rule",
+    "BALLOT_TYPE_RULES", "CUTS_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
+    "TIE_BREAKS", "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst",
+    "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]

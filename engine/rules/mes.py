@@ -43,6 +43,7 @@ the points are ignored, only which projects were supported matters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -77,39 +78,57 @@ def _profile(problem: AllocationProblem) -> ApprovalProfile:
 
 
 def mes_run(problem: AllocationProblem, per_voter: float, rank: list[int]) -> MesRun:
-    """MES at ``per_voter`` money per voter (see the module docstring)."""
+    """MES at ``per_voter`` money per voter (see the module docstring).
+
+    Hot loop (add1 calls it once per increment): each candidate's supporters' money is
+    gathered once per evaluation and reused to charge them when it wins; when even the
+    poorest supporter can pay the equal share (the common case), the minimum alone decides
+    (then the sum is at least ``cost`` and :func:`_equal_payment` would return the equal
+    share: the margin ``1e-12`` keeps this identical to computing the sum first, whose
+    rounding is ~1e-15 relative).
+    """
     prof = _profile(problem)
-    costs = np.asarray(problem.costs, dtype=np.float64)
-    counts = prof.approval_counts()
-    indptr, voters = prof.indptr, prof.voters
+    costs = [float(c) for c in problem.costs]
+    counts = prof.approval_counts().tolist()
     n = len(costs)
     eligible = [j for j in range(n) if problem.scores[j] >= problem.threshold and counts[j] > 0]
     selected = [j for j in eligible if costs[j] == 0]
     alive = [j for j in eligible if costs[j] > 0]
-    afford = {j: 1.0 / counts[j] for j in alive}
+    afford = [np.inf] * n
+    for j in alive:
+        afford[j] = 1.0 / counts[j]
     budget = np.full(prof.n_voters, per_voter, dtype=np.float64)
     run = MesRun(per_voter, list(selected), {j: 0.0 for j in selected}, {}, {})
-    supp = {j: voters[indptr[j]:indptr[j + 1]] for j in alive}
+    supp = _supporters(prof)
+    lo, hi_tol = 1 - REL_TOL, 1 + REL_TOL
+    sure = lo * (1 + 1e-12)
+    key = afford.__getitem__
     while alive:
         best = np.inf
         tied: list[int] = []
         dropped: list[int] = []
-        for j in sorted(alive, key=afford.__getitem__):
-            if afford[j] > best * (1 + REL_TOL):
+        gathered: dict[int, np.ndarray] = {}
+        for j in sorted(alive, key=key):
+            if afford[j] > best * hi_tol:
                 break
             c = costs[j]
             b = budget[supp[j]]
-            total = float(b.sum())
-            if total < c * (1 - REL_TOL):
-                dropped.append(j)
-                run.unaffordable[j] = total
-                continue
-            pay = _equal_payment(b, c, total)
-            rho = pay / c
+            m = len(b)
+            pay = c / m
+            if float(b.min()) >= pay * sure:  # everyone can pay the equal share
+                rho = pay / c
+            else:
+                total = float(b.sum())
+                if total < c * lo:
+                    dropped.append(j)
+                    run.unaffordable[j] = total
+                    continue
+                rho = _equal_payment(b, c, total) / c
             afford[j] = rho
-            if rho < best * (1 - REL_TOL):
+            gathered[j] = b
+            if rho < best * lo:
                 best, tied = rho, [j]
-            elif rho <= best * (1 + REL_TOL):
+            elif rho <= best * hi_tol:
                 tied.append(j)
         for j in dropped:
             alive.remove(j)
@@ -119,12 +138,26 @@ def mes_run(problem: AllocationProblem, per_voter: float, rank: list[int]) -> Me
         if len(tied) > 1:
             run.tied_with[win] = [j for j in tied if j != win]
         pay = afford[win] * costs[win]
-        s = supp[win]
-        budget[s] = np.maximum(budget[s] - pay, 0.0)
+        b = gathered[win]
+        b -= pay
+        np.maximum(b, 0.0, out=b)
+        budget[supp[win]] = b
         run.selected.append(win)
         run.rho[win] = afford[win]
         alive.remove(win)
     return run
+
+
+_SUPPORTERS: WeakKeyDictionary[ApprovalProfile, list[np.ndarray]] = WeakKeyDictionary()
+
+
+def _supporters(prof: ApprovalProfile) -> list[np.ndarray]:
+    """Per project, the indices of its supporters (views into the profile; cached per profile)."""
+    cached = _SUPPORTERS.get(prof)
+    if cached is None:
+        ip, v = prof.indptr.tolist(), prof.voters
+        cached = _SUPPORTERS[prof] = [v[ip[j]:ip[j + 1]] for j in range(prof.n_projects)]
+    return cached
 
 
 def _equal_payment(b: np.ndarray, cost: float, total: float) -> float:

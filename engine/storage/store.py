@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
@@ -159,6 +160,11 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store (None for PostgreSQL or an in-memory store)."""
+        db = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        return Path(db) if db and db != ":memory:" else None
+
     # ------------------------------------------------------------------ election
 
     def _insert_ignore(self, table: Any) -> Any:
@@ -229,6 +235,11 @@ class Store:
             row = conn.execute(select(election_table)).first()
         return dict(row._mapping) if row is not None else None
 
+    def closed_at(self) -> str | None:
+        """When online intake was closed (:meth:`close_election`), or None while open."""
+        row = self.election_row()
+        return None if row is None or row.get("closed_at") is None else str(row["closed_at"])
+
     def close_election(self, actor: str | None = None) -> tuple[str, bool]:
         """Close online intake; returns ``(closed_at, already_closed)``.
 
@@ -287,11 +298,17 @@ class Store:
             .values(lines_committed=lines_committed)
         ))
 
-    def finish_batch(self, batch_id: int) -> None:
+    def finish_batch(self, batch_id: int, audit: tuple[str, str, dict[str, Any]] | None = None) -> None:
+        """Mark a batch done; ``audit`` ``(actor, action, details)`` is appended in the same
+        transaction (a crash leaves the batch open and unlogged, and the rerun logs it)."""
+
+        def write(conn: Connection) -> None:
+            conn.execute(update(batches).where(batches.c.id == batch_id).values(status="done", finished_at=now_iso()))
+            if audit is not None:
+                self._append_audit_in(conn, *audit)
+
         # two stations may finish the same file at once: retried on a serialization failure
-        self._transaction(lambda conn: conn.execute(
-            update(batches).where(batches.c.id == batch_id).values(status="done", finished_at=now_iso())
-        ))
+        self._transaction(write)
 
     def list_batches(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -525,6 +542,23 @@ class Store:
             rows = conn.execute(select(ballots).where(ballots.c.voter_serial == voter_serial)).all()
         return [self._row_to_ballot(r) for r in rows]
 
+    def voter_ballot_counts(self, serials: set[str]) -> dict[str, int]:
+        """Number of stored ballots of each of these voters (absent: none)."""
+        if not serials:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ballots.c.voter_serial, func.count())
+                .where(ballots.c.voter_serial.in_(sorted(serials)))
+                .group_by(ballots.c.voter_serial)
+            ).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def was_counted(self) -> bool:
+        """True once a count has recorded its dedup (some ballot is no longer ``received``)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(ballots.c.id).where(ballots.c.status != "received").limit(1)).first() is not None
+
     def count_ballots(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ballots)).scalar_one())
@@ -589,6 +623,13 @@ class Store:
             entry_hash=entry.entry_hash,
         ))
         return entry
+
+    def latest_audit_seq(self, actions: Sequence[str]) -> int | None:
+        """Sequence number of the latest audit entry with one of these actions (None if none)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.max(audit_log.c.seq)).where(audit_log.c.action.in_(tuple(actions)))
+            ).scalar_one_or_none()
 
     def audit_entries(self) -> list[AuditEntry]:
         with self.engine.connect() as conn:

@@ -32,7 +32,8 @@ from engine.formats.pabulib import (
     read_pabulib,
 )
 from engine.formats.pabulib_rules import exclusive_groups, grade_profile
-from engine.rules import GRADE_RULES, PROFILE_RULES, RULES, TIE_BREAKS, AllocationResult
+from engine.rules import CUTS_RULES, GRADE_RULES, PROFILE_RULES, RULES, TIE_BREAKS, AllocationResult
+from engine.rules.cuts import TargetUnreachable, sector_limits, sectors_from_categories
 from pbcount.console import console, err_console, fail
 
 
@@ -66,6 +67,18 @@ def result_json(inst: PbInstance, result: AllocationResult, unit: int, source: s
     return doc
 
 
+def _cuts(inst: PbInstance, problem: Any, name: str, tie_break: str, target: float | None,
+          max_cuts: int | None, max_share: float | None) -> AllocationResult:
+    """A savings rule on the file: the target replaces the budget; sectors are the categories."""
+    if target is not None:
+        problem = replace(problem, budget=int(round(Fraction(str(target)) * problem.unit)))
+    limits = () if max_cuts is None and max_share is None else sector_limits(
+        sectors_from_categories({p.project_id: p.fields.get("category", "") for p in inst.projects}),
+        max_cuts=max_cuts, max_share=None if max_share is None else max_share / 100,
+        savings=dict(zip(problem.project_ids, problem.costs, strict=True)))
+    return RULES[name](problem, tie_break, limits=limits)  # type: ignore[call-arg]
+
+
 def allocate(
     file: Annotated[Path, typer.Argument(help="A pabulib .pb file")],
     rule: Annotated[str | None, typer.Option("--rule", "-r", help=f"One of: {', '.join(RULES)} "
@@ -81,6 +94,12 @@ def allocate(
                                                "min_project_score_threshold (as pabutools does)")] = False,
     fairness: Annotated[bool, typer.Option("--fairness", help="Add the fairness report (approval and "
                                            "choose-1 files): satisfaction histograms, Gini, EJR/PJR")] = False,
+    target: Annotated[float | None, typer.Option("--target", help="cuts-*: savings target (default: META "
+                                                 "budget); lines are the projects, votes are votes to cut")] = None,
+    sector_max_cuts: Annotated[int | None, typer.Option("--sector-max-cuts", help="cuts-*: at most K cuts per "
+                                                        "sector (the projects' category)")] = None,
+    sector_max_share: Annotated[float | None, typer.Option("--sector-max-share", help="cuts-*: at most this "
+                                                           "percentage of a sector's spending cut")] = None,
 ) -> None:
     """Allocate the budget of a pabulib file with a rule and print the selected projects."""
     if tie_break not in TIE_BREAKS:
@@ -101,10 +120,18 @@ def allocate(
         if name == "greedy-exclusive":
             problem = replace(problem, exclusive=exclusive_groups(inst))
         with err_console.status(f"{name} on {len(inst.projects)} projects, {len(inst.votes):,} ballots…"):
-            result = RULES[name](problem, tie_break)
+            if name in CUTS_RULES:
+                result = _cuts(inst, problem, name, tie_break, target, sector_max_cuts, sector_max_share)
+            else:
+                result = RULES[name](problem, tie_break)
+    except TargetUnreachable as exc:
+        fail(f"{file}: {exc}")
     except (PabulibError, ValueError) as exc:
         fail(f"{file}: {exc}" if not isinstance(exc, PabulibError) else str(exc))
     doc = result_json(inst, result, problem.unit, str(file))
+    if name in CUTS_RULES:  # the budget is the savings target; cost is what the cuts save
+        doc.update(target=doc["budget"], saved=doc["cost"], overshoot=_money(result.cost - result.budget,
+                                                                               problem.unit))
     if fairness:
         doc["fairness"] = fairness_report(problem, result)
     if problem.grades is not None:
@@ -122,7 +149,10 @@ def allocate(
         t.add_row(str(o["rank"]), o["project_id"], f"{_money(problem.costs[j], problem.unit):,}",
                   f"{problem.scores[j]:g}", "yes" if o["selected"] else "", o["reason"], o["detail"])
     console.print(t)
-    console.print(f"selected {len(result.selected)} projects costing {doc['cost']:,} of {doc['budget']:,}")
+    if name in CUTS_RULES:
+        console.print(f"cut {len(result.selected)} lines saving {doc['saved']:,} for a target of {doc['target']:,}")
+    else:
+        console.print(f"selected {len(result.selected)} projects costing {doc['cost']:,} of {doc['budget']:,}")
     for note in result.notes:
         console.print(f"note: {note}")
     if fairness:

@@ -94,15 +94,33 @@ def stage_publish(ctx: DemoContext) -> None:
 STAGES = [stage_fixture, stage_ingest, demo_paper_stage, stage_count, stage_publish]
 
 
+DEMO_MARKER = ".pbcount-demo"  # written in a folder the demo created: only such a folder is recreated
+MIN_DEMO_VOTERS = 1000  # the paper stage draws 240 of its 1,200 paper voters from the online ones
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """Create ``workdir``, or recreate it if an earlier demo made it; refuse any other folder."""
+    if workdir.exists():
+        made_by_demo = (workdir / DEMO_MARKER).is_file() or (  # or by a demo older than the marker
+            (workdir / "fixture" / "manifest.json").is_file() and (workdir / "pbcount.db").is_file())
+        if not workdir.is_dir() or (any(workdir.iterdir()) and not made_by_demo):
+            console.print(f"[red]error[/]: {workdir} exists and was not created by pbcount demo; "
+                          "refusing to delete it (choose another --dir)", highlight=False)
+            raise typer.Exit(2)
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    (workdir / DEMO_MARKER).write_text("created by pbcount demo; the next demo run recreates this folder\n")
+
+
 def demo(
-    workdir: Annotated[Path, typer.Option("--dir", help="Working directory (recreated)")] = Path("demo-out"),
-    voters: Annotated[int, typer.Option("--voters", help="Online voters (Paris: ~45,000)")] = 50_000,
+    workdir: Annotated[Path, typer.Option(
+        "--dir", help="Working directory (created; recreated if an earlier demo made it)")] = Path("demo-out"),
+    voters: Annotated[int, typer.Option("--voters", min=MIN_DEMO_VOTERS,
+                                        help="Online voters (Paris: ~45,000)")] = 50_000,
     seed: Annotated[int, typer.Option("--seed")] = 2026,
 ) -> None:
     """Run the whole count on a Paris-scale synthetic election and print the results."""
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    prepare_workdir(workdir)
     ctx = DemoContext(workdir, voters, seed)
     t0 = time.perf_counter()
     with errors_as_messages():

@@ -27,6 +27,11 @@ def election_check(path: Annotated[Path, typer.Argument(help="election.toml or .
         t.add_row(env.id, env.kind, f"{env.budget:,}", str(len(e.projects_in(env.id))),
                   str(env.max_selections), env.rule)
     console.print(t)
+    if e.voting.opens is not None:
+        console.print(f"voting period: {e.voting.opens} to {e.voting.closes}", highlight=False)
+    else:
+        console.print("[yellow]warning[/]: no voting period ([voting] opens/closes): online cast times are "
+                      "only bounded by the API server's clock", highlight=False)
     console.print(f"definition hash: {definition_hash(e)}")
 
 

@@ -37,6 +37,8 @@ def print_report(report: IngestReport, show: int = 5) -> None:
         console.print(f"  [yellow]rejected[/] {r}", highlight=False)
     if len(report.rejections) > show:
         console.print(f"  … {len(report.rejections) - show} more (pbcount rejections list)")
+    for hint in report.hints:
+        console.print(f"  [yellow]hint[/]: {hint}", highlight=False)
 
 
 @ingest_app.command("evotes")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +12,10 @@ import typer
 
 from engine.formats.pabulib import PabulibError, format_pabulib, official_rule, read_pabulib
 from engine.formats.pabulib_convert import ballots_from_instance, election_from_instance, instance_from_count
+from engine.model.ballots import Ballot, Rejection
 from engine.rules import RULES
 from engine.services.count import count_store
+from engine.services.ingest import Chunk, ingest_batch
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages, fail, progress_bar
 
@@ -49,16 +52,18 @@ def import_pabulib(
         store = Store.open(db)
         store.freeze_election(election, actor="pbcount import pabulib")
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
-        batch = store.open_batch("pabulib", file.name, digest)
-        added = known = 0
-        with progress_bar(f"importing {file.name}", len(ballots), unit="ballots") as advance:
+
+        def chunks_after(_done: int) -> Iterator[Chunk]:
+            # every chunk again, even after a finished import: commits are idempotent, and the
+            # report then says how many ballots were already in the store
             for start in range(0, len(ballots), CHUNK):
-                chunk = ballots[start:start + CHUNK]
-                out = store.commit_chunk(batch.id, digest, chunk, lines_committed=start + len(chunk))
-                added += out.inserted
-                known += out.already_known
-                advance(len(chunk))
-        store.finish_batch(batch.id)
+                chunk: list[Ballot | Rejection] = list(ballots[start:start + CHUNK])
+                yield start + len(chunk), len(chunk), chunk
+
+        with progress_bar(f"importing {file.name}", len(ballots), unit="ballots") as advance:
+            report = ingest_batch(store, "pabulib", file.name, digest, chunks_after,
+                                  actor="pbcount import pabulib", progress=advance)
+        added, known = report.accepted, report.already_known
     console.print(f"election {eid!r}: {len(election.projects)} projects, budget {election.envelopes[0].budget:,}"
                   + (f" (1/{unit} {election.currency})" if unit != 1 else "") + f", rule {rule}")
     console.print(f"ballots: {added:,} new, {known:,} already in the store, "

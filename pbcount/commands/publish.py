@@ -15,10 +15,8 @@ from typing import Annotated
 
 import typer
 
-from engine.formats.bundle import bundle_lines, check_receipt_proof, publish_store, receipt_proof
 from engine.model.receipts import paper_receipt_id
 from engine.storage.keyfiles import load_private_key
-from engine.storage.store import Store
 from engine.verifier.verify import VerificationFailure, verify_bundle
 from pbcount.console import DbOption, KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
 
@@ -33,6 +31,9 @@ def publish(
     actor: Annotated[str, typer.Option("--actor", help="Who publishes (audit log)")] = "pbcount publish",
 ) -> None:
     """Count the store and write the signed results bundle (a new publication if anything changed)."""
+    from engine.formats.bundle import publish_store  # numpy, SQLAlchemy: not for `pbcount verify`
+    from engine.storage.store import Store
+
     with errors_as_messages():
         key = load_private_key(keys, "results")
         store = Store.open(db)
@@ -81,6 +82,8 @@ def receipt_proof_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the proof (JSON) here")] = None,
 ) -> None:
     """Print a ballot's line and its RFC 6962 inclusion proof."""
+    from engine.formats.bundle import bundle_lines, receipt_proof
+
     if (receipt is None) == (stub is None):
         fail("give either a RECEIPT or --stub SERIAL")
     if stub is not None:
@@ -116,6 +119,8 @@ def receipt_check_cmd(
     receipt: Annotated[str | None, typer.Option("--receipt", help="The receipt you were given")] = None,
 ) -> None:
     """Verify an inclusion proof against a published tree head; exit 0 if the ballot is in it."""
+    from engine.formats.bundle import check_receipt_proof
+
     with errors_as_messages():
         proof = json.loads(proof_file.read_text(encoding="utf-8"))
     if bundle is not None:

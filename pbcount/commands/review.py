@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ballot_scan.adjudicate import reject, resolve
 from engine.model.tokens import TokenVerifier
 from engine.storage.keyfiles import load_public_key
 from engine.storage.review_store import ReviewStore
@@ -66,6 +65,8 @@ def review_resolve(
     with errors_as_messages():
         store = Store.open(db)
         verifier = TokenVerifier(load_public_key(keys), store.election().id)
+        from ballot_scan.adjudicate import resolve  # imports OpenCV: only when used
+
         item, ballot = resolve(store, verifier, item_id, chosen, by, note, token=token, ballot_serial=ballot_serial)
     console.print(f"item #{item.id} accepted by {item.decided_by}: {', '.join(chosen)} (receipt {ballot.receipt_id})")
 
@@ -79,6 +80,8 @@ def review_reject(
 ) -> None:
     """Do not count the page; the decision and its reason are recorded."""
     with errors_as_messages():
+        from ballot_scan.adjudicate import reject  # imports OpenCV: only when used
+
         item = reject(Store.open(db), item_id, by, note)
     console.print(f"item #{item.id} rejected by {item.decided_by}")
 

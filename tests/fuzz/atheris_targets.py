@@ -31,7 +31,7 @@ with atheris.instrument_imports(include=["engine"]):
     from engine.model.ballots import REJECTION_REASONS, Ballot, Rejection, SourceRef
     from engine.model.election import election_from_dict, load_election
     from engine.model.tokens import TokenVerifier, issue_token, parse_short_code
-    from engine.services.ingest import validate_one
+    from engine.services.ingest import process_lines, validate_one
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 ELECTION = load_election(REPO / "fixtures" / "samples" / "tiny_election.toml")
@@ -42,6 +42,8 @@ VALID_SERIAL = VERIFIER.verify(VALID_TOKEN).serial_text
 
 def fuzz_evote(data: bytes) -> None:
     src = SourceRef("votes.jsonl", 7)
+    for item in process_lines(ELECTION, VERIFIER, b"k" * 32, "votes.jsonl", [(7, data)]):  # the readers' path
+        assert item.source == src, item
     parsed = parse_evote_line(data, src)
     if isinstance(parsed, Rejection):
         assert parsed.reason in REJECTION_REASONS, parsed.reason
@@ -96,7 +98,13 @@ def seeds() -> dict[str, list[bytes]]:
     pb = ("META\nkey;value\ndescription;fuzz\nnum_projects;2\nnum_votes;2\nbudget;100\nvote_type;approval\n"
           "rule;greedy\nPROJECTS\nproject_id;cost;votes\n1;60;2\n2;50;1\nVOTES\nvoter_id;vote\n1;1,2\n2;1\n")
     return {
-        "evote": [json.dumps(vote).encode(), b'{"token": "PB1-", "cast_at": "", "selections": {}}'],
+        "evote": [json.dumps(vote).encode(), b'{"token": "PB1-", "cast_at": "", "selections": {}}',
+                  # inputs that once crashed a whole ingestion (issue 13.3) and duplicate keys (13.13)
+                  json.dumps({**vote, "cast_at": "0001-01-01T00:00:00+14:00"}).encode(),
+                  json.dumps(vote).encode()[:-1] + b', "n": ' + b"9" * 5000 + b"}",
+                  b"\x00pbcount-line-too-long:\xff\xfe\xfd",
+                  b"\x00pbcount-line-too-long:" + b"0" * 64 + b":999999999",
+                  json.dumps(vote).encode()[:-1] + b', "token": "PB1-"}'],
         "token": [VALID_TOKEN.encode(), b"AB12-CD34-EF56-GH78-J"],
         "pb": [pb.encode()],
         "election": [json.dumps(election_to_dict(ELECTION)).encode()],

@@ -187,3 +187,53 @@ def test_real_files_round_trip() -> None:
         assert parse_pabulib(format_pabulib(inst)) == inst
         assert len(inst.votes) == int(inst.meta["num_votes"])
         assert len(inst.projects) == int(inst.meta["num_projects"])
+
+
+# ------------------------------------------------------------ the VOTES fast path (issue 14)
+_FIELD = st.text(alphabet=st.characters(blacklist_characters=';\n\r"\x00', blacklist_categories=("Cs",)),
+                 max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.lists(_FIELD, min_size=1, max_size=5).map(";".join), max_size=8),
+       final_newline=st.booleans())
+def test_votes_fast_path_splits_like_the_csv_module(lines: list[str], final_newline: bool) -> None:
+    """Without quotes, CR or NUL, ``str.split`` gives csv.reader's rows and line numbers."""
+    import csv
+    import io
+
+    from engine.formats.pabulib import _rest_rows
+
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    chunks = list(io.StringIO(text, newline=""))  # as a file opened with newline="" yields them
+    reader = csv.reader(chunks, delimiter=";", quotechar='"')
+    want = [(7 + reader.line_num, row) for row in reader]
+    got = [(n, row) for n, row in _rest_rows(iter(chunks), "x.pb", 7)]
+    # csv yields [] for an empty line where split yields [""]: the parser skips both
+    assert [(n, r) for n, r in got if r != [""]] == [(n, r) for n, r in want if r != []]
+
+
+def test_votes_with_quotes_or_crlf_still_parse(tmp_path: Path) -> None:
+    """Quoted VOTES fields and CRLF files take the csv path and give the same instance."""
+    quoted = SMALL.replace("v2;p2;2;;paper", 'v2;p2;2;"";"paper"')
+    assert parse_pabulib(quoted) == parse_pabulib(SMALL)
+    crlf = tmp_path / "crlf.pb"
+    crlf.write_bytes(SMALL.replace("\n", "\r\n").encode())
+    assert read_pabulib(crlf) == parse_pabulib(SMALL, "crlf.pb")
+
+
+def test_parsing_restores_the_garbage_collector() -> None:
+    import gc
+
+    assert gc.isenabled()
+    parse_pabulib(SMALL)
+    assert gc.isenabled()
+    with pytest.raises(PabulibError):
+        parse_pabulib(SMALL.replace("v3;p3", "v1;p3"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_pabulib(SMALL)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

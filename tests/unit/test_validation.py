@@ -121,9 +121,10 @@ def test_line_parser_rejections(line: str | bytes, expected: str) -> None:
     assert r.source == SRC
 
 
-def test_line_parser_accepts_and_ignores_extra_keys() -> None:
+def test_line_parser_refuses_extra_keys() -> None:
+    """One grammar for files and the API (issue 12.1): an unknown key is refused, not ignored."""
     tok = issue_token(KEY, E.id)
     line = json.dumps({"token": tok, "cast_at": "2026-05-01T10:00:00Z",
                        "selections": {"north": ["N1"]}, "client": "web"})
     s = parse_evote_line(line, SRC)
-    assert isinstance(s, Submission) and s.selections == {"north": ["N1"]} and s.token == tok
+    assert isinstance(s, Rejection) and s.reason == "unknown_field" and "'client'" in s.detail
