@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, case, create_engine, event, func, select, update
@@ -34,6 +35,7 @@ from engine.model.election import (
     election_from_dict,
     election_to_dict,
 )
+from engine.storage.keyfiles import make_private
 from engine.storage.migrations import upgrade_to_head
 from engine.storage.schema import (
     audit_log,
@@ -115,6 +117,22 @@ class ChunkOutcome:
     inserted_keys: frozenset[str]
 
 
+def _make_sqlite_files_private(database: str | None) -> None:
+    """The store links voter serials to selections and times: its file is 0600 (SQLite
+    creates the -wal and -shm files with the database file's mode)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing directory itself
+    try:
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p == path or p.exists():
+                make_private(p)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store file: {exc.strerror}") from None
+
+
 class Store:
     """Repository over one database. Open with :meth:`open` (creates tables if needed)."""
 
@@ -132,6 +150,7 @@ class Store:
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"{safe_url(url)}: not a usable database URL ({exc})") from None
         if engine.dialect.name == "sqlite":
+            _make_sqlite_files_private(engine.url.database)
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
