@@ -21,7 +21,7 @@ from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.storage.keyfiles import load_private_key, load_public_key, load_receipt_secret
 from engine.storage.store import Store
-from engine.verifier.verify import verify_bundle
+from engine.verifier import verify_bundle
 from fixtures.paris import generate_paris
 from pbcount.commands.ingest import print_report
 from pbcount.commands.results import write_results
@@ -88,7 +88,7 @@ def stage_publish(ctx: DemoContext) -> None:
         v = verify_bundle(out, key_pem=(keys / "results.pub").read_bytes())
     console.print(f"[bold green]VERIFIED[/] publication {v.publication}: {v.counted:,} ballots, "
                   f"tree head size {v.tree_size:,} root {v.root_hash} ({time.perf_counter() - t0:.1f} s)")
-    console.print(f"anyone can re-check: python -m engine.verifier.verify {out} --key {keys / 'results.pub'}")
+    console.print(f"anyone can re-check: python -m engine.verifier {out} --key {keys / 'results.pub'}")
 
 
 STAGES = [stage_fixture, stage_ingest, demo_paper_stage, stage_count, stage_publish]

@@ -1,8 +1,8 @@
 """``pbcount publish``, ``pbcount verify`` and ``pbcount receipt proof|check|from-stub``.
 
 All of them call the engine: :func:`engine.formats.bundle.publish_store` writes the bundle,
-:func:`engine.verifier.verify.verify_bundle` (the standalone verifier, also ``python -m
-engine.verifier.verify``) checks it, :func:`engine.formats.bundle.receipt_proof` /
+:func:`engine.verifier.verify_bundle` (the standalone verifier, also ``python -m
+engine.verifier`` and ``python pbcount-verifier.zip``) checks it, :func:`engine.formats.bundle.receipt_proof` /
 :func:`engine.formats.bundle.check_receipt_proof` serve voters.
 """
 
@@ -19,7 +19,7 @@ from engine.formats.bundle import bundle_lines, check_receipt_proof, publish_sto
 from engine.model.receipts import paper_receipt_id
 from engine.storage.keyfiles import load_private_key
 from engine.storage.store import Store
-from engine.verifier.verify import VerificationFailure, verify_bundle
+from engine.verifier import VerificationFailure, verify_bundle
 from pbcount.console import DbOption, KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
 
 receipt_app = typer.Typer(help="Voter receipts: find a ballot in a bundle and prove it is in the tree.",

@@ -38,7 +38,7 @@ from engine.model.ballots import normalise_cast_time
 from engine.model.receipts import paper_receipt_id
 from engine.services.count import count_store
 from engine.storage.schema import published_log
-from engine.verifier.verify import VerificationFailure, verify_bundle
+from engine.verifier import VerificationFailure, verify_bundle
 
 
 @pytest.fixture
