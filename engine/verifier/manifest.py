@@ -1,4 +1,12 @@
-"""``manifest.json`` and ``results.pub``: the Ed25519 signature and the files it covers."""
+"""``manifest.json`` and ``results.pub``: the Ed25519 signature and the files it covers.
+
+Nothing in the bundle may escape the signature: the manifest holds exactly ``signed`` and
+``signature``; ``signature`` holds exactly the algorithm (``Ed25519``), the fixed
+description of the signed bytes and the value; a repeated key anywhere fails as
+``duplicate_key`` (:mod:`.jsonio`); and every file in the bundle directory other than
+``manifest.json`` must be listed (and hashed) in ``signed.files`` — any other file is
+listed by name as ``unexpected_files``.
+"""
 
 from __future__ import annotations
 
@@ -39,11 +47,23 @@ def raw_key(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+SIGNED_BYTES = "UTF-8 canonical JSON of 'signed' (sorted keys, no spaces)"
+SIGNATURE_KEYS = {"algorithm", "signed_bytes", "value"}
+
+
 def check_manifest(directory: Path, pinned: bytes | None) -> tuple[dict[str, Any], Ed25519PublicKey]:
+    """The signed part of ``manifest.json`` and the key that signed it, after every check."""
     m = _json(directory, "manifest.json")
     if not isinstance(m, dict) or not isinstance(m.get("signed"), dict) or not isinstance(m.get("signature"), dict):
         raise fail("manifest.json", "format", "needs objects 'signed' and 'signature'")
+    outside = sorted(set(m) - {"signed", "signature"})
+    if outside:
+        raise fail("manifest.json", "unsigned", f"keys outside 'signed' are not covered by the signature: {outside}")
     signed, sig = m["signed"], m["signature"]
+    if set(sig) != SIGNATURE_KEYS or sig.get("signed_bytes") != SIGNED_BYTES:
+        raise fail("manifest.json", "unsigned",
+                   f"'signature' must hold exactly {sorted(SIGNATURE_KEYS)}, signed_bytes = {SIGNED_BYTES!r} "
+                   "(anything else there is not covered by the signature)")
     if signed.get("format") != FORMAT:
         raise fail("manifest.json", "format", f"format {signed.get('format')!r}, this verifier reads {FORMAT}")
     if sig.get("algorithm") != "Ed25519":
@@ -66,9 +86,15 @@ def check_manifest(directory: Path, pinned: bytes | None) -> tuple[dict[str, Any
 
 
 def check_file_hashes(directory: Path, signed: Mapping[str, Any]) -> None:
+    """Every required file listed, every listed file hashed, no file that is not listed."""
     files = signed.get("files")
     if not isinstance(files, dict):
         raise fail("manifest.json", "format", "signed.files must be an object")
+    extra = sorted(p.name + ("/" if p.is_dir() else "") for p in directory.iterdir()
+                   if p.name != "manifest.json" and p.name not in files)
+    if extra:
+        raise fail("manifest.json", "unexpected_files",
+                   f"{len(extra)} file(s) in {directory} not covered by the signature: {', '.join(extra)}")
     for name in REQUIRED_FILES:
         if name not in files:
             raise fail("manifest.json", "files_listed", f"{name} is not listed")

@@ -329,7 +329,8 @@ def test_previous_bundle_with_another_head_is_refused(two_publications: tuple[Pa
 # cryptography (and its cffi backend), nor the verifier itself raises ImportError.
 BLOCKER = (
     "import sys, importlib.abc\n"
-    "ALLOWED = set(sys.stdlib_module_names) | {'cryptography', '_cffi_backend', 'cffi', 'pbcount_verifier', '__main__'}\n"
+    "ALLOWED = set(sys.stdlib_module_names) | {'cryptography', '_cffi_backend', 'cffi'}\n"
+    "ALLOWED |= {'pbcount_verifier', '__main__'}\n"
     "class Block(importlib.abc.MetaPathFinder):\n"
     "    def find_spec(self, name, path=None, target=None):\n"
     "        root = name.split('.')[0]\n"
@@ -444,3 +445,60 @@ def test_audit_details_of_another_shape(bundle: Path, key: Ed25519PrivateKey, pu
     resign(bundle, key)
     f = failure(bundle, pub_pem)
     assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
+
+
+# ---------------------------------------------------------------- nothing unsigned (issue 13.12)
+
+
+def test_unsigned_top_level_key_in_the_manifest_is_refused(bundle: Path, pub_pem: bytes) -> None:
+    m = read_json(bundle / "manifest.json")
+    m["results_note"] = "the city council approved these results"  # not covered by the signature
+    write_json(bundle / "manifest.json", m)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "unsigned") and "results_note" in f.detail
+
+
+def test_unsigned_text_inside_the_signature_object_is_refused(bundle: Path, pub_pem: bytes) -> None:
+    m = read_json(bundle / "manifest.json")
+    m["signature"]["signed_bytes"] = "whatever the forger wants to say"
+    write_json(bundle / "manifest.json", m)
+    assert (failure(bundle, pub_pem).check) == "unsigned"
+    m["signature"]["signed_bytes"] = read_json(bundle.parent / "bundle" / "manifest.json")["signature"]["signed_bytes"]
+    m["signature"]["comment"] = "unsigned"
+    write_json(bundle / "manifest.json", m)
+    assert (failure(bundle, pub_pem).check) == "unsigned"
+
+
+def test_duplicate_key_inside_signed_is_refused(bundle: Path, pub_pem: bytes) -> None:
+    """A reader that keeps the first of two keys would see another head than the one signed."""
+    text = (bundle / "manifest.json").read_text(encoding="utf-8")
+    m = read_json(bundle / "manifest.json")
+    forged = text.replace('  "publication": ', f'  "root_hash": "{"0" * 64}",\n  "publication": ', 1)
+    assert forged != text and read_json(bundle / "manifest.json") == m
+    (bundle / "manifest.json").write_text(forged, encoding="utf-8")
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "duplicate_key") and "root_hash" in f.detail
+
+
+@pytest.mark.parametrize("name", ["tally.json", "audit.jsonl", "ballots.jsonl"])
+def test_duplicate_keys_in_a_signed_file_are_refused(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes,
+                                                     name: str) -> None:
+    p = bundle / name
+    text = p.read_text(encoding="utf-8")
+    if name == "tally.json":
+        forged = text.replace('\n "rejected_total": ', '\n "rejected_total": 999999,\n "rejected_total": ', 1)
+    else:
+        forged = text.replace('{"', '{"zz":1,"zz":1,"', 1)  # first line of the file
+    assert forged != text
+    p.write_text(forged, encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == (name, "duplicate_key"), f
+
+
+def test_files_the_signature_does_not_cover_are_listed(bundle: Path, pub_pem: bytes) -> None:
+    (bundle / "correction.csv").write_text("envelope_id,project_id\n", encoding="utf-8")
+    (bundle / "README.txt").write_text("extra", encoding="utf-8")
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "unexpected_files")
+    assert "README.txt" in f.detail and "correction.csv" in f.detail
