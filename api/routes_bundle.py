@@ -14,7 +14,7 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.publication import bundle_zip, receipt_proof, tree_head
 from api.routes_votes import app_state
 from engine.errors import KeyFileError, PbcountError
-from engine.formats.bundle import publish_store
+from engine.services.publish import publish_store
 from engine.storage.apikey_store import ApiKey
 from engine.storage.keyfiles import RESULTS, load_private_key
 

@@ -41,3 +41,8 @@ class StoreError(PbcountError):
 
 class ElectionClosedError(StoreError):
     """Online intake is closed (``Store.close_election``): the write was refused, nothing stored."""
+
+
+class PublishError(PbcountError):
+    """The store cannot be published as it is (inconsistent state, pending review, a ballot
+    whose content no longer matches its key)."""

@@ -37,6 +37,7 @@ from engine.model.election import (
 )
 from engine.storage.keyfiles import make_private
 from engine.storage.migrations import upgrade_to_head
+from engine.storage.rows import PublicationRow, ReviewOutcome
 from engine.storage.schema import (
     audit_log,
     ballots,
@@ -617,11 +618,17 @@ class Store:
 
     # ------------------------------------------------------------------ publications (engine/formats/bundle.py)
 
-    def publications(self) -> list[dict[str, Any]]:
+    def publications(self) -> list[PublicationRow]:
         """Every results publication (tree heads), oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(publications).order_by(publications.c.seq)).all()
-        return [dict(r._mapping) for r in rows]
+        return [PublicationRow(r.seq, r.tree_size, r.root_hash, r.content_digest, r.audit_seq, r.published_at)
+                for r in rows]
+
+    def frozen_definition_hash(self) -> str | None:
+        """The SHA-256 the election definition was frozen with, or None before any election."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(election_table.c.definition_hash)).scalar_one_or_none()
 
     def published_log_lines(self) -> list[str]:
         """The append-only ballot log (Merkle leaves), in leaf order."""
@@ -661,12 +668,11 @@ class Store:
                 f"publication {seq} was recorded by someone else at the same time; publish again"
             ) from exc
 
-    def review_outcomes(self) -> list[dict[str, Any]]:
+    def review_outcomes(self) -> list[ReviewOutcome]:
         """Adjudication decisions without voter data: review key, image hash, reasons, outcome."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(review_items.c.review_key, review_items.c.image_sha256, review_items.c.reasons,
                        review_items.c.status).order_by(review_items.c.review_key)
             ).all()
-        return [{"review": r.review_key, "image_sha256": r.image_sha256,
-                 "reasons": tuple(json.loads(r.reasons)), "outcome": r.status} for r in rows]
+        return [ReviewOutcome(r.review_key, r.image_sha256, tuple(json.loads(r.reasons)), r.status) for r in rows]

@@ -1,9 +1,9 @@
 """``pbcount publish``, ``pbcount verify`` and ``pbcount receipt proof|check|from-stub``.
 
-All of them call the engine: :func:`engine.formats.bundle.publish_store` writes the bundle,
+All of them call the engine: :func:`engine.services.publish.publish_store` writes the bundle,
 :func:`engine.verifier.verify_bundle` (the standalone verifier, also ``python -m
-engine.verifier`` and ``python pbcount-verifier.zip``) checks it, :func:`engine.formats.bundle.receipt_proof` /
-:func:`engine.formats.bundle.check_receipt_proof` serve voters.
+engine.verifier`` and ``python pbcount-verifier.zip``) checks it, and
+:mod:`engine.services.receipts` (the same service as the API's receipt routes) serves voters.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
-from engine.formats.bundle import bundle_lines, check_receipt_proof, publish_store, receipt_proof
 from engine.model.receipts import paper_receipt_id
+from engine.services.publish import publish_store
+from engine.services.receipts import PublishedLog, check_receipt_proof, receipt_proof
 from engine.storage.keyfiles import load_private_key
 from engine.storage.store import Store
 from engine.verifier import VerificationFailure, verify_bundle
@@ -91,9 +92,9 @@ def receipt_proof_cmd(
     assert receipt is not None
     receipt = receipt.strip().upper()
     with errors_as_messages():
-        lines = bundle_lines(bundle)
+        log = PublishedLog.from_bundle(bundle)
     try:
-        proof = receipt_proof(lines, receipt)
+        proof = receipt_proof(log, receipt)
     except KeyError:
         fail(f"receipt {receipt} is not in {bundle}/ballots.jsonl")
     merkle_doc = json.loads((bundle / "merkle.json").read_text(encoding="utf-8"))

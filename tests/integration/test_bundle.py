@@ -364,7 +364,7 @@ def test_two_publishers_racing_for_the_same_publication(world: World) -> None:
             store.record_publication(1, 1, "ab" * 32, "cd" * 32, ['{"x":1}'], actor="b", audit_details={})
         with pytest.raises(StoreError, match="same time"):  # same head number, nothing to append
             store.record_publication(1, 1, "ab" * 32, "cd" * 32, [], actor="b", audit_details={})
-        assert [p["seq"] for p in store.publications()] == [1]
+        assert [p.seq for p in store.publications()] == [1]
         assert store.published_log_lines() == ['{"x":1}']
         assert [e.actor for e in store.audit_entries() if e.action == "publish"] == ["a"]
     finally:

@@ -1,0 +1,86 @@
+"""The publication service: count the store, append the ballot-log segment, sign, write.
+
+:func:`publish_store` is what ``pbcount publish``, ``POST /v1/publish`` and the demo call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.errors import PublishError
+from engine.formats.ballot_log import is_withdrawal, leaf_hashes, live_receipts, plan_log_update
+from engine.formats.bundle_files import (
+    BundleInputs,
+    TreeHead,
+    build_bundle,
+    content_digest,
+    content_files,
+    write_bundle,
+)
+from engine.model import merkle
+from engine.services.count import count_store
+from engine.storage.store import Store
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    head: TreeHead
+    new_publication: bool
+    appended: int  # log lines added by this publication
+    withdrawn: int
+    counted: int
+    files: tuple[Path, ...]
+
+
+def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str = "pbcount publish") -> PublishReport:
+    """Count the store and write the bundle of a new publication into ``out``.
+
+    If neither the counted ballots nor any published figure changed since the last
+    publication, that publication is re-emitted byte for byte (no new tree head).
+    Otherwise the new log segment, its tree head and an audit entry ``publish`` are
+    recorded in the store, then the bundle is written.
+    """
+    frozen_hash = store.frozen_definition_hash()
+    if frozen_hash is None:
+        raise PublishError("no election in this store yet; nothing to publish")
+    result = count_store(store)
+    reviews = store.review_outcomes()
+    rows = store.publications()
+    pubs = [TreeHead(p.seq, p.tree_size, p.root_hash) for p in rows]
+    last = rows[-1] if rows else None
+    log = store.published_log_lines()
+    stored = leaf_hashes(log)
+    for h in pubs:
+        if h.tree_size > len(log) or merkle.root(stored[: h.tree_size]).hex() != h.root_hash:
+            raise PublishError(
+                f"the stored ballot log no longer hashes to publication {h.publication}'s tree head "
+                f"(size {h.tree_size}, root {h.root_hash[:16]}…): published lines were changed in the store"
+            )
+    content = content_files(result, frozen_hash, reviews)
+    digest = content_digest(content)
+    seq = pubs[-1].publication + 1 if pubs else 1
+    reasons = {s.ballot.receipt_id: s.reason for s in result.dedup.superseded}
+    segment = plan_log_update(log, result.dedup.counted, reasons, seq)
+    if live_receipts([*log, *segment]) != {b.receipt_id for b in result.dedup.counted}:
+        raise PublishError("the ballot log would not hold exactly the counted ballots")
+    if last is not None and not segment and digest == last.content_digest:
+        history, audit_seq, new = pubs, last.audit_seq, False
+        leaves = stored
+    else:
+        log = [*log, *segment]
+        leaves = stored + leaf_hashes(segment)
+        root = merkle.root(leaves).hex()
+        head = TreeHead(seq, len(log), root)
+        entry = store.record_publication(seq, len(log), root, digest, segment, actor=actor,
+                                         audit_details={**head.to_dict(), "content_digest": digest})
+        history, audit_seq, new = [*pubs, head], entry.seq, True
+    audit = [e for e in store.audit_entries() if e.seq <= audit_seq]
+    files = build_bundle(BundleInputs(result, frozen_hash, reviews, log, history, audit, content,
+                                      leaves), key)
+    written = write_bundle(out, files)
+    n_withdrawn = sum(1 for s in segment if is_withdrawal(s)) if new else 0
+    return PublishReport(history[-1], new, len(segment) if new else 0, n_withdrawn,
+                         len(result.dedup.counted), tuple(written))
