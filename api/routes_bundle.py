@@ -1,8 +1,9 @@
 """Publication: ``POST /v1/publish`` (admin) and the public ``/v1/bundle``,
-``/v1/receipts/{id}``, ``/v1/tree-head``."""
+``/v1/receipts/{id}``, ``/v1/tree-head``, ``/v1/verifier.zip``."""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -17,6 +18,7 @@ from engine.errors import KeyFileError, PbcountError
 from engine.services.publish import publish_store
 from engine.storage.apikey_store import ApiKey
 from engine.storage.keyfiles import RESULTS, load_private_key
+from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
 
 router = APIRouter(prefix="/v1")
 
@@ -69,6 +71,21 @@ def get_bundle(request: Request) -> Response:
         raise _not_published()
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": 'attachment; filename="pbcount-bundle.zip"'})
+
+
+@functools.cache
+def _verifier_zip() -> bytes:
+    return build_verifier_zip()
+
+
+@router.get("/verifier.zip", tags=["public"], summary="The stand-alone verifier (zip)", response_class=Response,
+            responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "python pbcount-verifier.zip BUNDLE_DIR --key results.pub"}})
+def get_verifier() -> Response:
+    """The stand-alone verifier (Python standard library + ``cryptography``), the same archive
+    as in the bundle: ``python pbcount-verifier.zip BUNDLE_DIR --key results.pub``."""
+    return Response(_verifier_zip(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{ARCHIVE_NAME}"'})
 
 
 ReceiptPath = Annotated[str, Path(max_length=40, description="receipt id (R… online, P… paper)")]

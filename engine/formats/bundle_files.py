@@ -29,6 +29,7 @@ from engine.model.ballots import REJECTION_REASONS, Channel
 from engine.model.election import canonical_json, definition_hash, election_to_dict
 from engine.storage.keyfiles import public_key_pem
 from engine.storage.rows import ReviewOutcome
+from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
 
 FORMAT = "pbcount-bundle-v1"
 
@@ -44,7 +45,7 @@ CONTENT_FILES = (
 BUNDLE_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
     "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json",
-    "results.pub", "manifest.json",
+    "results.pub", ARCHIVE_NAME, "manifest.json",
 )
 
 
@@ -223,6 +224,7 @@ class BundleInputs:
     audit: Sequence[AuditEntry]
     content: Mapping[str, bytes] | None = None  # content_files(...) when already built
     leaves: Sequence[bytes] | None = None  # leaf_hashes(log_lines) when already computed
+    verifier_zip: bytes | None = None  # engine.verifier.archive.build_verifier_zip() when already built
 
 
 def build_bundle(inputs: BundleInputs, key: Ed25519PrivateKey, software_version: str = __version__) -> dict[str, bytes]:
@@ -234,6 +236,9 @@ def build_bundle(inputs: BundleInputs, key: Ed25519PrivateKey, software_version:
     files["audit.jsonl"] = audit_text(inputs.audit).encode()
     files["merkle.json"] = merkle_text(lines, inputs.history, inputs.leaves).encode()
     files["results.pub"] = public_key_pem(key.public_key()).encode()
+    # the stand-alone verifier, so whoever downloads the bundle can check it (read from the
+    # installed engine/verifier sources: the same software version gives the same bytes)
+    files[ARCHIVE_NAME] = inputs.verifier_zip if inputs.verifier_zip is not None else build_verifier_zip()
     files["manifest.json"] = sign_manifest(
         files, head=head, election_id=inputs.result.election.id, frozen_hash=inputs.frozen_hash,
         key=key, software_version=software_version,

@@ -39,6 +39,7 @@ from engine.model.receipts import paper_receipt_id
 from engine.services.count import count_store
 from engine.storage.schema import published_log
 from engine.verifier import VerificationFailure, verify_bundle
+from engine.verifier.archive import ARCHIVE_NAME
 
 
 @pytest.fixture
@@ -89,7 +90,8 @@ def test_ballot_lines_carry_no_voter_data_and_are_sorted_by_receipt(world: World
 def test_bundle_contains_no_token_serial_short_code_stub_or_cast_time(world: World, small_paris: Path) -> None:
     paper = add_paper_ballots(world, 30)
     _, out = world.publish("bundle")
-    text = "\n".join((out / name).read_text(encoding="utf-8") for name in BUNDLE_FILES)
+    # every file but the verifier archive, which is the verifier's sources (test_verifier_archive.py)
+    text = "\n".join((out / name).read_text(encoding="utf-8") for name in BUNDLE_FILES if name != ARCHIVE_NAME)
     needles: set[str] = set()
     for path in (small_paris / "tokens.csv", small_paris / "paper_tokens.csv"):
         with path.open(encoding="utf-8") as f:
