@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,7 +15,7 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.publication import bundle_zip, receipt_proof, tree_head
 from api.routes_votes import app_state
 from engine.errors import KeyFileError, PbcountError
-from engine.services.publish import publish_store
+from engine.services.publish import PendingReviewError, publish_store
 from engine.storage.apikey_store import ApiKey
 from engine.storage.keyfiles import RESULTS, load_private_key
 from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
@@ -31,23 +31,32 @@ def _not_published() -> ApiError:
 
 @router.post("/publish", tags=["admin"], summary="Publish the signed results bundle",
              responses={**ERROR_RESPONSES, 503: {"model": ErrorBody, "description": "no results key"}})
-async def publish(request: Request, key: ApiKey = RequireAdmin) -> dict[str, Any]:
+async def publish(
+    request: Request, key: ApiKey = RequireAdmin,
+    allow_pending: Annotated[bool, Query(description="publish although paper pages are still in review")] = False,
+) -> dict[str, Any]:
     """Count, append the new ballot-log segment, sign and write the bundle (same service as
-    ``pbcount publish``). Publishing again without any change re-emits the same bundle."""
+    ``pbcount publish``). Publishing again without any change re-emits the same bundle.
+    Refused with 409 ``pending_review`` while paper pages are in review, unless
+    ``allow_pending=true``; ``pending_review`` in the answer (and the signed manifest)
+    says how many were left."""
     pb = app_state(request)
     try:
         signing_key = load_private_key(pb.settings.keys_dir, RESULTS)
     except KeyFileError as exc:
         raise ApiError(503, "publish_disabled", f"cannot publish: {exc}") from exc
     try:
-        report = await run_in_threadpool(publish_store, pb.store, signing_key, pb.bundle_dir, actor=key.actor)
+        report = await run_in_threadpool(functools.partial(publish_store, pb.store, signing_key, pb.bundle_dir,
+                                                           actor=key.actor, allow_pending=allow_pending))
+    except PendingReviewError as exc:
+        raise ApiError(409, "pending_review", str(exc).replace("--allow-pending", "allow_pending=true")) from exc
     except PbcountError as exc:  # e.g. a concurrent publication won the race: publish again
         raise ApiError(409, "publish_failed", f"cannot publish: {exc}") from exc
     await run_in_threadpool(pb.recount)
     return {
         "tree_head": report.head.to_dict(), "new_publication": report.new_publication,
         "appended": report.appended, "withdrawn": report.withdrawn, "counted": report.counted,
-        "files": [p.name for p in report.files],
+        "files": [p.name for p in report.files], "pending_review": report.pending_review,
     }
 
 

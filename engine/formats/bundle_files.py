@@ -190,8 +190,15 @@ def merkle_text(lines: Sequence[str], history: Sequence[TreeHead], leaves: Seque
     })
 
 
+def pending_count(reviews: Sequence[ReviewOutcome]) -> int:
+    """Paper pages still waiting for a review decision (not counted, not rejected)."""
+    return sum(1 for r in reviews if r.outcome == "pending")
+
+
 def sign_manifest(files: Mapping[str, bytes], *, head: TreeHead, election_id: str, frozen_hash: str,
-                  key: Ed25519PrivateKey, software_version: str) -> bytes:
+                  key: Ed25519PrivateKey, software_version: str, pending_review: int = 0) -> bytes:
+    """``manifest.json``: what is signed (head, hashes of every file, pending review count)
+    and the Ed25519 signature over its canonical JSON."""
     signed = {
         "format": FORMAT,
         "software": {"name": "pbcount", "version": software_version},
@@ -201,6 +208,7 @@ def sign_manifest(files: Mapping[str, bytes], *, head: TreeHead, election_id: st
         "tree_size": head.tree_size,
         "root_hash": head.root_hash,
         "public_key": public_key_pem(key.public_key()),
+        "pending_review": pending_review,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     signature = key.sign(canonical_json(signed).encode())
@@ -241,7 +249,7 @@ def build_bundle(inputs: BundleInputs, key: Ed25519PrivateKey, software_version:
     files[ARCHIVE_NAME] = inputs.verifier_zip if inputs.verifier_zip is not None else build_verifier_zip()
     files["manifest.json"] = sign_manifest(
         files, head=head, election_id=inputs.result.election.id, frozen_hash=inputs.frozen_hash,
-        key=key, software_version=software_version,
+        key=key, software_version=software_version, pending_review=pending_count(inputs.reviews),
     )
     return {name: files[name] for name in BUNDLE_FILES}
 

@@ -18,11 +18,23 @@ from engine.formats.bundle_files import (
     build_bundle,
     content_digest,
     content_files,
+    pending_count,
     write_bundle,
 )
 from engine.model import merkle
 from engine.services.count import count_store
 from engine.storage.store import Store
+
+
+class PendingReviewError(PublishError):
+    """Paper pages are still waiting for a review decision; publish with ``allow_pending``."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(
+            f"{pending} paper page{'s are' if pending != 1 else ' is'} still pending review (not counted yet): "
+            "decide them (pbcount review list / resolve / reject) or publish anyway with --allow-pending"
+        )
+        self.pending = pending
 
 
 @dataclass(frozen=True)
@@ -33,10 +45,16 @@ class PublishReport:
     withdrawn: int
     counted: int
     files: tuple[Path, ...]
+    pending_review: int = 0  # paper pages still in review when this bundle was written
 
 
-def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str = "pbcount publish") -> PublishReport:
+def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str = "pbcount publish",
+                  allow_pending: bool = False) -> PublishReport:
     """Count the store and write the bundle of a new publication into ``out``.
+
+    Paper pages still in review are not counted yet: publishing then is refused
+    (:class:`PendingReviewError`) unless ``allow_pending``; the count is signed in the
+    manifest and recorded in the ``publish`` audit entry either way.
 
     If neither the counted ballots nor any published figure changed since the last
     publication, that publication is re-emitted byte for byte (no new tree head).
@@ -48,6 +66,9 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
         raise PublishError("no election in this store yet; nothing to publish")
     result = count_store(store)
     reviews = store.review_outcomes()
+    pending = pending_count(reviews)
+    if pending and not allow_pending:
+        raise PendingReviewError(pending)
     rows = store.publications()
     pubs = [TreeHead(p.seq, p.tree_size, p.root_hash) for p in rows]
     last = rows[-1] if rows else None
@@ -75,7 +96,8 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
         root = merkle.root(leaves).hex()
         head = TreeHead(seq, len(log), root)
         entry = store.record_publication(seq, len(log), root, digest, segment, actor=actor,
-                                         audit_details={**head.to_dict(), "content_digest": digest})
+                                         audit_details={**head.to_dict(), "content_digest": digest,
+                                                        "pending_review": pending})
         history, audit_seq, new = [*pubs, head], entry.seq, True
     audit = [e for e in store.audit_entries() if e.seq <= audit_seq]
     files = build_bundle(BundleInputs(result, frozen_hash, reviews, log, history, audit, content,
@@ -83,4 +105,4 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     written = write_bundle(out, files)
     n_withdrawn = sum(1 for s in segment if is_withdrawal(s)) if new else 0
     return PublishReport(history[-1], new, len(segment) if new else 0, n_withdrawn,
-                         len(result.dedup.counted), tuple(written))
+                         len(result.dedup.counted), tuple(written), pending)

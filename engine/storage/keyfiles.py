@@ -93,6 +93,7 @@ def init_keys(directory: Path, *, force: bool = False) -> list[Path]:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
+        pub.chmod(0o644)  # readable by all, writable by the owner only (load_public_key checks it)
         written += [priv, pub]
     receipt = directory / RECEIPT_FILE
     if receipt.exists():

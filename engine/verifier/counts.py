@@ -199,7 +199,10 @@ def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
     return a
 
 
-def check_rejected_and_adjudication(directory: Path, tally: Mapping[str, Any]) -> None:
+def check_rejected_and_adjudication(directory: Path, tally: Mapping[str, Any],
+                                    signed: Mapping[str, Any] | None = None) -> int:
+    """Rejection counts add up to the declared total; decisions are well-formed; the signed
+    ``pending_review`` is the number of ``pending`` decisions. Returns that number."""
     total = 0
     seen: set[str] = set()
     for no, _line, e in _jsonl(directory, "rejected.jsonl"):
@@ -211,8 +214,17 @@ def check_rejected_and_adjudication(directory: Path, tally: Mapping[str, Any]) -
         total += e["count"]
     if total != tally["rejected_total"]:
         raise fail("rejected.jsonl", "total", f"counts add up to {total}, tally.json says {tally['rejected_total']}")
+    pending = 0
     for no, _line, e in _jsonl(directory, "adjudication.jsonl"):
         if set(e) != {"review", "image_sha256", "reasons", "outcome"}:
             raise fail("adjudication.jsonl", "fields", "a line is {review, image_sha256, reasons, outcome}", no)
         if e["outcome"] not in ("pending", "accepted", "rejected"):
             raise fail("adjudication.jsonl", "outcome", f"unknown outcome {e['outcome']!r}", no)
+        pending += e["outcome"] == "pending"
+    declared = (signed or {}).get("pending_review")
+    if not isinstance(declared, int) or isinstance(declared, bool) or declared < 0:
+        raise fail("manifest.json", "pending_review", f"signed.pending_review must be a count, got {declared!r}")
+    if declared != pending:
+        raise fail("adjudication.jsonl", "pending_review",
+                   f"{pending} decisions are pending, the signed manifest says {declared}")
+    return pending

@@ -86,11 +86,15 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     tally = step("tally.json", "tally", check_tally, directory, d, live)
     alloc = step("allocation.json", "allocation", check_allocation, directory, d, tally, live)
     step("projects.csv", "CSV files", check_csvs, directory, d, tally, alloc)
-    step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory, tally)
+    pending = step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory,
+                   tally, signed)
     n_audit = step("audit.jsonl", "audit log", check_audit, directory, pub, size, root)
     fp = hashlib.sha256(raw_key(key)).hexdigest()[:16]
     if key_pem is None:
         notes.append("the signing key was NOT pinned: pass --key with the separately published results.pub")
+    if pending:
+        notes.append(f"{pending} paper page{'s were' if pending != 1 else ' was'} pending review at this "
+                     "publication: not counted yet (adjudication.jsonl)")
     notes.append(f"audit log: {n_audit} entries, chain intact")
     return Verified(pub, size, root, len(live), fp, key_pem is not None, notes)
 

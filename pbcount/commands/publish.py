@@ -23,6 +23,12 @@ from engine.storage.store import Store
 from engine.verifier import VerificationFailure, verify_bundle
 from pbcount.console import DbOption, KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
 
+
+def pending_text(n: int) -> str:
+    """``"2 paper pages pending review"`` (publish, results)."""
+    return f"{n:,} paper page{'s' if n != 1 else ''} pending review"
+
+
 receipt_app = typer.Typer(help="Voter receipts: find a ballot in a bundle and prove it is in the tree.",
                           no_args_is_help=True)
 
@@ -32,6 +38,8 @@ def publish(
     db: DbOption = None,
     keys: KeysOption = default_keys_dir(),
     actor: Annotated[str, typer.Option("--actor", help="Who publishes (audit log)")] = "pbcount publish",
+    allow_pending: Annotated[bool, typer.Option(
+        "--allow-pending", help="Publish even though paper pages are still in review (they are not counted)")] = False,
 ) -> None:
     """Count the store and write the signed results bundle (a new publication if anything changed)."""
     with errors_as_messages():
@@ -39,7 +47,7 @@ def publish(
         store = Store.open(db)
         t0 = time.perf_counter()
         with console.status("counting and building the bundle…"):
-            report = publish_store(store, key, out, actor=actor)
+            report = publish_store(store, key, out, actor=actor, allow_pending=allow_pending)
         dt = time.perf_counter() - t0
     h = report.head
     if report.new_publication:
@@ -47,6 +55,9 @@ def publish(
                       f"({report.withdrawn:,} withdrawals), {report.counted:,} ballots counted")
     else:
         console.print(f"nothing changed since publication {h.publication}: bundle re-emitted identically")
+    if report.pending_review:
+        console.print(f"[bold yellow]warning[/]: {pending_text(report.pending_review)} (not counted; "
+                      "the count is signed in the bundle)", highlight=False)
     console.print(f"tree head: size {h.tree_size:,} root {h.root_hash}")
     console.print(f"wrote {len(report.files)} files to {out}/ in {dt:.1f} s")
 
