@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -22,6 +25,8 @@ from engine.formats.bundle_files import (
     write_bundle,
 )
 from engine.model import merkle
+from engine.model.audit import AuditEntry
+from engine.model.ballots import Ballot, ballot_key
 from engine.services.count import count_store
 from engine.storage.store import Store
 
@@ -48,6 +53,50 @@ class PublishReport:
     pending_review: int = 0  # paper pages still in review when this bundle was written
 
 
+def check_ballot_keys(stored: Iterable[Ballot]) -> None:
+    """Refuse ballots whose content no longer hashes to their key (a row edited in the store).
+
+    The key (:func:`engine.model.ballots.ballot_key`) is recomputed from channel, voter
+    serial, cast time, selections and image hash; O(n) SHA-256.
+    """
+    for b in stored:
+        if ballot_key(b.channel, b.voter_serial, b.cast_at, b.selections, b.image_sha256) != b.ballot_key:
+            raise PublishError(
+                f"ballot with receipt {b.receipt_id} (key {b.ballot_key[:12]}…): its stored content does not "
+                "match its ballot key — the row was changed in the store after it was validated; nothing published"
+            )
+
+
+def explain_withdrawals(segment: Sequence[str], audit: Sequence[AuditEntry], since_seq: int) -> list[dict[str, Any]]:
+    """The adjudication decision behind each ``corrected`` withdrawal of ``segment``.
+
+    A ballot already published may change content (same receipt, new ``count`` line) only
+    through an adjudication decision recorded after the previous publication (audit entry
+    ``review_resolved`` with that ``receipt_id``); a counted ballot may not vanish from the
+    store. Returns ``[{"receipt", "decision": audit seq}]`` for the ``publish`` entry.
+    """
+    decisions: dict[str, int] = {}
+    for e in audit:
+        receipt = e.details.get("receipt_id") if isinstance(e.details, Mapping) else None
+        if e.seq > since_seq and e.action == "review_resolved" and isinstance(receipt, str):
+            decisions[receipt] = e.seq
+    out: list[dict[str, Any]] = []
+    for line in segment:
+        if not is_withdrawal(line):
+            continue
+        w = json.loads(line)
+        if w["reason"] == "withdrawn":
+            raise PublishError(f"the published ballot with receipt {w['receipt']} is no longer in the store "
+                               "(neither counted nor superseded); nothing published")
+        if w["reason"] == "corrected":
+            if w["receipt"] not in decisions:
+                raise PublishError(
+                    f"the published ballot with receipt {w['receipt']} changed content, but no adjudication "
+                    "decision (audit entry review_resolved) names it since the last publication; nothing published")
+            out.append({"receipt": w["receipt"], "decision": decisions[w["receipt"]]})
+    return out
+
+
 def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str = "pbcount publish",
                   allow_pending: bool = False) -> PublishReport:
     """Count the store and write the bundle of a new publication into ``out``.
@@ -65,6 +114,7 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     if frozen_hash is None:
         raise PublishError("no election in this store yet; nothing to publish")
     result = count_store(store)
+    check_ballot_keys([*result.dedup.counted, *(x.ballot for x in result.dedup.superseded)])
     reviews = store.review_outcomes()
     pending = pending_count(reviews)
     if pending and not allow_pending:
@@ -87,6 +137,7 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     segment = plan_log_update(log, result.dedup.counted, reasons, seq)
     if live_receipts([*log, *segment]) != {b.receipt_id for b in result.dedup.counted}:
         raise PublishError("the ballot log would not hold exactly the counted ballots")
+    corrections = explain_withdrawals(segment, store.audit_entries(), last.audit_seq if last else 0)
     if last is not None and not segment and digest == last.content_digest:
         history, audit_seq, new = pubs, last.audit_seq, False
         leaves = stored
@@ -97,7 +148,7 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
         head = TreeHead(seq, len(log), root)
         entry = store.record_publication(seq, len(log), root, digest, segment, actor=actor,
                                          audit_details={**head.to_dict(), "content_digest": digest,
-                                                        "pending_review": pending})
+                                                        "pending_review": pending, "corrections": corrections})
         history, audit_seq, new = [*pubs, head], entry.seq, True
     audit = [e for e in store.audit_entries() if e.seq <= audit_seq]
     files = build_bundle(BundleInputs(result, frozen_hash, reviews, log, history, audit, content,

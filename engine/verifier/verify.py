@@ -88,7 +88,7 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     step("projects.csv", "CSV files", check_csvs, directory, d, tally, alloc)
     pending = step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory,
                    tally, signed)
-    n_audit = step("audit.jsonl", "audit log", check_audit, directory, pub, size, root)
+    n_audit = step("audit.jsonl", "audit log", check_audit, directory, pub, size, root, lines)
     fp = hashlib.sha256(raw_key(key)).hexdigest()[:16]
     if key_pem is None:
         notes.append("the signing key was NOT pinned: pass --key with the separately published results.pub")
