@@ -51,6 +51,7 @@ class PublishReport:
     counted: int
     files: tuple[Path, ...]
     pending_review: int = 0  # paper pages still in review when this bundle was written
+    unexpected_files: tuple[str, ...] = ()  # other files in ``out``: the verifier refuses them
 
 
 def check_ballot_keys(stored: Iterable[Ballot]) -> None:
@@ -154,6 +155,7 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     files = build_bundle(BundleInputs(result, frozen_hash, reviews, log, history, audit, content,
                                       leaves), key)
     written = write_bundle(out, files)
+    extra = tuple(sorted(p.name for p in out.iterdir() if p.name not in files))
     n_withdrawn = sum(1 for s in segment if is_withdrawal(s)) if new else 0
     return PublishReport(history[-1], new, len(segment) if new else 0, n_withdrawn,
-                         len(result.dedup.counted), tuple(written), pending)
+                         len(result.dedup.counted), tuple(written), pending, extra)

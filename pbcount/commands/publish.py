@@ -59,6 +59,9 @@ def publish(
         console.print(f"[bold yellow]warning[/]: {pending_text(report.pending_review)} (not counted; "
                       "the count is signed in the bundle)", highlight=False)
     console.print(f"tree head: size {h.tree_size:,} root {h.root_hash}")
+    if report.unexpected_files:
+        console.print(f"[bold yellow]warning[/]: {out}/ also holds {', '.join(report.unexpected_files)}: not covered "
+                      "by the signature, so the verifier refuses the directory; remove them", highlight=False)
     console.print(f"wrote {len(report.files)} files to {out}/ in {dt:.1f} s")
 
 

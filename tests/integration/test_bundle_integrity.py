@@ -113,3 +113,11 @@ def test_a_correction_named_by_an_adjudication_decision_is_published_and_verifie
         verify_bundle(out, key_pem=pem)
     assert (exc.value.file, exc.value.check) == ("audit.jsonl", "correction_unexplained")
     assert b.receipt_id in exc.value.detail
+
+
+def test_publish_names_unsigned_files_in_the_bundle_directory(world: World) -> None:
+    """The verifier refuses a bundle directory holding unsigned files (issue 13.12), so
+    publishing into one says which files are in the way."""
+    (world.root / "pub1" / "notes.txt").write_text("mine", encoding="utf-8")
+    report, _ = world.publish("pub1")
+    assert report.unexpected_files == ("notes.txt",)
