@@ -91,3 +91,22 @@ def test_group_or_world_writable_authority_pub_is_refused(tmp_path: Path) -> Non
         (keys / "authority.pub").chmod(bad)
         with pytest.raises(KeyFileError, match="writable by others"):
             load_public_key(keys)
+
+
+def test_fixture_files_linking_voters_to_votes_are_0600(tmp_path: Path) -> None:
+    """The demo's generated e-votes (token + selections) and token registers."""
+    from fixtures.paris import generate_paris
+
+    generate_paris(tmp_path, seed=3, voters=60, paper_voters=10)
+    for name in ("evotes.jsonl", "tokens.csv", "paper_tokens.csv"):
+        assert mode(tmp_path / name) == 0o600, name
+
+
+def test_test_deck_truth_file_is_0600(small_paris: Path, tmp_path: Path) -> None:
+    """``expected.json`` of the demo's test deck links voter serials to ballots."""
+    from ballot_scan.testdeck import DeckOptions, make_testdeck
+
+    e = load_election(small_paris / "election.toml")
+    tokens = read_token_register(small_paris / "paper_tokens.csv")[:1]
+    make_testdeck(e, ["paris"], tokens, tmp_path / "deck", count=1, seed=1, opts=DeckOptions(dpi=72))
+    assert mode(tmp_path / "deck" / "expected.json") == 0o600
