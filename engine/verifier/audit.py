@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import fail
-from .jsonio import _jsonl, canonical
+from .jsonio import canonical, read_jsonl
 
 GENESIS = "0" * 64
 
@@ -24,7 +24,7 @@ def check_audit(directory: Path, pub: int, size: int, root: str, lines: Sequence
     """The hash chain of engine/model/audit.py (verify_chain), and the publish entry of this head."""
     name = "audit.jsonl"
     prev, last = GENESIS, None
-    entries = _jsonl(directory, name)
+    entries = read_jsonl(directory, name)
     for i, (no, _line, e) in enumerate(entries, start=1):
         if e.get("seq") != i:
             raise fail(name, "audit_chain", f"sequence number {e.get('seq')!r}, expected {i} (gap or reorder)", no)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .definition import BallotRules, Definition
 from .errors import fail
-from .jsonio import _iter_jsonl, _json, canonical, duplicate_key_problem
+from .jsonio import canonical, duplicate_key_problem, iter_jsonl, read_json
 from .merkle import leaf_hash_of_line, merkle_root, verify_consistency
 
 RECEIPT_RE = re.compile(r"[RP][0-9A-HJKMNP-TV-Z]{15}")
@@ -32,7 +32,7 @@ def check_ballots(directory: Path, d: Definition) -> tuple[list[str], dict[str, 
     live: dict[str, dict[str, Any]] = {}
     prev_key: tuple[int, int, str] | None = None
     rules = BallotRules(d)
-    for no, line, e in _iter_jsonl(directory, name, strict=False):
+    for no, line, e in iter_jsonl(directory, name, strict=False):
         if canonical(e) != line:
             dup = duplicate_key_problem(line)
             if dup:
@@ -91,7 +91,7 @@ def check_merkle(directory: Path, signed: Mapping[str, Any], lines: list[str], p
                  previous: Mapping[str, Any] | None) -> tuple[int, int, str, list[str]]:
     name = "merkle.json"
     notes: list[str] = []
-    m = _json(directory, name)
+    m = read_json(directory, name)
     if not isinstance(m, dict):
         raise fail(name, "format", "must be an object")
     leaves = [leaf_hash_of_line(x) for x in lines]

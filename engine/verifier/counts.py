@@ -14,7 +14,7 @@ from typing import Any
 
 from .definition import Definition, Env, QuotaDef
 from .errors import fail
-from .jsonio import _json, _jsonl
+from .jsonio import read_json, read_jsonl
 from .rules_reference import PROFILE_RULES, RULES, Problem, Quota
 
 
@@ -42,7 +42,7 @@ def recompute_tally(d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dic
 
 def check_tally(directory: Path, d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     name = "tally.json"
-    t = _json(directory, name)
+    t = read_json(directory, name)
     mine = recompute_tally(d, live)
     if not isinstance(t, dict):
         raise fail(name, "format", "must be an object")
@@ -173,7 +173,7 @@ def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: flo
 def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
                      live: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     name = "allocation.json"
-    a = _json(directory, name)
+    a = read_json(directory, name)
     if not isinstance(a, dict) or not isinstance(a.get("envelopes"), dict):
         raise fail(name, "format", "needs 'threshold' and 'envelopes'")
     threshold = a.get("threshold")
@@ -205,7 +205,7 @@ def check_rejected_and_adjudication(directory: Path, tally: Mapping[str, Any],
     ``pending_review`` is the number of ``pending`` decisions. Returns that number."""
     total = 0
     seen: set[str] = set()
-    for no, _line, e in _jsonl(directory, "rejected.jsonl"):
+    for no, _line, e in read_jsonl(directory, "rejected.jsonl"):
         if set(e) != {"reason", "count", "description"} or not isinstance(e["count"], int) or e["count"] < 0:
             raise fail("rejected.jsonl", "fields", "a line is {reason, count >= 0, description}", no)
         if not isinstance(e["reason"], str) or e["reason"] in seen:
@@ -215,7 +215,7 @@ def check_rejected_and_adjudication(directory: Path, tally: Mapping[str, Any],
     if total != tally["rejected_total"]:
         raise fail("rejected.jsonl", "total", f"counts add up to {total}, tally.json says {tally['rejected_total']}")
     pending = 0
-    for no, _line, e in _jsonl(directory, "adjudication.jsonl"):
+    for no, _line, e in read_jsonl(directory, "adjudication.jsonl"):
         if set(e) != {"review", "image_sha256", "reasons", "outcome"}:
             raise fail("adjudication.jsonl", "fields", "a line is {review, image_sha256, reasons, outcome}", no)
         if e["outcome"] not in ("pending", "accepted", "rejected"):

@@ -14,12 +14,12 @@ from typing import Any
 
 from .definition import Definition
 from .errors import fail
-from .jsonio import _read
+from .jsonio import read_file
 
 
 def _csv_rows(directory: Path, name: str) -> list[list[str]]:
     try:
-        text = _read(directory, name).decode("utf-8")
+        text = read_file(directory, name).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(name, "utf8", "not UTF-8") from exc
     return list(csv.reader(io.StringIO(text)))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import fail
-from .jsonio import _json, canonical
+from .jsonio import canonical, read_json
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ class BallotRules:
 
 
 def check_election(directory: Path, signed: Mapping[str, Any]) -> Definition:
-    doc = _json(directory, "election.json")
+    doc = read_json(directory, "election.json")
     if not isinstance(doc, dict) or "definition" not in doc:
         raise fail("election.json", "format", "needs 'definition' and 'definition_hash'")
     h = hashlib.sha256(canonical(doc["definition"]).encode()).hexdigest()

@@ -35,16 +35,18 @@ def strict_loads(text: str | bytes) -> Any:
     return json.loads(text, object_pairs_hook=_no_duplicates)
 
 
-def _read(directory: Path, name: str) -> bytes:
+def read_file(directory: Path, name: str) -> bytes:
+    """The bytes of ``directory/name``; a missing file fails as ``present``."""
     p = directory / name
     if not p.is_file():
         raise fail(name, "present", f"missing from {directory}")
     return p.read_bytes()
 
 
-def _json(directory: Path, name: str) -> Any:
+def read_json(directory: Path, name: str) -> Any:
+    """A strictly parsed JSON file (``json``, ``duplicate_key`` failures)."""
     try:
-        return strict_loads(_read(directory, name).decode("utf-8"))
+        return strict_loads(read_file(directory, name).decode("utf-8"))
     except DuplicateKey as exc:
         raise fail(name, "duplicate_key", str(exc)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -53,11 +55,12 @@ def _json(directory: Path, name: str) -> Any:
 
 
 
-def _jsonl(directory: Path, name: str) -> list[tuple[int, str, Any]]:
-    return list(_iter_jsonl(directory, name))
+def read_jsonl(directory: Path, name: str) -> list[tuple[int, str, Any]]:
+    """Every (line number, line, object) of a JSON-lines file, strictly parsed."""
+    return list(iter_jsonl(directory, name))
 
 
-def _iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[tuple[int, str, Any]]:
+def iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[tuple[int, str, Any]]:
     """(line number, line, parsed object) for each line; streamed (ballots.jsonl is large).
 
     ``strict=False`` parses with the plain (faster) ``json.loads``: only for a caller that
@@ -65,7 +68,7 @@ def _iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[
     (:func:`duplicate_key_problem` then names it).
     """
     loads = strict_loads if strict else json.loads
-    raw = _read(directory, name)
+    raw = read_file(directory, name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

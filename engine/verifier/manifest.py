@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .errors import fail
-from .jsonio import _json, _read, canonical
+from .jsonio import canonical, read_file, read_json
 
 FORMAT = "pbcount-bundle-v1"
 
@@ -53,7 +53,7 @@ SIGNATURE_KEYS = {"algorithm", "signed_bytes", "value"}
 
 def check_manifest(directory: Path, pinned: bytes | None) -> tuple[dict[str, Any], Ed25519PublicKey]:
     """The signed part of ``manifest.json`` and the key that signed it, after every check."""
-    m = _json(directory, "manifest.json")
+    m = read_json(directory, "manifest.json")
     if not isinstance(m, dict) or not isinstance(m.get("signed"), dict) or not isinstance(m.get("signature"), dict):
         raise fail("manifest.json", "format", "needs objects 'signed' and 'signature'")
     outside = sorted(set(m) - {"signed", "signature"})
@@ -71,7 +71,7 @@ def check_manifest(directory: Path, pinned: bytes | None) -> tuple[dict[str, Any
     if not isinstance(signed.get("public_key"), str):
         raise fail("manifest.json", "public_key", "signed.public_key must be a PEM string")
     key = load_key(signed["public_key"].encode(), "manifest.json")
-    file_key = load_key(_read(directory, "results.pub"), "results.pub")
+    file_key = load_key(read_file(directory, "results.pub"), "results.pub")
     if raw_key(file_key) != raw_key(key):
         raise fail("results.pub", "key_matches_manifest", "results.pub is not the key named in manifest.json")
     if pinned is not None and raw_key(load_key(pinned, "--key")) != raw_key(key):
@@ -101,6 +101,6 @@ def check_file_hashes(directory: Path, signed: Mapping[str, Any]) -> None:
     for name, digest in sorted(files.items()):
         if "/" in name or name.startswith(".") or name == "manifest.json":
             raise fail("manifest.json", "files_listed", f"unexpected file name {name!r}")
-        actual = hashlib.sha256(_read(directory, name)).hexdigest()
+        actual = hashlib.sha256(read_file(directory, name)).hexdigest()
         if actual != digest:
             raise fail(name, "sha256", f"SHA-256 is {actual}, manifest.json says {digest}")
