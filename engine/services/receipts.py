@@ -35,6 +35,7 @@ class ReceiptLocation:
 
     @property
     def counted(self) -> bool:
+        """Still counted at the end of the log (not withdrawn after its last count line)."""
         return self.withdraw_index is None
 
 
@@ -51,6 +52,7 @@ class PublishedLog:
 
     @property
     def tree_size(self) -> int:
+        """Number of leaves (log lines)."""
         return len(self.lines)
 
     @classmethod
@@ -87,6 +89,7 @@ class PublishedLog:
         return cls.from_lines(bundle_lines(directory))
 
     def locate(self, receipt: str) -> ReceiptLocation | None:
+        """Where ``receipt`` is in the log, or None if it was never counted; O(1)."""
         return self.locations.get(receipt)
 
     def proof(self, index: int) -> list[bytes]:
