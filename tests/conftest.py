@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from fixtures.paris import generate_paris
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-PABULIB = SHARED / "pabulib"
+# PBCOUNT_PABULIB_DIR: the corpus elsewhere (e.g. from a git worktree, where ../shared is not next to it)
+PABULIB = Path(os.environ.get("PBCOUNT_PABULIB_DIR") or SHARED / "pabulib")
 
 
 def pabulib_dir() -> Path:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -332,17 +333,34 @@ META_RULES: dict[str, str | None] = {
     "equalshares-comparison": "mes-comparison",
     "equalshares/add1": "mes-add1",
     "equalshares/add1-comparison": "mes-add1-comparison",
-    "greedy-exclusive": None,
-    "greedy-custom": None,
+    "greedy-exclusive": "greedy-exclusive",  # only with an exclusive_group column, see official_rule
+    "greedy-custom": None,  # greedy-stop where the file says so, see official_rule
     "unknown": None,
 }
 
+# A greedy-custom comment describing greedy-no-skip (Poznań 2026: "we fund projects that received
+# the highest number of votes until the next project on the list does not fit within the budget")
+_NO_SKIP_COMMENT = re.compile(r"\buntil the next project\b[^.]*\bdoes not fit\b", re.IGNORECASE)
+
 
 def official_rule(inst: PbInstance) -> str:
-    """The pbcount rule matching the file's META ``rule``; ValueError if there is none."""
+    """The pbcount rule matching the file's META ``rule``; ValueError if there is none.
+
+    ``greedy-exclusive`` needs the PROJECTS column ``exclusive_group`` (pabulib files give
+    the exclusions in their comment only). ``greedy-custom`` on a ``choose-1`` file whose
+    comment says projects are funded in order of votes until the next one does not fit is
+    ``greedy-stop`` (anything the comment adds on top, such as Poznań's reserve funds marked
+    ``selected = 2``, is outside the budget and not reproduced).
+    """
     meta_rule = inst.rule
     if meta_rule not in META_RULES:
         raise ValueError(f"META rule {meta_rule!r} is not a pabulib rule name")
+    if meta_rule == "greedy-exclusive" and "exclusive_group" not in inst.project_columns:
+        raise ValueError("META rule 'greedy-exclusive': the file does not say which projects exclude each other "
+                         "(add an 'exclusive_group' column to PROJECTS), or choose a rule with --rule")
+    if (meta_rule == "greedy-custom" and inst.vote_type == "choose-1"
+            and _NO_SKIP_COMMENT.search(inst.meta.get("comment", ""))):
+        return "greedy-stop"
     ours = META_RULES[meta_rule]
     if ours is None:
         raise ValueError(

@@ -166,9 +166,9 @@ def _opt(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: st
 
 
 def _known_rules() -> frozenset[str]:
-    from engine.rules import RULES
+    from engine.rules import ELECTION_RULES
 
-    return frozenset(RULES)
+    return ELECTION_RULES
 
 
 def _known_tie_breaks() -> frozenset[str]:
@@ -225,6 +225,12 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         max_cost = _opt(ed, "max_selection_cost", int, w, None)
         rule = _opt(ed, "rule", str, w, "greedy")
         if rule not in rules:
+            from engine.rules import BALLOT_TYPE_RULES
+
+            if rule in BALLOT_TYPE_RULES:
+                raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots or "
+                                              "exclusive groups, which an election cannot declare yet "
+                                              "(docs/rules.md); use it on pabulib files with pbcount allocate")
             raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}; one of {sorted(rules)}")
         tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
         if tie not in tie_breaks:

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.rules.exact import exact
+from engine.rules.exclusive import greedy_exclusive
+from engine.rules.for_against import for_against, for_against_stop
+from engine.rules.grades import GradeProfile, majority_judgment, majority_judgment_typical
 from engine.rules.greedy import greedy, greedy_stop
 from engine.rules.mes import mes, mes_add1, mes_add1_greedy, mes_greedy, with_comparison
 from engine.rules.problem import (
     TIE_BREAKS,
     AllocationProblem,
     AllocationResult,
+    ExclusiveGroup,
+    ForAgainst,
     ProjectOutcome,
     Quota,
     QuotaReport,
@@ -35,14 +40,27 @@ RULES: dict[str, Rule] = {
     "mes-add1-comparison": with_comparison("mes-add1"),
     "mes-greedy-comparison": with_comparison("mes-greedy"),
     "mes-add1-greedy-comparison": with_comparison("mes-add1-greedy"),
+    "greedy-exclusive": greedy_exclusive,
+    "for-against": for_against,
+    "for-against-stop": for_against_stop,
+    "majority-judgment": majority_judgment,
+    "majority-judgment-typical": majority_judgment_typical,
 }
 
 # Rules that need the voters' approvals (AllocationProblem.profile)
 PROFILE_RULES = frozenset(name for name in RULES if name.startswith("mes"))
 # Rules that honour AllocationProblem.quotas
-QUOTA_RULES = frozenset({"greedy", "exact"})
+QUOTA_RULES = frozenset({"greedy", "exact", "for-against", "majority-judgment", "majority-judgment-typical"})
+# Rules that need the voters' grades (AllocationProblem.grades)
+GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
+# Rules that need ballots an election cannot collect yet (grades, for/against) or data it
+# cannot declare yet (exclusive groups): usable on pabulib files and in code, not in an
+# election definition (docs/rules.md, "Ballot types").
+BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"}
+ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
 
 __all__ = [
-    "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS", "AllocationProblem", "AllocationResult",
-    "ApprovalProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
+    "BALLOT_TYPE_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES", "TIE_BREAKS",
+    "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst", "GradeProfile",
+    "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]

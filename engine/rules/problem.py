@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from engine.rules.grades import GradeProfile
     from engine.rules.profile import ApprovalProfile
 
 # Reasons a project was or was not funded (ProjectOutcome.reason)
@@ -28,6 +29,7 @@ REASONS = {
     "not_in_optimum": "exact rule: not part of the welfare-maximising selection",
     "funded_completion": "funded by the completion step (greedy fill) after the main rule",
     "no_supporters": "nobody voted for it",
+    "excluded": "a project of its exclusive group was funded before its turn (greedy-exclusive)",
 }
 
 
@@ -47,6 +49,22 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class ExclusiveGroup:
+    """Projects that exclude each other (the same site...): at most one of them is funded."""
+
+    name: str
+    members: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ForAgainst:
+    """For/against ballots: per project (problem order) how many voters supported / opposed it."""
+
+    votes_for: tuple[int, ...]
+    votes_against: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class AllocationProblem:
     project_ids: tuple[str, ...]
     costs: tuple[int, ...]
@@ -57,6 +75,12 @@ class AllocationProblem:
     unit: int = 1  # money units per currency unit (100 when costs were given in cents)
     # voters' approvals, needed by Method of Equal Shares (and the comparison step)
     profile: ApprovalProfile | None = field(default=None, compare=False, repr=False)
+    # voters' grades, needed by majority judgment (engine/rules/grades.py)
+    grades: GradeProfile | None = field(default=None, compare=False, repr=False)
+    # for/against counts, needed by the for-against rule (engine/rules/for_against.py)
+    for_against: ForAgainst | None = None
+    # groups of mutually exclusive projects (greedy-exclusive)
+    exclusive: tuple[ExclusiveGroup, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.project_ids)
@@ -70,6 +94,14 @@ class AllocationProblem:
         for q in self.quotas:
             if not q.members <= known:
                 raise ValueError(f"quota {q.name!r} names projects not in the problem")
+        if self.grades is not None and self.grades.n_projects != n:
+            raise ValueError("grade profile has a different number of projects")
+        if self.for_against is not None and not (
+                len(self.for_against.votes_for) == len(self.for_against.votes_against) == n):
+            raise ValueError("for/against counts have a different number of projects")
+        for g in self.exclusive:
+            if not g.members <= known:
+                raise ValueError(f"exclusive group {g.name!r} names projects not in the problem")
 
 
 @dataclass(frozen=True)

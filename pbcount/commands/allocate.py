@@ -4,11 +4,18 @@ With no ``--rule``, the rule the file's META names is applied (``greedy``,
 ``greedy-threshold``, ``greedy-no-skip``, ``equalshares`` and ``equalshares/add1`` with
 their ``-comparison`` variants), so that the city's official outcome is reproduced; when
 the file has a ``selected`` column the output says whether it was.
+
+``--rule majority-judgment`` reads a ``vote_type;scoring`` file's points as grades (0 the
+lowest, META ``max_points`` the highest, META ``default_score`` for ungraded projects);
+``greedy-exclusive`` reads the PROJECTS column ``exclusive_group``; ``--no-threshold``
+ignores META ``min_project_score_threshold`` (pabutools applies none); ``--fairness`` adds
+:func:`engine.counting.fairness.fairness_report` (``fairness`` in the JSON).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +23,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from engine.counting.fairness import fairness_report
 from engine.formats.pabulib import (
     PabulibError,
     PbInstance,
@@ -23,7 +31,8 @@ from engine.formats.pabulib import (
     official_rule,
     read_pabulib,
 )
-from engine.rules import PROFILE_RULES, RULES, TIE_BREAKS, AllocationResult
+from engine.formats.pabulib_rules import exclusive_groups, grade_profile
+from engine.rules import GRADE_RULES, PROFILE_RULES, RULES, TIE_BREAKS, AllocationResult
 from pbcount.console import console, err_console, fail
 
 
@@ -68,6 +77,10 @@ def allocate(
                                        "(auto: approval by count, cumulative by points, ordinal by the "
                                        "file's score column)")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    no_threshold: Annotated[bool, typer.Option("--no-threshold", help="Ignore the file's META "
+                                               "min_project_score_threshold (as pabutools does)")] = False,
+    fairness: Annotated[bool, typer.Option("--fairness", help="Add the fairness report (approval and "
+                                           "choose-1 files): satisfaction histograms, Gini, EJR/PJR")] = False,
 ) -> None:
     """Allocate the budget of a pabulib file with a rule and print the selected projects."""
     if tie_break not in TIE_BREAKS:
@@ -77,12 +90,26 @@ def allocate(
         name = rule or official_rule(inst)
         if name not in RULES:
             fail(f"unknown rule {name!r}; one of {', '.join(RULES)}")
-        problem = allocation_problem(inst, score, with_profile=name in PROFILE_RULES)
+        if name.startswith("for-against"):
+            fail(f"{file}: rule {name!r} needs for/against ballots; pabulib has no such vote type")
+        if fairness and inst.vote_type not in ("approval", "choose-1"):
+            fail(f"{file}: the fairness report needs approval ballots, not {inst.vote_type}")
+        problem = allocation_problem(inst, score, with_profile=name in PROFILE_RULES or fairness,
+                                     apply_threshold=not no_threshold)
+        if name in GRADE_RULES:
+            problem = replace(problem, grades=grade_profile(inst, file.name))
+        if name == "greedy-exclusive":
+            problem = replace(problem, exclusive=exclusive_groups(inst))
         with err_console.status(f"{name} on {len(inst.projects)} projects, {len(inst.votes):,} ballots…"):
             result = RULES[name](problem, tie_break)
     except (PabulibError, ValueError) as exc:
         fail(f"{file}: {exc}" if not isinstance(exc, PabulibError) else str(exc))
     doc = result_json(inst, result, problem.unit, str(file))
+    if fairness:
+        doc["fairness"] = fairness_report(problem, result)
+    if problem.grades is not None:
+        doc["grades"] = {"scale": list(problem.grades.grades), "default": problem.grades.default_grade,
+                         "counts": dict(zip(problem.project_ids, problem.grades.counts.tolist(), strict=True))}
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
@@ -98,6 +125,12 @@ def allocate(
     console.print(f"selected {len(result.selected)} projects costing {doc['cost']:,} of {doc['budget']:,}")
     for note in result.notes:
         console.print(f"note: {note}")
+    if fairness:
+        fr = doc["fairness"]
+        verdict = {k: "holds" if fr[k]["satisfied"] else f"violated (witness {fr[k]['witness']['projects']}, "
+                   f"{fr[k]['witness']['group_size']} voters)" for k in ("ejr", "pjr")}
+        console.print(f"fairness: {fr['nothing_funded_share']:.1%} of voters got nothing they approved; "
+                      f"Gini (money) {fr['gini_cost']:.3f}; EJR {verdict['ejr']}; PJR {verdict['pjr']}")
     if "matches_official" in doc:
         if doc["matches_official"]:
             console.print("[green]reproduces the official outcome[/] (selected column)")

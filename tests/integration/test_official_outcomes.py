@@ -29,7 +29,6 @@ UNSUPPORTED = {
     "Hungary_Budapest_2025_VIII_Jozsefvaros.pb": "unknown",
     "Hungary_Budapest_2025_XI_Ujbuda.pb": "unknown",
     "Hungary_Veszprem_2025.pb": "unknown",
-    "Poland_Poznan_2026_large.pb": "greedy-custom",
     "Poland_Warszawa_2021_Ursynow.pb": "greedy-exclusive",
     "Poland_Warszawa_2024_Bemowo.pb": "greedy-exclusive",
     "Poland_Warszawa_2024_Bielany.pb": "greedy-exclusive",
