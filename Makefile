@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps 'augraphy>=8.2'  # judging decks; not its opencv-python (see pyproject)
 	@touch $(STAMP)
 
 lint: setup

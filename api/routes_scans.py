@@ -4,13 +4,14 @@ and ``POST /v1/review/{id}`` (adjudication). Operator role.
 Same engine path as ``pbcount scan`` / ``pbcount review``: the uploaded images are
 written to a private temporary folder and read by :func:`ballot_scan.pipeline.scan_paths`
 (accepted ballots stored, bad pages rejected with a reason, uncertain pages queued for
-review); decisions go through :mod:`ballot_scan.adjudicate`. Scans are accepted after the
+review), whose page outcomes (:class:`ballot_scan.decide.PageOutcome`) and summary make
+the answer; scan settings can be overridden per upload (``set=name=value``, recorded in
+the audit log); decisions go through :mod:`ballot_scan.adjudicate`. Scans are accepted after the
 close (paper is counted after the polls close).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from api.auth import RequireOperator
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.routes_votes import app_state
 from api.schemas import ReviewDecision
+from ballot_scan.settings import ScanSettings, load_settings, parse_assignments
 from engine.errors import StoreError
 from engine.storage.apikey_store import ApiKey
 from engine.storage.review_store import ReviewStore
@@ -39,25 +41,34 @@ def safe_name(i: int, name: str | None) -> str:
     return f"{i:03d}-{base}"
 
 
-def _scan(pb: Any, paths: list[Path], report: Path, actor: str) -> dict[str, Any]:
+def _scan(pb: Any, paths: list[Path], actor: str, settings: ScanSettings) -> dict[str, Any]:
+    from ballot_scan.decide import PageOutcome
     from ballot_scan.pipeline import read_register, scan_paths
 
     register = read_register(pb.settings.register_path) if pb.settings.register_path else None
     assert pb.verifier is not None
-    scan_paths(pb.store, pb.election, pb.verifier.public_key, paths, register=register, workers=1,
-               report_path=report, actor=actor)
-    return json.loads(report.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    outcomes: list[PageOutcome] = []
+    summary = scan_paths(pb.store, pb.election, pb.verifier.public_key, paths, register=register, workers=1,
+                         settings=settings, actor=actor, on_outcome=outcomes.append)
+    pages = [{
+        "file": o.image.split("-", 1)[1] if "-" in o.image else o.image, "page": o.page,
+        "status": o.status, "envelope": o.envelope_id, "reasons": o.reasons, "details": o.details,
+        "receipt_id": o.ballot.receipt_id if o.ballot else None, "image_sha256": o.image_sha256,
+    } for o in outcomes]
+    return {"summary": {**summary.as_dict(), "settings": settings.as_dict()}, "pages": pages}
 
 
 @router.post("/scans", summary="Upload scanned paper ballots (multipart)",
              responses={**ERROR_RESPONSES, 503: {"model": ErrorBody, "description": "no token key"}})
 async def post_scans(
     request: Request,
-    files: Annotated[list[UploadFile], File(description="PNG, JPEG or TIFF scans, one or more pages each")],
+    files: Annotated[list[UploadFile], File(description="PNG, JPEG, TIFF or PDF scans, one or more pages each")],
+    set_: Annotated[list[str] | None, Query(alias="set", description="Scan setting overrides, name=value "
+                                            "(see docs/paper-ballots.md); recorded in the audit log")] = None,
     key: ApiKey = RequireOperator,
 ) -> dict[str, Any]:
     """Read every page: ``accepted`` (stored, with its receipt id), ``needs_review`` (queued
-    for adjudication, with reasons) or ``rejected`` (with reasons, e.g. ``image_is_pdf``,
+    for adjudication, with reasons) or ``rejected`` (with reasons, e.g. ``pdf_unreadable``,
     ``token_bad_signature``). Uploading the same images again stores nothing twice."""
     pb = app_state(request)
     if pb.verifier is None:
@@ -66,20 +77,17 @@ async def post_scans(
         raise ApiError(422, "invalid_request", "no file in the upload (multipart field 'files')")
     if len(files) > MAX_FILES:
         raise ApiError(413, "payload_too_large", f"{len(files)} files; at most {MAX_FILES} per upload")
+    try:
+        settings = load_settings(None, parse_assignments(set_ or []))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", f"scan settings: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="pbcount-scan-") as tmp:
         paths: list[Path] = []
         for i, f in enumerate(files, start=1):
             p = Path(tmp) / safe_name(i, f.filename)
             p.write_bytes(await f.read())
             paths.append(p)
-        report = await run_in_threadpool(_scan, pb, paths, Path(tmp) / "report.json", key.actor)
-    pages = [{
-        "file": e["image"].split("-", 1)[1] if "-" in e["image"] else e["image"], "page": e["page"],
-        "status": e["status"], "envelope": e.get("envelope"), "reasons": e.get("reasons", []),
-        "details": e.get("details", []), "receipt_id": e.get("receipt_id"),
-        "image_sha256": e.get("image_sha256"),
-    } for e in report["pages"]]
-    return {"summary": report["summary"], "pages": pages}
+        return await run_in_threadpool(_scan, pb, paths, key.actor, settings)
 
 
 @router.get("/review", summary="The adjudication queue", responses=ERROR_RESPONSES)

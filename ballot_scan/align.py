@@ -8,10 +8,16 @@ maps the printed fiducial centres (mm) to the found ones (pixels). The orientati
 printed at the top centre (its 180° image is blank paper) tells upright from upside
 down; an upside-down page is re-fitted with the corners swapped.
 
-Limits (documented in ``docs/paper-ballots.md``; beyond them the page is rejected with
-the reason): rotation ≤ :data:`MAX_ROTATION_DEG`, skew (non-orthogonality) ≤
-:data:`MAX_SKEW_DEG`, x/y scale mismatch ≤ :data:`MAX_ASPECT_ERROR`, fit residual ≤
-:data:`MAX_RESIDUAL_MM`, resolution between 100 and 1200 dpi.
+Every darkness is relative to the paper: the corner regions are divided by their
+background (a grey-level closing, i.e. the paper with the print removed, at a scale larger
+than a fiducial) before Otsu, and the orientation bar is measured against the paper level
+around it (90th percentile), so grey or tinted paper, shadows and lighting gradients
+do not read as ink.
+
+Limits (:class:`ballot_scan.settings.ScanSettings`, documented in ``docs/paper-ballots.md``;
+beyond them the page is rejected with the reason): ``max_rotation_deg``, ``max_skew_deg``
+(non-orthogonality), ``max_aspect_error`` (x/y scale mismatch), ``max_residual_mm`` (fit
+residual), resolution between ``min_dpi`` and ``max_dpi``.
 
 Complexity: O(pixels of the four corner regions) + O(1) fit.
 """
@@ -33,12 +39,9 @@ from ballot_scan.layout import (
     fiducial_centres_mm,
     rect,
 )
+from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
 
-MAX_ROTATION_DEG = 5.0
-MAX_SKEW_DEG = 1.0
-MAX_ASPECT_ERROR = 0.03
-MAX_RESIDUAL_MM = 0.8
-CORNER_W, CORNER_H = 0.22, 0.16
+CORNER_W, CORNER_H = 0.22, 0.16  # geometry of the layout, not a tunable
 
 
 class AlignmentError(Exception):
@@ -74,6 +77,7 @@ def _find_in_corner(gray: np.ndarray, corner: int, side_px: float) -> tuple[floa
     if f > 1:
         region = cv2.resize(region, (cw // f, ch // f), interpolation=cv2.INTER_AREA)
         cw, ch, side_px = cw // f, ch // f, side_px / f
+    region = flatten_background(region, side_px)
     _, binary = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     n, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     area_exp = side_px * side_px
@@ -106,11 +110,33 @@ def _fit(src_mm: list[tuple[float, float]], dst_px: list[tuple[float, float]]) -
     return m, float(np.sqrt((resid**2).sum(axis=1).mean()))
 
 
+def flatten_background(region: np.ndarray, object_px: float) -> np.ndarray:
+    """``region`` divided by its paper level (x 255): print removed by a grey closing
+    (a maximum then minimum filter wider than ``object_px``), smoothed, then divided out.
+    Paper reads 255 wherever it is, ink keeps its contrast to the paper around it."""
+    k = max(3, int(object_px * 1.6) | 1)
+    small = cv2.resize(region, (max(1, region.shape[1] // 4), max(1, region.shape[0] // 4)),
+                       interpolation=cv2.INTER_AREA)
+    ks = max(3, (k // 4) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks))
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    bg = cv2.blur(bg, (ks, ks))
+    bg = cv2.resize(bg, (region.shape[1], region.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = region.astype(np.float32) * 255.0 / np.maximum(bg.astype(np.float32), 1.0)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def _bar_darkness(gray: np.ndarray, m: np.ndarray, r: Rect) -> float:
-    """Mean darkness (0 white … 1 black) of a printed rectangle's centre, via ``m``."""
-    inner = Rect(r.x + r.w * 0.2, r.y + r.h * 0.25, r.w * 0.6, r.h * 0.5)
-    patch = warp_region(gray, m, inner, 4.0)
-    return 1.0 - float(patch.mean()) / 255.0
+    """Darkness of a printed rectangle's centre relative to the paper around it
+    (0 = paper, 1 = black), via ``m``: 1 - mean(centre) / P, where P is the 90th
+    percentile of the rectangle grown by 4 mm on each side (mostly paper)."""
+    k = 4.0
+    around = Rect(r.x - 4.0, r.y - 4.0, r.w + 8.0, r.h + 8.0)
+    patch = warp_region(gray, m, around, k)
+    paper = max(float(np.percentile(patch, 90)), 20.0)
+    x0, y0 = round((4.0 + r.w * 0.2) * k), round((4.0 + r.h * 0.25) * k)
+    inner = patch[y0 : y0 + max(1, round(r.h * 0.5 * k)), x0 : x0 + max(1, round(r.w * 0.6 * k))]
+    return max(0.0, 1.0 - float(inner.mean()) / paper)
 
 
 def warp_region(gray: np.ndarray, m: np.ndarray, r: Rect, px_per_mm: float) -> np.ndarray:
@@ -128,8 +154,9 @@ def warp_region(gray: np.ndarray, m: np.ndarray, r: Rect, px_per_mm: float) -> n
     )
 
 
-def align_page(gray: np.ndarray) -> Alignment:
+def align_page(gray: np.ndarray, settings: ScanSettings = DEFAULT_SETTINGS) -> Alignment:
     """Fit the layout-to-image transform of one page; raise :class:`AlignmentError`."""
+    st = settings
     h, w = gray.shape
     if h < 200 or w < 140:
         raise AlignmentError("page_unreadable", f"image too small ({w}x{h} px)")
@@ -146,10 +173,11 @@ def align_page(gray: np.ndarray) -> Alignment:
     bar = rect(ORIENTATION_BAR)
     up, down = _bar_darkness(gray, m, bar), _bar_darkness(gray, m, bar.rotated_180())
     upside_down = False
-    if down > 0.5 and up < 0.25:
+    dark, light = st.orientation_dark, st.orientation_light
+    if down > dark and up < light:
         upside_down = True
         m, resid = _fit(src, [pts[3], pts[2], pts[1], pts[0]])
-    elif not (up > 0.5 and down < 0.25):
+    elif not (up > dark and down < light):
         raise AlignmentError(
             "orientation_unknown", f"orientation bar not found (darkness top {up:.2f}, bottom {down:.2f})"
         )
@@ -162,14 +190,14 @@ def align_page(gray: np.ndarray) -> Alignment:
     skew = math.degrees(math.acos(max(-1.0, min(1.0, (ux * vx + uy * vy) / (sx * sy))))) - 90.0
     dpi = sx * MM_PER_INCH
     resid_mm = resid / sx
-    if resid_mm > MAX_RESIDUAL_MM:
+    if resid_mm > st.max_residual_mm:
         raise AlignmentError("fiducials_inconsistent", f"fiducials do not fit the page ({resid_mm:.2f} mm off)")
-    if abs(rotation) > MAX_ROTATION_DEG:
-        raise AlignmentError("rotation_too_large", f"page rotated {rotation:.1f}° (limit {MAX_ROTATION_DEG}°)")
-    if abs(skew) > MAX_SKEW_DEG:
-        raise AlignmentError("skew_too_large", f"page skewed {skew:.2f}° (limit {MAX_SKEW_DEG}°)")
-    if abs(sy / sx - 1.0) > MAX_ASPECT_ERROR:
+    if abs(rotation) > st.max_rotation_deg:
+        raise AlignmentError("rotation_too_large", f"page rotated {rotation:.1f}° (limit {st.max_rotation_deg}°)")
+    if abs(skew) > st.max_skew_deg:
+        raise AlignmentError("skew_too_large", f"page skewed {skew:.2f}° (limit {st.max_skew_deg}°)")
+    if abs(sy / sx - 1.0) > st.max_aspect_error:
         raise AlignmentError("scale_mismatch", f"x/y scale differ by {abs(sy / sx - 1) * 100:.1f} %")
-    if not 100 <= dpi <= 1200:
+    if not st.min_dpi <= dpi <= st.max_dpi:
         raise AlignmentError("resolution_out_of_range", f"page resolution {dpi:.0f} dpi")
     return Alignment(m, rotation, skew, dpi, resid_mm, upside_down)

@@ -57,7 +57,8 @@ REASONS: dict[str, str] = {
     "ballot_serial_unreadable": "QR damaged and the printed ballot serial could not be validated",
     "envelope_mismatch": "printed page code disagrees with the QR code",
     "layout_mismatch": "the mark boxes are not where this ballot's layout puts them",
-    "ambiguous_mark": "a mark between the thresholds, faint, or crossed out",
+    "ambiguous_mark": "a mark that may not be a vote: small, faint, light, scratched out or crossed out",
+    "scanner_streak": "a scanner streak crosses a mark box: clean the scanner and rescan",
     "blank_ballot": "no mark at all",
     "overvote": "more marks than the envelope allows",
     "missing_pages": "a page of a multi-page ballot was not scanned",
@@ -79,6 +80,7 @@ class PageOutcome:
     scores: dict[str, float] = field(default_factory=dict)
     faint: dict[str, float] = field(default_factory=dict)
     ambiguous: dict[str, str] = field(default_factory=dict)
+    features: dict[str, dict[str, object]] = field(default_factory=dict)
     token: str | None = None
     voter_serial: str | None = None
     ballot_serial: str | None = None
@@ -101,6 +103,7 @@ class PageOutcome:
             "scores": self.scores,
             "faint": self.faint,
             "ambiguous": self.ambiguous,
+            "features": self.features,
             "image_sha256": self.image_sha256,
             "receipt_id": self.ballot.receipt_id if self.ballot else None,
         }
@@ -134,7 +137,8 @@ def decide_page(
 ) -> PageOutcome:
     """Decide one page (see the module docstring). ``register``: voter serial -> token."""
     out = PageOutcome(read.image, read.page, read.image_sha256, REJECTED,
-                      scores=dict(read.scores), faint=dict(read.faint), ambiguous=dict(read.ambiguous))
+                      scores=dict(read.scores), faint=dict(read.faint), ambiguous=dict(read.ambiguous),
+                      features=dict(read.features))
 
     def reject(reason: str, detail: str) -> PageOutcome:
         out.status, out.reasons, out.details = REJECTED, [reason], [detail]
@@ -193,8 +197,13 @@ def decide_page(
         review.append("layout_mismatch")
         details.append("printed mark boxes not found where the layout puts them")
     out.selections = sorted(read.votes)
-    if read.ambiguous:
+    if read.streaks:
+        out.warnings.append(f"{read.streaks} scanner streak column(s) masked: the scanner needs cleaning")
+    if any(why == "scanner_streak" for why in read.ambiguous.values()):
+        review.append("scanner_streak")
+    if any(why != "scanner_streak" for why in read.ambiguous.values()):
         review.append("ambiguous_mark")
+    if read.ambiguous:
         for pid, why in sorted(read.ambiguous.items()):
             details.append(f"{pid}: {why} (score {read.scores.get(pid, 0):.3f}, faint {read.faint.get(pid, 0):.3f})")
     if not read.votes and not read.ambiguous:
@@ -246,6 +255,7 @@ def combine_pages(
         out.scores.update(p.scores)
         out.faint.update(p.faint)
         out.ambiguous.update(p.ambiguous)
+        out.features.update(p.features)
         out.reasons += [r for r in p.reasons if r not in out.reasons]
         out.details += p.details
     out.selections.sort()

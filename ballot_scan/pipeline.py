@@ -1,6 +1,7 @@
 """Scan service: read folders/files of scanned ballots into the store, using every core.
 
-Pipeline: list pages (PNG, JPEG, multi-page TIFF) -> a process pool reads batches of
+Pipeline: list pages (PNG, JPEG, multi-page TIFF, PDF; a TIFF or PDF is hashed and
+checked once, :func:`ballot_scan.read.list_tasks`) -> a process pool reads batches of
 pages (:meth:`ballot_scan.read.PageReader.read_batch`: align, QR, batched OCR, marks) ->
 the main process decides each page (:func:`ballot_scan.decide.decide_page`), verifies
 tokens, and streams results to the store every ``commit_every`` pages: accepted ballots
@@ -9,7 +10,11 @@ SHA-256), rejected pages as rejections, uncertain pages to the review queue
 (:class:`engine.storage.review_store.ReviewStore`, idempotent by image SHA-256). At most
 ``2 x workers`` batches are in flight, so memory does not grow with the folder.
 
-The ``--report`` JSON is written as pages are decided (streamed), one entry per page.
+The pipeline returns values: every decided page is handed to ``on_outcome`` as a
+:class:`~ballot_scan.decide.PageOutcome` (the API builds its answer from them), and the
+``--report`` JSON is written from the same objects as pages are decided (streamed), one
+entry per page, with the summary and the :class:`~ballot_scan.settings.ScanSettings` used.
+The settings are also recorded in the ``paper_scanned`` audit entry.
 
 Resume: after each flush the batch records how many leading pages are stored (less the
 pages of a multi-page ballot still waiting for its other pages), so an interrupted run
@@ -41,8 +46,8 @@ from ballot_scan.decide import (
     combine_pages,
     decide_page,
 )
-from ballot_scan.marks import Thresholds
 from ballot_scan.read import PageRead, PageReader, PageTask, list_tasks
+from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
 from engine.model.ballots import Ballot, Rejection
 from engine.model.election import Election
 from engine.model.tokens import TokenVerifier
@@ -89,9 +94,9 @@ class ScanSummary:
 _W: dict[str, Any] = {}
 
 
-def _init_worker(election: Election, thresholds: Thresholds) -> None:
+def _init_worker(election: Election, settings: ScanSettings) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    _W["reader"] = PageReader(election, thresholds)
+    _W["reader"] = PageReader(election, settings)
 
 
 def _read(tasks: list[PageTask]) -> list[PageRead]:
@@ -103,17 +108,17 @@ def default_workers() -> int:
 
 
 def iter_reads(
-    election: Election, tasks: Sequence[PageTask], thresholds: Thresholds, workers: int,
+    election: Election, tasks: Sequence[PageTask], settings: ScanSettings, workers: int,
     pages_per_task: int = PAGES_PER_TASK,
 ) -> Iterator[PageRead]:
     """Read pages in order, in a process pool (bounded in-flight batches)."""
     chunks = [list(tasks[i : i + pages_per_task]) for i in range(0, len(tasks), pages_per_task)]
     if workers <= 1:
-        reader = PageReader(election, thresholds)
+        reader = PageReader(election, settings)
         for c in chunks:
             yield from reader.read_batch(c)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(election, thresholds)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(election, settings)) as pool:
         pending: list[Future[list[PageRead]]] = []
         for c in chunks:
             pending.append(pool.submit(_read, c))
@@ -150,21 +155,25 @@ def scan_paths(
     inputs: Sequence[Path],
     *,
     register: dict[str, str] | None = None,
-    thresholds: Thresholds | None = None,
+    settings: ScanSettings = DEFAULT_SETTINGS,
     workers: int | None = None,
     report_path: Path | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    on_outcome: Callable[[PageOutcome], None] | None = None,
     actor: str = "cli",
     commit_every: int = COMMIT_EVERY,
 ) -> ScanSummary:
-    """Scan files and folders into the store; returns the summary (see module docstring)."""
+    """Scan files and folders into the store; returns the summary (see module docstring).
+
+    ``on_outcome`` receives each page's decided :class:`PageOutcome` (multi-page ballots:
+    one outcome for the ballot), in input order.
+    """
     t0 = time.perf_counter()
-    thresholds = thresholds or Thresholds()
     store.freeze_election(election)
     verifier = TokenVerifier(public_key, election.id)
     register = register or {}
-    tasks = list_tasks(inputs)
+    tasks = list_tasks(inputs, settings)
     if on_total:
         on_total(len(tasks))
     ident = hashlib.sha256()
@@ -225,10 +234,12 @@ def scan_paths(
             queue.append(NewReviewItem(o.image, o.page, o.image_sha256, o.envelope_id, o.token, o.ballot_serial,
                                        o.reasons, o.scores, o.selections, batch.id, o.details))
         report.add(o.report())
+        if on_outcome is not None:
+            on_outcome(o)
 
     if progress and start:
         progress(start)
-    reads = iter_reads(election, tasks[start:], thresholds, workers or default_workers())
+    reads = iter_reads(election, tasks[start:], settings, workers or default_workers())
     for n, read in enumerate(reads, start=start + 1):
         o = decide_page(election, verifier, register, read)
         if o.pages and o.pages > 1 and o.ballot_serial and o.status in (PARTIAL, NEEDS_REVIEW):
@@ -249,8 +260,8 @@ def scan_paths(
     flush(len(tasks))
     store.finish_batch(batch.id)
     summary.seconds = time.perf_counter() - t0
-    report.close(summary.as_dict())
+    report.close({**summary.as_dict(), "settings": settings.as_dict()})
     store.append_audit(actor, "paper_scanned", {"inputs": [str(p) for p in inputs], "run_sha256": run_sha,
-                                               **summary.as_dict()})
+                                               **summary.as_dict(), "settings": settings.as_dict()})
     return summary
 

@@ -25,17 +25,17 @@ from PIL import Image, ImageDraw
 from ballot_scan.align import warp_region
 from ballot_scan.layout import PAGE_CODE_BOX, Rect, rect
 from ballot_scan.render import ballot_font
+from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
 
-MIN_SCORE = 0.7
-MIN_MARGIN = 0.02
 SCALE = 0.5  # match at half the working resolution
 FONT_MM = 9.0  # as printed by ballot_scan.render
 SLACK_MM = 1.5
 
 
 class PageCodeMatcher:
-    def __init__(self, codes: Sequence[str], px_per_mm: float) -> None:
+    def __init__(self, codes: Sequence[str], px_per_mm: float, settings: ScanSettings = DEFAULT_SETTINGS) -> None:
         self.codes = list(codes)
+        self.min_score, self.min_margin = settings.code_min_score, settings.code_min_margin
         self.k = px_per_mm * SCALE
         box = rect(PAGE_CODE_BOX)
         hi = px_per_mm * 2  # draw at twice the working resolution, then reduce
@@ -79,17 +79,17 @@ class PageCodeMatcher:
         """The printed code, or ``None`` when inconclusive.
 
         With ``expected`` (from the QR): returns ``expected`` when it scores best (above
-        :data:`MIN_SCORE`), another code when that one beats it by :data:`MIN_MARGIN`,
+        ``code_min_score``), another code when that one beats it by ``code_min_margin``,
         else ``None``. Without: the best code when it leads the runner-up by the margin.
         """
         sc = self.scores(crop)
         ranked = sorted(sc.items(), key=lambda kv: -kv[1])
         best, best_score = ranked[0]
-        if best_score < MIN_SCORE:
+        if best_score < self.min_score:
             return None, sc
         if expected is not None and expected in sc:
             if best == expected:
                 return expected, sc
-            return (best if best_score - sc[expected] >= MIN_MARGIN else None), sc
+            return (best if best_score - sc[expected] >= self.min_margin else None), sc
         second = ranked[1][1] if len(ranked) > 1 else -1.0
-        return (best if best_score - second >= MIN_MARGIN else None), sc
+        return (best if best_score - second >= self.min_margin else None), sc

@@ -6,7 +6,9 @@ the same deck.
 
 Marks (pen width 0.6–0.9 mm, dark ink) counted as votes: ``cross``, ``tick``, ``fill``,
 ``offset`` (a cross up to 1.2 mm off the box centre, i.e. slightly outside the box).
-Deliberately ambiguous marks (must go to review): ``light`` (a faint pencil cross),
+Deliberately ambiguous marks (must go to review): ``light`` (a barely visible cross, 83–85 %
+of the paper's brightness: lighter than the lightest pencil line, which counts as a vote
+since issue 11 — this class was 69–78 % before, where HB pencil votes are),
 ``dot`` (a 1.1–1.4 mm dot in the box), ``crossed_out`` (a cross, then the whole row
 struck through). Harmless noise: stray dots outside the boxes.
 
@@ -113,7 +115,7 @@ def draw_mark(img: np.ndarray, kind: str, box: Rect, text: Rect, dpi: int, rng: 
             dx, dy = 1.2 * math.cos(ang), 1.2 * math.sin(ang)
         colour, width = ink, pen
         if kind == "light":
-            colour = rng.randint(175, 200)
+            colour = rng.randint(212, 218)
             width = max(1, round(mm_to_px(0.35, dpi)))
         a, b = 0.1 + j(), 0.9 + j()
         cv2.line(img, _pt(box, a, a, dpi, dx, dy), _pt(box, b, b, dpi, dx, dy), colour, width, cv2.LINE_AA)

@@ -9,6 +9,10 @@ Run: ``.venv/bin/python benchmarks/bench_scan.py [--count 2000] [--workers 2] [-
    to greyscale (``cv2.imdecode``) and nothing else.
 3. ``scan_paths`` into a fresh SQLite store (process pool, OCR, store writes, report).
 
+With ``--deck DIR`` (a deck made by ``python -m fixtures.judging_deck``, e.g. a moderate
+*judging* deck of a few hundred images) steps 1 is skipped and the accuracy is scored by
+the deck's own harness (:func:`fixtures.judging_deck.score.score_deck`).
+
 Prints ballots/s, decode images/s, their ratio, accuracy against ``expected.json``
 (silent misreads, ambiguous marks not sent to review, review rate of unambiguous
 ballots) and peak RSS of the parent and of the largest worker. Medians of ``--repeat``.
@@ -80,7 +84,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--deck", type=Path, help="an existing judging-deck folder (fixtures.judging_deck)")
     args = ap.parse_args()
+    if args.deck:
+        bench_deck(args.deck, args.workers, args.repeat)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp_:
         tmp = Path(tmp_)
         generate_paris(tmp / "fx", seed=args.seed, voters=2000, paper_voters=max(1200, args.count))
@@ -123,6 +131,40 @@ def main() -> None:
           f"{scan_rate / decode_rate:.2f} | {acc['misreads']} | {acc['ambiguous_missed']} | "
           f"{acc['review_rate'] * 100:.2f} % | {parent_mb:.0f} MB / {child_mb:.0f} MB | "
           f"{platform.python_version()}, {args.workers} workers, load {os.getloadavg()[0]:.1f} |")
+
+
+def bench_deck(deck: Path, workers: int, repeat: int) -> None:
+    """Scan an existing judging deck ``repeat`` times; print medians and the harness's figures."""
+    from fixtures.judging_deck.score import score_deck
+
+    expected = json.loads((deck / "expected.json").read_text())
+    fixture = Path(expected["fixture"])
+    election = load_election(fixture / "election.toml")
+    paths = [t.path for t in list_tasks([deck])]
+    decode_rates, scan_rates = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp_:
+        tmp = Path(tmp_)
+        for i in range(repeat):
+            decode_rates.append(bare_decode_rate(paths, workers))
+            store = Store.open(f"sqlite:///{tmp / f'scan{i}.db'}")
+            report_path = tmp / f"report{i}.json"
+            t0 = time.perf_counter()
+            s = scan_paths(store, election, load_public_key(fixture / "keys"), [deck],
+                           register=read_register(fixture / "paper_tokens.csv"), workers=workers,
+                           report_path=report_path)
+            scan_rates.append(s.pages / (time.perf_counter() - t0))
+            store.close()
+        score = score_deck(expected, json.loads(report_path.read_text())["pages"])
+    parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    scan_rate, decode_rate = statistics.median(scan_rates), statistics.median(decode_rates)
+    print(f"deck {deck}: {len(paths)} images, {expected.get('profile')} / {expected.get('mixture')}")
+    print(f"scan: {scan_rate:.1f} ballots/s (median of " + ", ".join(f"{r:.1f}" for r in scan_rates)
+          + f"), bare decode {decode_rate:.1f} images/s, ratio {scan_rate / decode_rate:.2f}, {workers} workers")
+    print(f"accuracy: {len(score.silent_misreads)} silent misreads, {score.ambiguous_missed} of "
+          f"{score.ambiguous_marks} ambiguous marks not to review, {score.clear_not_accepted_pct:.1f} % of "
+          f"{score.clear} clear ballots not accepted, {score.rejected_pct:.1f} % rejected")
+    print(f"peak RSS: parent {parent_mb:.0f} MB, largest child {child_mb:.0f} MB; load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ballot_scan.marks import Thresholds
 from ballot_scan.pipeline import default_workers, read_register, scan_paths
 from ballot_scan.read import list_tasks
+from ballot_scan.settings import load_settings, parse_assignments
 from engine.model.election import load_election
 from engine.storage.keyfiles import load_public_key
 from engine.storage.store import Store
@@ -27,7 +27,7 @@ from pbcount.console import (
 
 
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Image files (PNG, JPEG, TIFF) and/or folders")],
+    paths: Annotated[list[Path], typer.Argument(help="Scan files (PNG, JPEG, TIFF, PDF) and/or folders")],
     election: ElectionOption,
     db: DbOption = None,
     keys: KeysOption = default_keys_dir(),
@@ -38,8 +38,12 @@ def scan(
                      "default: paper_tokens.csv next to the election file, if any"),
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-j", help="Reading processes")] = default_workers(),
-    definite: Annotated[float, typer.Option("--definite", help="Mark score counted as a vote")] = 0.15,
-    marginal: Annotated[float, typer.Option("--marginal", help="Mark score sent to review")] = 0.04,
+    settings_file: Annotated[
+        Path | None, typer.Option("--settings", help="TOML file of scan settings "
+                                  "(a scan table, see docs/paper-ballots.md)")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override one scan setting, e.g. --set mark_min_span_mm=2.8 (repeatable; "
+        "see docs/paper-ballots.md)")] = None,
     actor: Annotated[str, typer.Option("--by", help="Operator name for the audit log")] = "cli",
 ) -> None:
     """Read ballots: accepted pages are counted, uncertain ones go to `pbcount review`."""
@@ -53,16 +57,16 @@ def scan(
             console.print(f"using token register {tokens} for damaged QR codes")
         pub = load_public_key(keys)
         try:
-            thresholds = Thresholds(definite=definite, marginal=marginal)
-        except ValueError as exc:
-            fail(f"--definite/--marginal: {exc}")
+            settings = load_settings(settings_file, parse_assignments(set_ or []))
+        except (ValueError, OSError) as exc:
+            fail(f"scan settings: {exc}")
         register = read_register(tokens) if tokens else None
         store = Store.open(db)
-        n = len(list_tasks(paths))
+        n = len(list_tasks(paths, settings))
         if n == 0:
-            fail("no PNG, JPEG or TIFF image found in " + ", ".join(str(p) for p in paths))
+            fail("no PNG, JPEG, TIFF or PDF scan found in " + ", ".join(str(p) for p in paths))
         with progress_bar("scanning", n, unit="ballots") as adv:
-            s = scan_paths(store, e, pub, paths, register=register, thresholds=thresholds, workers=workers,
+            s = scan_paths(store, e, pub, paths, register=register, settings=settings, workers=workers,
                            report_path=report, progress=adv, actor=actor)
     console.print(s.line())
     console.print(f"{s.pages / max(s.seconds, 1e-9):.1f} ballots/s on {workers} process(es)")

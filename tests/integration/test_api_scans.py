@@ -67,7 +67,7 @@ def test_paper_endpoints_need_an_operator_key(client: TestClient, deck: Path) ->
 def test_upload_review_and_adjudicate(world: ApiWorld, client: TestClient, deck: Path) -> None:
     rep = upload(client, world, deck, extra=[("scan.pdf", b"%PDF-1.7 not an image")])
     by_file = {p["file"]: p for p in rep["pages"]}
-    assert by_file["scan.pdf"]["status"] == "rejected" and "image_is_pdf" in by_file["scan.pdf"]["reasons"]
+    assert by_file["scan.pdf"]["status"] == "rejected" and "pdf_unreadable" in by_file["scan.pdf"]["reasons"]
     for img in images(deck):
         assert by_file[img.name]["status"] == "needs_review"
         assert "ambiguous_mark" in by_file[img.name]["reasons"]
@@ -105,3 +105,15 @@ def test_scans_are_accepted_after_the_close(world: ApiWorld, client: TestClient,
     client.post("/v1/election/close", headers=world.admin())
     rep = upload(client, world, deck)
     assert rep["summary"]["needs_review"] == 2
+
+
+def test_scan_settings_from_the_api_are_validated_and_returned(world: ApiWorld, client: TestClient,
+                                                              deck: Path) -> None:
+    img = sorted(deck.glob("*.png")) or sorted(deck.glob("*.jpg"))
+    files = [("files", (img[0].name, img[0].read_bytes()))]
+    headers = world.op()
+    bad = client.post("/v1/scans", params={"set": "no_such=1"}, files=files, headers=headers)
+    assert bad.status_code == 422 and "no_such" in bad.text
+    ok = client.post("/v1/scans", params={"set": "mark_min_span_mm=2.9"}, files=files, headers=headers)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["summary"]["settings"]["mark_min_span_mm"] == 2.9

@@ -12,11 +12,12 @@ from PIL import Image
 from ballot_scan.align import AlignmentError, align_page
 from ballot_scan.decide import decide_page
 from ballot_scan.layout import PAGE_CODE_BOX, envelope_layout, rect
-from ballot_scan.marks import BoxScore, Thresholds
+from ballot_scan.marks import BoxScore
 from ballot_scan.ocr import match_code, read_lines
 from ballot_scan.payload import PagePayload
 from ballot_scan.read import PageRead, PageReader, list_tasks
 from ballot_scan.render import read_token_register, render_page
+from ballot_scan.settings import ScanSettings
 from engine.model.election import load_election
 from engine.model.tokens import TokenVerifier
 from engine.storage.keyfiles import load_public_key
@@ -65,18 +66,36 @@ def test_blank_page_has_no_fiducials() -> None:
 
 
 @pytest.mark.parametrize(
-    ("score", "faint", "strike", "verdict"),
-    [(0.40, 0.5, 0.0, ("vote", None)), (0.08, 0.1, 0.0, ("ambiguous", "marginal_mark")),
-     (0.01, 0.2, 0.0, ("ambiguous", "faint_mark")), (0.01, 0.01, 0.0, ("empty", None)),
-     (0.60, 0.7, 1.0, ("ambiguous", "crossed_out_mark"))],
+    ("kw", "verdict"),
+    [(dict(score=0.40, faint=0.5, span_mm=6.0, area_mm2=8.0), ("vote", None)),  # felt tick / fill
+     (dict(score=0.07, faint=0.1, span_mm=5.0, area_mm2=1.4, contrast=0.3, pieces=1), ("vote", None)),  # thin tick
+     (dict(score=0.03, faint=0.05, span_mm=5.0, area_mm2=0.3, contrast=0.3), ("ambiguous", "marginal_mark")),
+     (dict(score=0.0, faint=0.2, span_mm=5.0, area_mm2=2.0, contrast=0.08), ("ambiguous", "marginal_mark")),  # blot
+     (dict(score=0.0, faint=0.2, span_mm=5.0, area_mm2=2.0, contrast=0.3, pieces=9),
+      ("ambiguous", "marginal_mark")),  # speckle
+     (dict(score=0.2, faint=0.3, outline=0.1), ("ambiguous", "box_not_found")),
+     (dict(score=0.0, faint=0.0, ring_sides=("L", "R")), ("ambiguous", "mark_around_box")),
+     (dict(score=0.03, faint=0.05, span_mm=1.2, area_mm2=0.6), ("ambiguous", "small_mark")),  # dot
+     (dict(score=0.0, faint=0.2), ("ambiguous", "faint_mark")),
+     (dict(score=0.0, faint=0.01), ("empty", None)),
+     (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L", "R")), ("vote", None)),  # a circled box
+     (dict(score=0.0, faint=0.0, ring_sides=("T", "B")), ("empty", None)),  # neighbours' ink
+     (dict(score=0.6, faint=0.7, span_mm=6.0, area_mm2=9.0, strike=1.0), ("ambiguous", "crossed_out_mark")),
+     (dict(score=0.3, faint=0.4, span_mm=12.0, area_mm2=9.0, sectors=("L", "R")),
+      ("ambiguous", "crossed_out_mark")),
+     (dict(score=0.9, faint=1.0, span_mm=12.0, area_mm2=40.0, sectors=("TL", "T", "TR", "L", "R", "B")),
+      ("ambiguous", "scratched_out_mark")),
+     (dict(score=0.9, faint=1.0, span_mm=8.0, area_mm2=20.0, sectors=("TL", "T", "TR")), ("vote", None)),
+     (dict(score=0.0, faint=0.0, paper_min=0.4), ("ambiguous", "scanner_streak"))],
 )
-def test_two_thresholds_classify_marks(score: float, faint: float, strike: float, verdict: tuple) -> None:
-    assert BoxScore("P", score, faint, strike, 0.9, 0, 0).classify(Thresholds()) == verdict
+def test_mark_rules(kw: dict, verdict: tuple) -> None:
+    base = dict(project_id="P", score=0.0, faint=0.0, strike=0.0, outline=0.9, dx_mm=0, dy_mm=0)
+    assert BoxScore(**{**base, **kw}).classify(ScanSettings()) == verdict  # type: ignore[arg-type]
 
 
-def test_thresholds_must_be_ordered() -> None:
+def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
-        Thresholds(definite=0.05, marginal=0.1)
+        ScanSettings(ink_level=0.9, stroke_level=0.8)
 
 
 def test_ocr_reads_several_crops_in_one_call(env: dict) -> None:
