@@ -214,7 +214,9 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
         f'<tr><th scope="row">{escape(t["superseded"])}</th><td data-key="superseded">'
         f'{fmt_int(tu["superseded"], lang)}</td></tr>'
         f'<tr><th scope="row">{escape(t["rejected"])}</th><td data-key="rejected">'
-        f'{fmt_int(tu["rejected"], lang)}</td></tr></tbody></table>'
+        f'{fmt_int(tu["rejected"], lang)}</td></tr>'
+        f'<tr><th scope="row">{escape(t["pending_review"])}</th><td data-key="pending-review">'
+        f'{fmt_int(tu.get("pending_review", 0), lang)}</td></tr></tbody></table>'
     )
     total = tu["online"] + tu["paper"]
     turnout_bar = bar_svg([(tu["online"], "#0b5cad", f'{t["online"]}: {fmt_int(tu["online"], lang)}'),

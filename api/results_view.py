@@ -35,7 +35,10 @@ def popular_quota_share(election: Election) -> float:
     return DEFAULT_POPULAR_SHARE
 
 
-def results_document(result: CountResult, counted_at: str, closed_at: str | None) -> dict[str, Any]:
+def results_document(result: CountResult, counted_at: str, closed_at: str | None,
+                     pending_review: int = 0) -> dict[str, Any]:
+    """The results as ``GET /v1/results`` and the page show them; ``pending_review``: paper
+    pages still in review (not counted yet)."""
     e = result.election
     counted = result.dedup.counted
     n_paper = sum(1 for b in counted if b.channel is Channel.PAPER)
@@ -88,6 +91,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
             "superseded": sum(superseded.values()), "superseded_by_reason": dict(sorted(superseded.items())),
             "rejected": sum(result.rejected_by_reason.values()),
             "rejected_by_reason": dict(sorted(result.rejected_by_reason.items())),
+            "pending_review": pending_review,
         },
         "budget": {"total": budget, "spent": total_spent, "left_over": budget - total_spent},
         "popular_neighbourhood": {

@@ -17,17 +17,18 @@ transaction under a lock the close also needs (:meth:`Store.commit_chunk` with
 ``require_open``), so no vote is committed after the close is acknowledged, even with
 several server processes (``pbcount serve --workers N``) writing to one store.
 Every group appends, in the same transaction, one ``votes_received`` entry per API key to
-the audit log (count and SHA-256 of the receipt ids), so each vote is covered without one
-log entry per vote.
+the audit log with counts only (accepted, already received, rejected): the audit log is
+published, and a digest of the receipts of a group of one vote would link that ballot to its
+arrival time (issue 13.1; docs/bundle.md says what the audit log reveals). The store keeps
+each ballot's own row; nothing per ballot goes into the audit log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -48,10 +49,6 @@ API_SOURCE_SHA = "api-v1-votes"
 class WriteOutcome:
     status: str  # accepted | already_received | rejected
     voter_ballots: int = 0
-
-
-def receipts_digest(receipts: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(receipts)).encode()).hexdigest()
 
 
 class VoteWriter:
@@ -141,14 +138,10 @@ class VoteWriter:
         def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
             statuses = line_statuses(items, outcome.inserted_keys)
             per_actor: dict[str, Counter[str]] = {}
-            receipts: dict[str, list[str]] = {}
-            for (it, actor), st in zip(group, statuses, strict=True):
+            for (_it, actor), st in zip(group, statuses, strict=True):
                 per_actor.setdefault(actor, Counter())[st] += 1
-                if isinstance(it, Ballot) and st == "accepted":
-                    receipts.setdefault(actor, []).append(it.receipt_id)
             return [(actor, "votes_received", {
-                "accepted": c["accepted"], "already_received": c["already_received"],
-                "rejected": c["rejected"], "receipts_sha256": receipts_digest(receipts.get(actor, [])),
+                "accepted": c["accepted"], "already_received": c["already_received"], "rejected": c["rejected"],
             }) for actor, c in per_actor.items()]
 
         try:

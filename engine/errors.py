@@ -88,7 +88,8 @@ class ReceiptInputError(PbcountError, ValueError):
 
 
 class PublishError(PbcountError):
-    """The store cannot be published as it is (inconsistent state)."""
+    """The store cannot be published as it is (inconsistent state, pending review, a ballot
+    whose content no longer matches its key)."""
 
 
 class PabulibError(PbcountError, ValueError):

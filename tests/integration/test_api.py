@@ -310,9 +310,8 @@ def test_every_action_is_in_the_audit_log(world: ApiWorld, client: TestClient) -
                            ("counted", admin_id), ("publish", admin_id)]:
         assert any(a == action and key_id in actor for a, actor in actions), (action, actions)
     received = next(e for e in entries if e.action == "votes_received")
-    receipt = next(b.receipt_id for b in world.store.iter_ballots() if b.source.name.startswith("api:"))
     assert received.details["accepted"] == 1
-    assert received.details["receipts_sha256"] == hashlib.sha256(receipt.encode()).hexdigest()
+    assert set(received.details) == {"accepted", "already_received", "rejected"}  # counts only (issue 13.1)
 
 
 def test_cli_apikey_create(tmp_path: Path) -> None:
