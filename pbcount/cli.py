@@ -99,7 +99,7 @@ class LazyGroup(TyperGroup):
         """The command list from :data:`COMMANDS` (wrapped, not cut), importing no command module."""
         rows = []
         for name in self.commands:
-            if name in COMMANDS and not self.commands.loaded(name):  # type: ignore[attr-defined]
+            if name in COMMANDS and not self.commands.loaded(name):  # type: ignore[attr-defined]  # self.commands is the _LazyCommands set in __init__
                 rows.append((name, COMMANDS[name][1]))
             else:
                 cmd = self.commands[name]

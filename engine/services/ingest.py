@@ -266,7 +266,7 @@ def _init_worker(election: Election, pub_pem: bytes, receipt_secret: bytes, sour
 
 def _work(chunk: list[LineItem]) -> list[Ballot | Rejection]:
     return process_lines(
-        _W["election"], _W["verifier"], _W["secret"], _W["source"], chunk  # type: ignore[arg-type]
+        _W["election"], _W["verifier"], _W["secret"], _W["source"], chunk  # type: ignore[arg-type]  # _W: the worker globals, typed per key at set-up
     )
 
 
