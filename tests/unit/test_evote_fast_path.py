@@ -108,3 +108,28 @@ def test_bounds_fall_back_to_the_reference_reasons() -> None:
         assert res.reason == "missing_field"  # type: ignore[union-attr]
     at_limit = doc({"e": ["é" * MAX_ID_CHARS] * MAX_PROJECTS_PER_ENVELOPE})
     assert fast_parse(at_limit, SRC) == parse_evote_line_reference(at_limit, SRC)
+
+
+def test_each_distinct_token_is_verified_once_per_batch() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from engine.errors import TokenError
+    from engine.model.tokens import TokenVerifier, issue_token
+    from engine.services.ingest import BatchVerifier
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    inner = TokenVerifier(key.public_key(), "e1")
+    calls: list[object] = []
+    real = inner.verify
+    bv = BatchVerifier(inner)
+    inner.verify = lambda t: (calls.append(t), real(t))[1]  # type: ignore[method-assign]
+    good = issue_token(key, "e1", bytes(10))
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    for _ in range(3):
+        assert bv.verify(good) == real(good)
+        try:
+            bv.verify(bad)
+            raise AssertionError("a forged token passed")
+        except TokenError as exc:
+            assert exc.reason == "token_bad_signature"
+    assert calls == [good, bad]
