@@ -27,6 +27,7 @@ from pbcount.console import (
     progress_bar,
 )
 
+
 class ReceiptsFile:
     """``file,line,receipt_id`` of each accepted (or already known) line, created 0600."""
 
