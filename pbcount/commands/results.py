@@ -18,7 +18,9 @@ from engine.formats.results_csv import (
     turnout_csv,
 )
 from engine.services.count import count_store
+from engine.storage.review_store import PENDING, ReviewStore
 from engine.storage.store import Store
+from pbcount.commands.publish import pending_text
 from pbcount.console import DbOption, console, errors_as_messages
 from pbcount.summary import print_count_summary
 
@@ -83,7 +85,11 @@ def results(
         store = Store.open(db)
         result = count_store(store, actor=actor)
         written = write_results(out, result, groups=groups, bom=bom, xlsx=xlsx)
+        pending = ReviewStore(store).counts().get(PENDING, 0)
     print_count_summary(console, result)
+    if pending:
+        console.print(f"[bold yellow]warning[/]: {pending_text(pending)}: not counted yet "
+                      "(pbcount review list)", highlight=False)
     for p in written:
         console.print(f"wrote {p}")
 
