@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from engine.errors import TokenError
-from engine.formats.group_turnout import groups_csv_text
 from engine.model.election import load_election
 from engine.model.tokens import TokenVerifier, issue_token
 from engine.storage.keyfiles import load_private_key, load_public_key, open_private
@@ -88,6 +87,8 @@ def tokens_issue(
                 serials.append(tok.serial_text)
                 adv(1)
         if groups_out is not None:  # group labels only: no voter id, no token (docs/results-csv.md)
+            from engine.formats.group_turnout import groups_csv_text  # lazy: keeps `tokens --help` light
+
             groups_out.write_text(groups_csv_text(attrs, zip(serials, labels, strict=True)), encoding="utf-8")
             console.print(f"wrote the group labels of {len(serials)} serials to {groups_out}")
     console.print(f"wrote {len(voter_ids)} tokens for election {e.id!r} to {out}")
