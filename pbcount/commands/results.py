@@ -75,9 +75,9 @@ def results(
                      help="Groups file from 'tokens issue --groups-out': turnout by voter group"),
     ] = None,
 ) -> None:
-    """Dedup, tally and allocate every envelope, then write the results CSVs (docs/results-csv.md).
+    """Dedup, tally and allocate every envelope, then write the results CSVs.
 
-    Example: pbcount results --out results/ --bom --groups groups.csv
+    Columns: docs/results-csv.md. Example: pbcount results --out results/ --bom --groups groups.csv
     """
     with errors_as_messages():
         groups = (parse_groups_csv(groups_file.read_text(encoding="utf-8"), str(groups_file))
