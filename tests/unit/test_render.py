@@ -102,3 +102,29 @@ def test_unknown_envelope_is_a_clear_error(small_paris: Path, tmp_path: Path) ->
     e = load_election(small_paris / "election.toml")
     with pytest.raises(RenderError, match="unknown envelope 'nowhere'"):
         render_ballots(e, "nowhere", tmp_path)
+
+
+@pytest.mark.parametrize("name", [
+    "Communauté de communes du Haut-Pays-de-Montreuil-sur-Mer",  # 55 characters
+    "Budget participatif de Saint-Rémy-de-Provence-et-des-Alpilles 2026 — vote des habitants et habitantes",
+])
+def test_long_titles_never_run_under_the_qr(small_paris: Path, name: str) -> None:
+    from dataclasses import replace
+
+    from ballot_scan.layout import ENVELOPE_NAME_BOX, QR_BOX, TITLE_BOX, rect
+    from ballot_scan.render import render_template
+
+    e = replace(load_election(small_paris / "election.toml"), name=name)
+    pl = envelope_layout(e, "ar11")[0]
+    dpi = 150
+    img = np.asarray(render_template(e, pl, dpi))
+    short = np.asarray(render_template(replace(e, name="X"), pl, dpi))
+    qx, qy, qw, qh = rect(QR_BOX).px(dpi)
+    assert (img[qy:qy + qh, qx:qx + qw] == 255).all()  # nothing printed where the QR goes
+    outside = img.copy()
+    for r in (TITLE_BOX, ENVELOPE_NAME_BOX):
+        x, y, w, h = rect(r).px(dpi)
+        outside[y:y + h, x:x + w] = short[y:y + h, x:x + w]
+    assert (outside == short).all()  # the long title changed nothing outside its box
+    x, y, w, h = rect(TITLE_BOX).px(dpi)
+    assert (img[y:y + h, x:x + w] < 128).sum() > 200  # the title is there
