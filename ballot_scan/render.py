@@ -45,7 +45,7 @@ from ballot_scan.layout import (
 )
 from ballot_scan.payload import SPECIMEN, PagePayload, new_ballot_serial, serial_with_check
 from engine.errors import PbcountError
-from engine.model.election import Election
+from engine.model.election import Election, Envelope
 from engine.storage.keyfiles import open_private
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -120,6 +120,33 @@ def _boxer(dpi: int) -> tuple[Callable[[Rect], tuple[int, int, int, int]], Calla
     return box, px
 
 
+def ballot_language(election: Election) -> str:
+    """The election's language: top-level ``language = "fr" | "en"`` in the definition (default fr)."""
+    lang = str(election.extra.get("language", "fr")).lower()
+    return lang if lang in ("fr", "en") else "fr"
+
+
+def instructions_text(election: Election, env: Envelope) -> str:
+    """Every rule the voter must follow on this envelope, in the election's language only:
+    at most / at least N projects, the limit per category, the cost cap."""
+    money = lambda n: _fmt_cost(n, election.currency)  # noqa: E731
+    if ballot_language(election) == "en":
+        parts = [f"Mark at most {env.max_selections} box(es)"]
+        if env.min_selections > 1:
+            parts.append(f"at least {env.min_selections}")
+        parts += [f"at most {n} in category {c}" for c, n in sorted(env.category_limits.items())]
+        if env.max_selection_cost is not None:
+            parts.append(f"chosen projects may cost {money(env.max_selection_cost)} in all")
+        return "; ".join(parts) + "."
+    parts = [f"Cochez au plus {env.max_selections} case(s)"]
+    if env.min_selections > 1:
+        parts.append(f"au moins {env.min_selections}")
+    parts += [f"au plus {n} dans la catégorie {c}" for c, n in sorted(env.category_limits.items())]
+    if env.max_selection_cost is not None:
+        parts.append(f"les projets choisis coûtent au plus {money(env.max_selection_cost)} au total")
+    return " ; ".join(parts) + "."
+
+
 def draw_fitted(
     d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: str, size_px: int, min_px: int,
     bold: bool = False,
@@ -169,12 +196,7 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     draw_fitted(d, box(rect(ENVELOPE_NAME_BOX)), env.name, px(5.0), px(3.5))
     d.text(box(rect(PAGE_CODE_BOX))[:2], pl.page_code, fill=0, font=ballot_font(px(9.0), mono=True, bold=True))
     d.text(box(rect(PAGE_NUMBER_BOX))[:2], f"page {pl.page}/{pl.pages}", fill=0, font=ballot_font(px(4.0)))
-    d.text(
-        box(rect(INSTRUCTIONS_BOX))[:2],
-        f"Cochez au plus {env.max_selections} projet(s). Mark at most {env.max_selections} box(es).",
-        fill=0,
-        font=ballot_font(px(3.5)),
-    )
+    draw_fitted(d, box(rect(INSTRUCTIONS_BOX)), instructions_text(election, env), px(3.5), px(2.6))
     outline = px(BOX_OUTLINE_MM)
     small = ballot_font(px(3.2))
     for b in pl.boxes:

@@ -128,3 +128,23 @@ def test_long_titles_never_run_under_the_qr(small_paris: Path, name: str) -> Non
     assert (outside == short).all()  # the long title changed nothing outside its box
     x, y, w, h = rect(TITLE_BOX).px(dpi)
     assert (img[y:y + h, x:x + w] < 128).sum() > 200  # the title is there
+
+
+def test_instructions_state_every_rule_in_the_election_language(small_paris: Path) -> None:
+    from dataclasses import replace
+
+    from ballot_scan.render import instructions_text
+
+    e = load_election(small_paris / "election.toml")
+    env = replace(e.envelope("ar11"), max_selections=3, min_selections=2, category_limits={"sport": 1},
+                  max_selection_cost=500_000)
+    fr = instructions_text(e, env)
+    assert fr == ("Cochez au plus 3 case(s) ; au moins 2 ; au plus 1 dans la catégorie sport ; "
+                  f"les projets choisis coûtent au plus 500 000 {e.currency} au total.")
+    assert "Mark" not in fr
+    en = instructions_text(replace(e, extra={**e.extra, "language": "en"}), env)
+    assert en == ("Mark at most 3 box(es); at least 2; at most 1 in category sport; "
+                  f"chosen projects may cost 500 000 {e.currency} in all.")
+    assert "Cochez" not in en
+    plain = instructions_text(e, replace(env, min_selections=1, category_limits={}, max_selection_cost=None))
+    assert plain == "Cochez au plus 3 case(s)."
