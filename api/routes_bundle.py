@@ -14,8 +14,8 @@ from api.auth import RequireAdmin
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.publication import bundle_zip, receipt_proof, tree_head
 from api.routes_votes import app_state
-from engine.errors import KeyFileError, PbcountError
-from engine.services.publish import PendingReviewError, publish_store
+from engine.errors import KeyFileError, PbcountError, PendingReviewError
+from engine.services.publish import publish_store
 from engine.storage.apikey_store import ApiKey
 from engine.storage.keyfiles import RESULTS, load_private_key
 from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip

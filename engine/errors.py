@@ -15,6 +15,7 @@ Errors of the other packages subclass a class of this module; the stand-alone ve
     ├── StoreError                  the store cannot do what was asked
     │   └── ElectionClosedError     online intake is closed: nothing stored
     ├── PublishError                the store cannot be published as it is
+    │   └── PendingReviewError      paper pages still in review (publish with allow_pending)
     ├── PabulibError                a malformed .pb file (source, line) -- also a ValueError
     ├── PrecedenceError             the precedence rule cannot order these ballots ('latest' + paper)
     ├── ReceiptInputError           typed text is neither a receipt id nor a stub number -- also a ValueError
@@ -90,6 +91,17 @@ class ReceiptInputError(PbcountError, ValueError):
 class PublishError(PbcountError):
     """The store cannot be published as it is (inconsistent state, pending review, a ballot
     whose content no longer matches its key)."""
+
+
+class PendingReviewError(PublishError):
+    """Paper pages are still waiting for a review decision; publish with ``allow_pending``."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(
+            f"{pending} paper page{'s are' if pending != 1 else ' is'} still pending review (not counted yet): "
+            "decide them (pbcount review list / resolve / reject) or publish anyway with --allow-pending"
+        )
+        self.pending = pending
 
 
 class PabulibError(PbcountError, ValueError):

@@ -76,7 +76,10 @@ _ELSEWHERE = {"opens": "[voting] opens", "closes": "[voting] closes", "precedenc
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices`` (difflib), or ``""``."""
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` (difflib), or ``""``
+    (also for a ``word`` that is not a string: a malformed value has no close key)."""
+    if not isinstance(word, str):
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

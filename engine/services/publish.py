@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.errors import PublishError
+from engine.errors import PendingReviewError, PublishError
 from engine.formats.ballot_log import is_withdrawal, leaf_hashes, live_receipts, plan_log_update
 from engine.formats.bundle_files import (
     BundleInputs,
@@ -29,17 +29,6 @@ from engine.model.audit import AuditEntry
 from engine.model.ballots import Ballot, ballot_key
 from engine.services.count import count_store
 from engine.storage.store import Store
-
-
-class PendingReviewError(PublishError):
-    """Paper pages are still waiting for a review decision; publish with ``allow_pending``."""
-
-    def __init__(self, pending: int) -> None:
-        super().__init__(
-            f"{pending} paper page{'s are' if pending != 1 else ' is'} still pending review (not counted yet): "
-            "decide them (pbcount review list / resolve / reject) or publish anyway with --allow-pending"
-        )
-        self.pending = pending
 
 
 @dataclass(frozen=True)

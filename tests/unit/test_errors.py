@@ -17,7 +17,8 @@ from engine.errors import PbcountError
 
 # the stand-alone verifier imports nothing of pbcount (engine/verifier/README.md); a private
 # control-flow exception of the body-size middleware never leaves its module
-INDEPENDENT = {"engine.verifier.verify.VerificationFailure", "api.limits._TooLarge"}
+INDEPENDENT = {"engine.verifier.errors.VerificationFailure", "engine.verifier.jsonio.DuplicateKey",
+               "api.limits._TooLarge"}
 
 
 def exception_classes() -> list[type[BaseException]]:

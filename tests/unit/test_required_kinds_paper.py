@@ -17,7 +17,7 @@ from ballot_scan.read import PageRead
 from engine.counting.count import count_ballots
 from engine.model.election import election_from_dict, election_to_dict
 from engine.model.tokens import TokenVerifier, issue_token
-from engine.verifier.verify import BallotRules, parse_definition
+from engine.verifier.definition import BallotRules, parse_definition
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "tiny_election.toml"
 DOC = tomllib.loads(TINY.read_text())
