@@ -52,5 +52,5 @@ def projects_csv(request: Request) -> Response:
 @router.get("/results/envelopes.csv", summary="envelopes.csv", response_class=Response,
             responses=CSV_RESPONSES)
 def envelopes_csv(request: Request) -> Response:
-    """One row per envelope, then a TOTAL row."""
+    """One row per envelope, no total row (columns in docs/results-csv.md)."""
     return _csv(published_or_404(request).envelopes_csv, "envelopes.csv")

@@ -45,7 +45,7 @@ from ballot_scan.layout import (
 )
 from ballot_scan.payload import SPECIMEN, PagePayload, new_ballot_serial, serial_with_check
 from engine.errors import PbcountError
-from engine.model.election import Election
+from engine.model.election import Election, Envelope
 from engine.storage.keyfiles import open_private
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -120,6 +120,67 @@ def _boxer(dpi: int) -> tuple[Callable[[Rect], tuple[int, int, int, int]], Calla
     return box, px
 
 
+def ballot_language(election: Election) -> str:
+    """The election's language: top-level ``language = "fr" | "en"`` in the definition (default fr)."""
+    lang = str(election.extra.get("language", "fr")).lower()
+    return lang if lang in ("fr", "en") else "fr"
+
+
+def instructions_text(election: Election, env: Envelope) -> str:
+    """Every rule the voter must follow on this envelope, in the election's language only:
+    at most / at least N projects, the limit per category, the cost cap."""
+    money = lambda n: _fmt_cost(n, election.currency)  # noqa: E731
+    if ballot_language(election) == "en":
+        parts = [f"Mark at most {env.max_selections} box(es)"]
+        if env.min_selections > 1:
+            parts.append(f"at least {env.min_selections}")
+        parts += [f"at most {n} in category {c}" for c, n in sorted(env.category_limits.items())]
+        if env.max_selection_cost is not None:
+            parts.append(f"chosen projects may cost {money(env.max_selection_cost)} in all")
+        return "; ".join(parts) + "."
+    parts = [f"Cochez au plus {env.max_selections} case(s)"]
+    if env.min_selections > 1:
+        parts.append(f"au moins {env.min_selections}")
+    parts += [f"au plus {n} dans la catégorie {c}" for c, n in sorted(env.category_limits.items())]
+    if env.max_selection_cost is not None:
+        parts.append(f"les projets choisis coûtent au plus {money(env.max_selection_cost)} au total")
+    return " ; ".join(parts) + "."
+
+
+def draw_fitted(
+    d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: str, size_px: int, min_px: int,
+    bold: bool = False,
+) -> None:
+    """Draw ``text`` inside ``area`` (x0, y0, x1, y1) and never past it: at ``size_px`` if it
+    fits, else at the largest size down to ``min_px`` that fits on one line, else on two
+    lines at the size that fits the box height, the second cut with "…" if still too long.
+    (The header's QR code sits right of the title box: a long town name must not run under it.)"""
+    x0, y0, x1, y1 = area
+    width = x1 - x0
+    for size in range(size_px, min_px - 1, -1):
+        font = ballot_font(size, bold=bold)
+        if d.textlength(text, font=font) <= width:
+            d.text((x0, y0), text, fill=0, font=font)
+            return
+    size = max(1, min(min_px, int((y1 - y0) / 2.3)))  # two lines, descenders included
+    font = ballot_font(size, bold=bold)
+    words, lines, cur = text.split(), [], ""
+    for word in words:
+        cand = f"{cur} {word}".strip()
+        if d.textlength(cand, font=font) <= width or not cur:
+            cur = cand
+        else:
+            lines.append(cur)
+            cur = word
+    lines.append(cur)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    for i, line in enumerate(lines):
+        while d.textlength(line, font=font) > width and len(line) > 1:
+            line = line[:-2] + "…"
+        d.text((x0, y0 + i * size), line, fill=0, font=font)
+
+
 def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image.Image:
     """Everything printed on a page except the personal parts (QR, short code, serial)."""
     w, h = page_size_px(dpi)
@@ -131,16 +192,11 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     d.rectangle(box(rect(ORIENTATION_BAR)), fill=0)
     env = election.envelope(pl.envelope_id)
     assert env is not None
-    d.text(box(rect(TITLE_BOX))[:2], election.name, fill=0, font=ballot_font(px(6.0), bold=True))
-    d.text(box(rect(ENVELOPE_NAME_BOX))[:2], env.name, fill=0, font=ballot_font(px(5.0)))
+    draw_fitted(d, box(rect(TITLE_BOX)), election.name, px(6.0), px(4.0), bold=True)
+    draw_fitted(d, box(rect(ENVELOPE_NAME_BOX)), env.name, px(5.0), px(3.5))
     d.text(box(rect(PAGE_CODE_BOX))[:2], pl.page_code, fill=0, font=ballot_font(px(9.0), mono=True, bold=True))
     d.text(box(rect(PAGE_NUMBER_BOX))[:2], f"page {pl.page}/{pl.pages}", fill=0, font=ballot_font(px(4.0)))
-    d.text(
-        box(rect(INSTRUCTIONS_BOX))[:2],
-        f"Cochez au plus {env.max_selections} projet(s). Mark at most {env.max_selections} box(es).",
-        fill=0,
-        font=ballot_font(px(3.5)),
-    )
+    draw_fitted(d, box(rect(INSTRUCTIONS_BOX)), instructions_text(election, env), px(3.5), px(2.6))
     outline = px(BOX_OUTLINE_MM)
     small = ballot_font(px(3.2))
     for b in pl.boxes:

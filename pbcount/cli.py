@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 # name -> (module in pbcount/commands, one-line help shown by `pbcount --help`), in help order
 COMMANDS: dict[str, tuple[str, str]] = {
-    "results": ("results", "Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."),
+    "results": ("results", "Dedup, tally and allocate every envelope, then write the results CSVs."),
     "demo": ("demo", "Run the whole count on a Paris-scale synthetic election and print the results."),
     "serve": ("serve", "Serve the HTTP API (/v1/…, OpenAPI at /openapi.json) and the public results page (/)."),
     "publish": ("publish", "Count the store and write the signed results bundle (a new publication if anything "

@@ -240,6 +240,7 @@ def ingest_batch(
     progress: Callable[[int], None] | None = None,
     keep_rejections: bool = True,
     want_statuses: bool = False,
+    on_committed: Callable[[list[Ballot | Rejection]], None] | None = None,
 ) -> IngestReport:
     """The one batch flow of online votes (CLI files, API uploads, the demo).
 
@@ -259,6 +260,8 @@ def ingest_batch(
         progress(batch.lines_committed)
     for last_line, n_lines, items in chunks_after(batch.lines_committed):
         outcome = store.commit_chunk(batch.id, sha256, items, lines_committed=last_line, require_open=True)
+        if on_committed is not None:  # e.g. the receipts file of ingest evotes --receipts
+            on_committed(items)
         report.lines = max(report.lines, last_line)
         report.accepted += outcome.inserted
         report.already_known += outcome.already_known
@@ -336,6 +339,7 @@ def ingest_evote_file(
     progress: Callable[[int], None] | None = None,
     keep_rejections: bool = True,
     actor: str = "cli",
+    on_committed: Callable[[list[Ballot | Rejection]], None] | None = None,
 ) -> IngestReport:
     """Ingest one e-vote file (:func:`ingest_batch`); returns the report. Freezes the election.
 
@@ -371,6 +375,6 @@ def ingest_evote_file(
                 yield lst, n, fut.result()
 
     report = ingest_batch(store, "evotes", path.name, sha, chunks_after, actor=actor, progress=progress,
-                          keep_rejections=keep_rejections)
+                          keep_rejections=keep_rejections, on_committed=on_committed)
     report.hints = file_hints(path)
     return report

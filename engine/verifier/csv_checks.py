@@ -42,40 +42,41 @@ def _compare_rows(name: str, header: list[str], got: list[list[str]], want: list
 
 PROJECT_COLUMNS = [
     "envelope_id", "project_id", "title", "cost", "district", "category",
-    "popular_neighbourhood", "votes_online", "votes_paper", "votes_total", "rank",
+    "popular_neighbourhood", "votes_online", "votes_paper", "votes_total", "vote_share_pct", "rank",
     "selected", "cumulative_cost", "reason", "detail",
 ]
 
 
 ENVELOPE_COLUMNS = [
     "envelope_id", "name", "kind", "budget", "spent", "left_over", "projects_funded",
-    "ballots_total", "ballots_online", "ballots_paper", "superseded", "rejected",
+    "ballots_total", "ballots_online", "ballots_paper", "superseded",
 ]
+
+
+def _pct(part: int, whole: int) -> str:
+    """As engine.formats.results_csv.pct: 100 * part / whole, two decimals, empty if whole is 0."""
+    return f"{100 * part / whole:.2f}" if whole else ""
 
 
 def check_csvs(directory: Path, d: Definition, tally: Mapping[str, Any], alloc: Mapping[str, Any]) -> None:
     rows: list[list[Any]] = []
     for env in d.envelopes:
         votes = tally["envelopes"][env.id]["projects"]
+        n_env = tally["envelopes"][env.id]["ballots"]["total"]
         for o in sorted(alloc["envelopes"][env.id]["outcomes"], key=lambda o: o["rank"]):
             p = d.projects[o["project_id"]]
             v = votes[p.id]
             rows.append([env.id, p.id, p.title, p.cost, p.district or "", p.category or "",
-                         int(p.popular_neighbourhood), v["online"], v["paper"], v["total"], o["rank"],
+                         int(p.popular_neighbourhood), v["online"], v["paper"], v["total"], _pct(v["total"], n_env),
+                         o["rank"],
                          int(o["selected"]), o["cumulative_cost"], o["reason"], o["detail"]])
     _compare_rows("projects.csv", PROJECT_COLUMNS, _csv_rows(directory, "projects.csv"), rows)
 
     sup = tally["superseded"]
     erows: list[list[Any]] = []
-    totals = [0] * 8
-    for env in d.envelopes:
+    for env in d.envelopes:  # no total row: election-wide figures are in summary.csv (docs/results-csv.md)
         a = alloc["envelopes"][env.id]
         b = tally["envelopes"][env.id]["ballots"]
-        vals = [env.budget, a["cost"], env.budget - a["cost"], len(a["selected"]), b["total"], b["online"],
-                b["paper"], sup["by_envelope"].get(env.id, 0)]
-        totals = [x + y for x, y in zip(totals, vals, strict=True)]
-        erows.append([env.id, env.name, env.kind, *vals, 0])
-    n = tally["ballots"]
-    totals[4:8] = [n["total"], n["online"], n["paper"], sup["total"]]
-    erows.append(["TOTAL", d.name, "", *totals, tally["rejected_total"]])
+        erows.append([env.id, env.name, env.kind, env.budget, a["cost"], env.budget - a["cost"], len(a["selected"]),
+                      b["total"], b["online"], b["paper"], sup["by_envelope"].get(env.id, 0)])
     _compare_rows("envelopes.csv", ENVELOPE_COLUMNS, _csv_rows(directory, "envelopes.csv"), erows)

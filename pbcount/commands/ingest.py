@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from engine.model.ballots import Ballot, Rejection
 from engine.model.election import load_election
 from engine.services.ingest import IngestReport, ingest_evote_file
 from engine.services.workers import default_workers
@@ -25,6 +27,33 @@ from pbcount.console import (
     errors_as_messages,
     progress_bar,
 )
+
+
+class ReceiptsFile:
+    """``file,line,receipt_id`` of each accepted (or already known) line, created 0600."""
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when the file existed with wider rights
+        self._f = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self._w = csv.writer(self._f, lineterminator="\n")
+        self._w.writerow(["file", "line", "receipt_id"])
+        self.n = 0
+
+    def write_items(self, items: list[Ballot | Rejection]) -> None:
+        for it in items:
+            if isinstance(it, Ballot):
+                self._w.writerow([it.source.name, it.source.line, it.receipt_id])
+                self.n += 1
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def open_receipts(path: Path) -> ReceiptsFile:
+    return ReceiptsFile(path)
+
 
 ingest_app = typer.Typer(help="Ingest votes into the store.", no_args_is_help=True)
 
@@ -49,17 +78,34 @@ def ingest_evotes(
     db: DbOption = None,
     keys: KeysOption = default_keys_dir(),
     workers: Annotated[int, typer.Option("--workers", "-j", help="Verification processes")] = default_workers(),
+    receipts: Annotated[
+        Path | None,
+        typer.Option("--receipts", help="Write file,line,receipt_id of each accepted line to this CSV (mode 0600)"),
+    ] = None,
 ) -> None:
-    """Verify, validate and store e-votes; bad lines go to the rejection log, the batch goes on."""
+    """Verify, validate and store e-votes; bad lines go to the rejection log, the batch goes on.
+
+    Example: pbcount ingest evotes votes.jsonl -e election.toml --receipts receipts.csv
+    """
     with errors_as_messages():
         e = load_election(election)
         pub = load_public_key(keys)
         secret = load_receipt_secret(keys)
         store = Store.open(db)
-        for path in files:
-            with progress_bar(f"ingesting {path.name}", count_lines(path)) as advance:
-                report = ingest_evote_file(store, path, e, pub, secret, workers=workers, progress=advance)
-            print_report(report)
+        out = open_receipts(receipts) if receipts is not None else None
+        try:
+            for path in files:
+                with progress_bar(f"ingesting {path.name}", count_lines(path)) as advance:
+                    report = ingest_evote_file(store, path, e, pub, secret, workers=workers, progress=advance,
+                                               on_committed=out.write_items if out else None)
+                print_report(report)
+                if out is not None and report.resumed_from_line:
+                    console.print(f"  [yellow]note[/]: resumed after line {report.resumed_from_line}: the receipts "
+                                  "of earlier lines were written by the earlier run", highlight=False)
+        finally:
+            if out is not None:
+                out.close()
+                console.print(f"wrote {out.n} receipts to {receipts}")
 
 
 rejections_app = typer.Typer(help="The rejection log.", no_args_is_help=True)

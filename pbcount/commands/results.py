@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from engine.counting.count import CountResult
-from engine.formats.results_csv import envelopes_csv, projects_csv
+from engine.formats.breakdowns import categories_csv, districts_csv
+from engine.formats.group_turnout import K_MIN, VoterGroups, group_turnout_csv, parse_groups_csv
+from engine.formats.results_csv import (
+    encode_csv,
+    envelopes_csv,
+    projects_csv,
+    summary_csv,
+    turnout_csv,
+)
 from engine.services.count import count_store
 from engine.storage.review_store import PENDING, ReviewStore
 from engine.storage.store import Store
@@ -17,29 +25,66 @@ from pbcount.console import DbOption, console, errors_as_messages
 from pbcount.summary import print_count_summary
 
 
-def write_results(result_out: Path, result: CountResult) -> list[Path]:
-    """Write projects.csv and envelopes.csv into ``result_out``; returns the paths."""
+def results_csvs(result: CountResult, groups: VoterGroups | None = None) -> dict[str, str]:
+    """Every results CSV by file name (docs/results-csv.md); ``groups.csv`` only with a groups file."""
+    csvs = {
+        "projects.csv": projects_csv(result),
+        "envelopes.csv": envelopes_csv(result),
+        "summary.csv": summary_csv(result, len(groups.labels) if groups is not None else None),
+        "turnout.csv": turnout_csv(result),
+        "categories.csv": categories_csv(result),
+        "districts.csv": districts_csv(result),
+    }
+    if groups is not None:
+        csvs["groups.csv"] = group_turnout_csv(groups, result.dedup.counted, K_MIN)
+    return csvs
+
+
+def write_results(
+    result_out: Path, result: CountResult, *, groups: VoterGroups | None = None, bom: bool = False,
+    xlsx: bool = True,
+) -> list[Path]:
+    """Write the results CSVs (and ``results.xlsx``) into ``result_out``; returns the paths."""
     result_out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in (("projects.csv", projects_csv(result)), ("envelopes.csv", envelopes_csv(result))):
+    csvs = results_csvs(result, groups)
+    for name, text in csvs.items():
         p = result_out / name
-        p.write_text(text, encoding="utf-8")
+        p.write_bytes(encode_csv(text, bom=bom))
+        written.append(p)
+    if xlsx:
+        from engine.formats.results_xlsx import results_xlsx
+
+        p = result_out / "results.xlsx"
+        p.write_bytes(results_xlsx(csvs))
         written.append(p)
     return written
 
 
 def results(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Directory for projects.csv and envelopes.csv")
+        Path, typer.Option("--out", "-o", help="Directory for the CSVs and results.xlsx")
     ] = Path("results"),
     db: DbOption = None,
     actor: Annotated[str, typer.Option("--actor", help="Who counts (audit log)")] = "pbcount results",
+    bom: Annotated[bool, typer.Option("--bom", help="Start each CSV with a UTF-8 byte-order mark (Excel)")] = False,
+    xlsx: Annotated[bool, typer.Option("--xlsx/--no-xlsx", help="Also write results.xlsx")] = True,
+    groups_file: Annotated[
+        Path | None,
+        typer.Option("--groups", exists=True, dir_okay=False,
+                     help="Groups file from 'tokens issue --groups-out': turnout by voter group"),
+    ] = None,
 ) -> None:
-    """Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."""
+    """Dedup, tally and allocate every envelope, then write the results CSVs.
+
+    Columns: docs/results-csv.md. Example: pbcount results --out results/ --bom --groups groups.csv
+    """
     with errors_as_messages():
+        groups = (parse_groups_csv(groups_file.read_text(encoding="utf-8"), str(groups_file))
+                  if groups_file is not None else None)
         store = Store.open(db)
         result = count_store(store, actor=actor)
-        written = write_results(out, result)
+        written = write_results(out, result, groups=groups, bom=bom, xlsx=xlsx)
         pending = ReviewStore(store).counts().get(PENDING, 0)
     print_count_summary(console, result)
     if pending:

@@ -35,20 +35,42 @@ def tokens_issue(
         typer.Option("--register", help="Voter-register CSV with a 'voter_id' column: one token per row"),
     ] = None,
     keys: KeysOption = default_keys_dir(),
+    group_columns: Annotated[
+        str | None,
+        typer.Option("--group-columns", help="Register columns holding group labels (e.g. age_band,"
+                     "popular_neighbourhood), written with the serials to --groups-out"),
+    ] = None,
+    groups_out: Annotated[
+        Path | None,
+        typer.Option("--groups-out", help="Groups file: serial + group labels only (for results --groups)"),
+    ] = None,
 ) -> None:
-    """Write one token per voter: serial, short code (for print) and token text (for QR/online)."""
+    """Write one token per voter: serial, short code (for print) and token text (for QR/online).
+
+    Example: pbcount tokens issue -e election.toml --register voters.csv -o tokens.csv
+    --group-columns age_band,popular_neighbourhood --groups-out groups.csv
+    """
     if (count is None) == (register_csv is None):
         fail("give exactly one of --count N or --register FILE.csv")
+    if (group_columns is None) != (groups_out is None) or (group_columns and register_csv is None):
+        fail("--group-columns and --groups-out go together, with --register")
+    attrs = [c.strip() for c in group_columns.split(",") if c.strip()] if group_columns else []
     with errors_as_messages():
         e = load_election(election)
         key = load_private_key(keys)
         voter_ids: list[str | None]
+        labels: list[list[str]] = []
         if register_csv is not None:
-            with register_csv.open(newline="", encoding="utf-8") as f:
+            with register_csv.open(newline="", encoding="utf-8-sig") as f:
                 reader = csv.DictReader(f)
                 if not reader.fieldnames or "voter_id" not in reader.fieldnames:
                     fail(f"{register_csv}: needs a 'voter_id' column")
-                voter_ids = [row["voter_id"] for row in reader]
+                missing = [a for a in attrs if a not in reader.fieldnames]
+                if missing:
+                    fail(f"{register_csv}: no column {', '.join(missing)} (--group-columns)")
+                rows = list(reader)
+                voter_ids = [row["voter_id"] for row in rows]
+                labels = [[(row[a] or "").strip() for a in attrs] for row in rows]
         else:
             assert count is not None
             if count < 1:
@@ -58,10 +80,17 @@ def tokens_issue(
         with open_private(out, newline="") as f, progress_bar("issuing", len(voter_ids), "tokens") as adv:
             w = csv.writer(f, lineterminator="\n")
             w.writerow((["voter_id"] if register_csv else []) + ["serial", "short_code", "token"])
+            serials: list[str] = []
             for vid in voter_ids:
                 tok = verifier.verify(issue_token(key, e.id))
                 w.writerow(([vid] if register_csv else []) + [tok.serial_text, tok.short_code, tok.text])
+                serials.append(tok.serial_text)
                 adv(1)
+        if groups_out is not None:  # group labels only: no voter id, no token (docs/results-csv.md)
+            from engine.formats.group_turnout import groups_csv_text  # lazy: keeps `tokens --help` light
+
+            groups_out.write_text(groups_csv_text(attrs, zip(serials, labels, strict=True)), encoding="utf-8")
+            console.print(f"wrote the group labels of {len(serials)} serials to {groups_out}")
     console.print(f"wrote {len(voter_ids)} tokens for election {e.id!r} to {out}")
 
 

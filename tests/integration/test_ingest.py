@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.formats.results_csv import envelopes_csv, projects_csv
+from engine.formats.results_csv import envelopes_csv, projects_csv, summary_csv
 from engine.model.election import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
@@ -119,12 +119,13 @@ def test_results_csvs_consistent(ingested) -> None:  # type: ignore[no-untyped-d
             n = sum(1 for b in result.dedup.counted if r["project_id"] in b.projects(env.id))
             assert int(r["votes_total"]) == n
     envs = list(csv.DictReader(io.StringIO(envelopes_csv(result))))
-    total = envs[-1]
-    assert total["envelope_id"] == "TOTAL"
-    assert int(total["ballots_total"]) == manifest["expected"]["counted"]
-    assert int(total["rejected"]) == manifest["expected"]["rejected_total"]
-    assert int(total["superseded"]) == manifest["expected"]["superseded_by_later_online"]
-    assert int(total["budget"]) == sum(x.budget for x in e.envelopes)
+    assert [r["envelope_id"] for r in envs] == [x.id for x in e.envelopes]  # no TOTAL row
+    summary = {r["metric"]: r["value"] for r in csv.DictReader(io.StringIO(summary_csv(result)))}
+    assert int(summary["voters"]) == manifest["expected"]["counted"]
+    assert int(summary["rejected"]) == manifest["expected"]["rejected_total"]
+    assert int(summary["superseded"]) == manifest["expected"]["superseded_by_later_online"]
+    assert int(summary["budget"]) == sum(int(r["budget"]) for r in envs) == sum(x.budget for x in e.envelopes)
+    assert int(summary["spent"]) == sum(int(r["spent"]) for r in envs)
 
 
 def test_audit_log_records_batch(ingested) -> None:  # type: ignore[no-untyped-def]

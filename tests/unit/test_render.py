@@ -102,3 +102,49 @@ def test_unknown_envelope_is_a_clear_error(small_paris: Path, tmp_path: Path) ->
     e = load_election(small_paris / "election.toml")
     with pytest.raises(RenderError, match="unknown envelope 'nowhere'"):
         render_ballots(e, "nowhere", tmp_path)
+
+
+@pytest.mark.parametrize("name", [
+    "Communauté de communes du Haut-Pays-de-Montreuil-sur-Mer",  # 55 characters
+    "Budget participatif de Saint-Rémy-de-Provence-et-des-Alpilles 2026 — vote des habitants et habitantes",
+])
+def test_long_titles_never_run_under_the_qr(small_paris: Path, name: str) -> None:
+    from dataclasses import replace
+
+    from ballot_scan.layout import ENVELOPE_NAME_BOX, QR_BOX, TITLE_BOX, rect
+    from ballot_scan.render import render_template
+
+    e = replace(load_election(small_paris / "election.toml"), name=name)
+    pl = envelope_layout(e, "ar11")[0]
+    dpi = 150
+    img = np.asarray(render_template(e, pl, dpi))
+    short = np.asarray(render_template(replace(e, name="X"), pl, dpi))
+    qx, qy, qw, qh = rect(QR_BOX).px(dpi)
+    assert (img[qy:qy + qh, qx:qx + qw] == 255).all()  # nothing printed where the QR goes
+    outside = img.copy()
+    for r in (TITLE_BOX, ENVELOPE_NAME_BOX):
+        x, y, w, h = rect(r).px(dpi)
+        outside[y:y + h, x:x + w] = short[y:y + h, x:x + w]
+    assert (outside == short).all()  # the long title changed nothing outside its box
+    x, y, w, h = rect(TITLE_BOX).px(dpi)
+    assert (img[y:y + h, x:x + w] < 128).sum() > 200  # the title is there
+
+
+def test_instructions_state_every_rule_in_the_election_language(small_paris: Path) -> None:
+    from dataclasses import replace
+
+    from ballot_scan.render import instructions_text
+
+    e = load_election(small_paris / "election.toml")
+    env = replace(e.envelope("ar11"), max_selections=3, min_selections=2, category_limits={"sport": 1},
+                  max_selection_cost=500_000)
+    fr = instructions_text(e, env)
+    assert fr == ("Cochez au plus 3 case(s) ; au moins 2 ; au plus 1 dans la catégorie sport ; "
+                  f"les projets choisis coûtent au plus 500 000 {e.currency} au total.")
+    assert "Mark" not in fr
+    en = instructions_text(replace(e, extra={**e.extra, "language": "en"}), env)
+    assert en == ("Mark at most 3 box(es); at least 2; at most 1 in category sport; "
+                  f"chosen projects may cost 500 000 {e.currency} in all.")
+    assert "Cochez" not in en
+    plain = instructions_text(e, replace(env, min_selections=1, category_limits={}, max_selection_cost=None))
+    assert plain == "Cochez au plus 3 case(s)."
