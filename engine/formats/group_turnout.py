@@ -78,11 +78,11 @@ def group_turnout_csv(groups: VoterGroups, counted: Iterable[Ballot], k: int = K
             registered[i][lab] = registered[i].get(lab, 0) + 1
     voted: list[dict[str, list[int]]] = [{} for _ in range(n_attr)]  # label -> [online, paper]
     for b in counted:
-        labels = groups.labels.get(b.voter_serial)
-        if labels is None:
+        ballot_labels = groups.labels.get(b.voter_serial)
+        if ballot_labels is None:
             continue
         col = 0 if b.channel is Channel.ONLINE else 1
-        for i, lab in enumerate(labels):
+        for i, lab in enumerate(ballot_labels):
             voted[i].setdefault(lab, [0, 0])[col] += 1
     rows: list[list[object]] = []
     for i, attr in sorted(enumerate(groups.attributes), key=lambda t: t[1]):
