@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,8 +59,23 @@ def errors_as_messages() -> Iterator[None]:
 
 @contextmanager
 def progress_bar(description: str, total: int | None, unit: str = "lines") -> Iterator[Callable[[int], None]]:
-    """A rich progress bar (silent when stdout is not a terminal and PBCOUNT_PROGRESS=0)."""
-    disable = os.environ.get("PBCOUNT_PROGRESS") == "0"
+    """A rich progress bar on a terminal; when stderr is not a terminal (a redirected log),
+    no bar (it would be garbled) but one plain line at the end (``description: N lines in
+    X s``); nothing at all with PBCOUNT_PROGRESS=0."""
+    quiet = os.environ.get("PBCOUNT_PROGRESS") == "0"
+    if quiet or not err_console.is_terminal:
+        done = [0]
+        start = time.monotonic()
+
+        def count(n: int) -> None:
+            done[0] += n
+
+        yield count
+        if not quiet:
+            err_console.print(f"{description}: {done[0]:,} {unit} in {time.monotonic() - start:.1f} s",
+                              highlight=False, soft_wrap=True)
+        return
+    disable = False
     columns = [
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
