@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -39,6 +39,25 @@ ElectionOption = Annotated[Path, typer.Option("--election", "-e", help="Election
 
 def default_keys_dir() -> Path:
     return Path(os.environ.get("PBCOUNT_KEYS", "keys"))
+
+
+def open_existing_store(db: str | None) -> Any:
+    """Open the store for a command that only reads or counts (``results``, ``publish``):
+    a SQLite store that does not exist yet is an error, not a new empty ``pbcount.db``
+    (and lock file) left in the working directory."""
+    from sqlalchemy.engine import make_url
+
+    from engine.storage.store import Store, db_url_from_env
+
+    url = db_url_from_env(db)
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - Store.open reports a bad URL clearly
+        return Store.open(db)
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
+            and not Path(u.database).exists():
+        fail(f"no store at {u.database} (ingest votes first, or pass --db / set PBCOUNT_DB)")
+    return Store.open(db)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -18,7 +18,16 @@ import typer
 from engine.model.receipts import paper_receipt_id
 from engine.storage.keyfiles import load_private_key
 from engine.verifier.verify import VerificationFailure, verify_bundle
-from pbcount.console import DbOption, KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
+from pbcount.console import (
+    DbOption,
+    KeysOption,
+    console,
+    default_keys_dir,
+    err_console,
+    errors_as_messages,
+    fail,
+    open_existing_store,
+)
 
 receipt_app = typer.Typer(help="Voter receipts: find a ballot in a bundle and prove it is in the tree.",
                           no_args_is_help=True)
@@ -32,11 +41,10 @@ def publish(
 ) -> None:
     """Count the store and write the signed results bundle (a new publication if anything changed)."""
     from engine.formats.bundle import publish_store  # numpy, SQLAlchemy: not for `pbcount verify`
-    from engine.storage.store import Store
 
     with errors_as_messages():
         key = load_private_key(keys, "results")
-        store = Store.open(db)
+        store = open_existing_store(db)
         t0 = time.perf_counter()
         with console.status("counting and building the bundle…"):
             report = publish_store(store, key, out, actor=actor)

@@ -10,8 +10,7 @@ import typer
 from engine.counting.count import CountResult
 from engine.formats.results_csv import envelopes_csv, projects_csv
 from engine.services.count import count_store
-from engine.storage.store import Store
-from pbcount.console import DbOption, console, errors_as_messages
+from pbcount.console import DbOption, console, errors_as_messages, open_existing_store
 from pbcount.summary import print_count_summary
 
 
@@ -35,7 +34,7 @@ def results(
 ) -> None:
     """Dedup, tally and allocate every envelope, then write projects.csv and envelopes.csv."""
     with errors_as_messages():
-        store = Store.open(db)
+        store = open_existing_store(db)
         result = count_store(store, actor=actor)
         written = write_results(out, result)
     print_count_summary(console, result)

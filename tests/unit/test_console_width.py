@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -38,3 +42,19 @@ def test_progress_is_plain_lines_when_not_a_terminal(monkeypatch: object) -> Non
     out = buf.getvalue()
     assert out.startswith("ingest evotes: 3,000 lines in ") and out.count("\n") == 1
     assert "\x1b" not in out and "━" not in out
+
+
+def test_results_and_publish_leave_no_store_behind(tmp_path: Path) -> None:
+    """In an empty working directory, a failing ``results`` / ``publish`` writes nothing."""
+    from engine.storage.keyfiles import init_keys
+
+    init_keys(tmp_path / "keys")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    env = {**os.environ, "PBCOUNT_PROGRESS": "0"}
+    env.pop("PBCOUNT_DB", None)
+    for args in (["results"], ["publish", "--out", "bundle", "--keys", "keys"]):
+        r = subprocess.run([sys.executable, "-m", "pbcount", *args], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2, r.stderr
+        assert "no store at pbcount.db" in r.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, args
