@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.errors import PbcountError
+
 log = logging.getLogger("pbcount.api")
 
 STATUS_CODES = {
@@ -47,7 +49,7 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-class ApiError(Exception):
+class ApiError(PbcountError):
     """Raise to answer with ``status`` and a machine-readable ``code``."""
 
     def __init__(

@@ -179,7 +179,7 @@ def receipt_form(t: dict[str, str], lang: str) -> str:
             f'<form method="get" action="/receipt" class="receipt-form"><input type="hidden" name="lang" '
             f'value="{lang}"><label for="receipt-id">{escape(t["receipt_label"])}</label>'
             f'<input type="text" id="receipt-id" name="id" required maxlength="40" autocomplete="off" '
-            f'spellcheck="false" pattern="[RrPp][0-9A-Za-z]{{15}}"> '
+            f'spellcheck="false"> '
             f'<button type="submit">{escape(t["receipt_button"])}</button></form>')
 
 
@@ -257,7 +257,9 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
         f'<tr><th scope="row">{escape(t["superseded"])}</th><td data-key="superseded">'
         f'{fmt_int(tu["superseded"], lang)}</td></tr>'
         f'<tr><th scope="row">{escape(t["rejected"])}</th><td data-key="rejected">'
-        f'{fmt_int(tu["rejected"], lang)}</td></tr></tbody></table>'
+        f'{fmt_int(tu["rejected"], lang)}</td></tr>'
+        f'<tr><th scope="row">{escape(t["pending_review"])}</th><td data-key="pending-review">'
+        f'{fmt_int(tu.get("pending_review", 0), lang)}</td></tr></tbody></table>'
     )
     total = tu["online"] + tu["paper"]
     turnout_bar = bar_svg([(tu["online"], "#0b5cad", f'{t["online"]}: {fmt_int(tu["online"], lang)}'),
@@ -409,7 +411,8 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
         body = (f'<p class="bad" id="receipt-status">{escape(t["receipt_not_found"])}</p>'
                 f'<p id="receipt-next">{escape(t["receipt_next"])}</p>')
     elif st == "invalid":
-        body = f'<p class="bad" id="receipt-status">{escape(t["receipt_invalid"])}</p>'
+        why = t["receipt_typo"] if check.get("problem") == "check_mismatch" else t["receipt_invalid"]
+        body = f'<p class="bad" id="receipt-status">{escape(why)}</p>'
     else:
         body = f'<p id="receipt-status">{escape(t["not_published"])}</p>'
     main = (f'<main><p><a href="{escape(_link("/", lang))}">{escape(t["back"])}</a></p>'

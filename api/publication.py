@@ -1,9 +1,10 @@
 """The published results as the API sees them: tree head, bundle files, receipt proofs.
 
-Adapter over :mod:`engine.formats.bundle` (the publication service and ballot-log format) and
-:mod:`engine.model.merkle` (RFC 6962 inclusion proofs). The ballot log and tree heads are read
-from the store (authoritative); the bundle files (zip download, manifest hash) from the
-bundle directory that ``POST /v1/publish`` / ``pbcount publish --out`` wrote.
+Adapter over the receipt service :mod:`engine.services.receipts` (:class:`PublishedLog`:
+the published ballot log, where each receipt is, inclusion proofs), which ``pbcount receipt
+proof`` uses too. The ballot log and tree heads are read from the store (authoritative); the
+bundle files (zip download, manifest hash) from the bundle directory that
+``POST /v1/publish`` / ``pbcount publish --out`` wrote.
 
 The log of the latest publication is loaded once per publication (leaf hashes cached),
 so a receipt check costs one query plus O(n) hashes for the proof's subtree roots.
@@ -14,60 +15,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import threading
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.formats.bundle import BUNDLE_FILES, leaf_hashes
+from engine.errors import ReceiptInputError
+from engine.formats.bundle_files import BUNDLE_FILES
 from engine.model import merkle
+from engine.model.receipts import parse_receipt_or_stub
+from engine.services.receipts import PublishedLog
 from engine.storage.store import Store
 
 if TYPE_CHECKING:
     from api.state import AppState
 
-RECEIPT_RE = re.compile(r"^[RP][0-9A-HJKMNP-TV-Z]{15}$")
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
-
-
-def normalise_receipt(text: str) -> str | None:
-    """Upper-case, drop spaces and dashes; None unless it looks like a receipt id."""
-    cleaned = text.strip().upper().replace("-", "").replace(" ", "")
-    return cleaned if RECEIPT_RE.match(cleaned) else None
-
-
-@dataclass(frozen=True)
-class PublishedLog:
-    publication: int
-    tree_size: int
-    root_hash: str
-    published_at: str
-    lines: list[str]
-    leaves: list[bytes]
-    live: dict[str, int]  # receipt -> leaf index of its count line, if still counted
-    withdrawn: dict[str, tuple[int, str]]  # receipt -> (leaf index of the withdraw line, reason)
-
-
-def load_published_log(store: Store) -> PublishedLog | None:
-    pubs = store.publications()
-    if not pubs:
-        return None
-    head = pubs[-1]
-    lines = store.published_log_lines()[: head["tree_size"]]
-    live: dict[str, int] = {}
-    withdrawn: dict[str, tuple[int, str]] = {}
-    for i, line in enumerate(lines):
-        e = json.loads(line)
-        if e["op"] == "count":
-            live[e["receipt"]] = i
-            withdrawn.pop(e["receipt"], None)
-        else:
-            live.pop(e["receipt"], None)
-            withdrawn[e["receipt"]] = (i, str(e.get("reason", "")))
-    return PublishedLog(head["seq"], head["tree_size"], head["root_hash"], head["published_at"], lines,
-                        leaf_hashes(lines), live, withdrawn)
 
 
 class PublicationCache:
@@ -83,8 +46,8 @@ class PublicationCache:
         if not pubs:
             return None
         with self._lock:
-            if self._log is None or self._log.publication != pubs[-1]["seq"]:
-                self._log = load_published_log(self.store)
+            if self._log is None or self._log.publication != pubs[-1].seq:
+                self._log = PublishedLog.from_store(self.store)
             return self._log
 
 
@@ -128,29 +91,29 @@ def tree_head_facts(pb: AppState) -> dict[str, Any] | None:
 def receipt_proof(pb: AppState, receipt_text: str) -> dict[str, Any]:
     """Everything a voter needs to check a receipt; ``status`` says what was found:
     ``found``, ``withdrawn`` (counted in an earlier publication, then withdrawn),
-    ``not_found``, ``invalid`` or ``not_published``."""
-    rid = normalise_receipt(receipt_text)
-    if rid is None:
-        return {"receipt_id": receipt_text[:40], "status": "invalid"}
+    ``not_found``, ``invalid`` (with ``problem``: ``length``, ``symbol`` or ``check_mismatch``,
+    and ``detail``) or ``not_published``. ``receipt_text`` is a receipt id or the number
+    printed on a paper ballot's stub (:func:`engine.model.receipts.parse_receipt_or_stub`)."""
+    try:
+        rid = parse_receipt_or_stub(receipt_text)
+    except ReceiptInputError as exc:
+        return {"receipt_id": receipt_text[:40], "status": "invalid", "problem": exc.code, "detail": str(exc)}
     log = pb.publications.latest()
     if log is None:
         return {"receipt_id": rid, "status": "not_published"}
-    status = "found"
-    reason = None
-    idx = log.live.get(rid)
-    if idx is None:
-        if rid not in log.withdrawn:
-            return {"receipt_id": rid, "status": "not_found", "publication": log.publication}
-        idx, reason = log.withdrawn[rid]
-        status = "withdrawn"
-    proof = merkle.inclusion_proof(idx, log.leaves)
-    root = bytes.fromhex(log.root_hash)
-    verified = merkle.verify_inclusion(idx, log.tree_size, log.leaves[idx], proof, root)
+    where = log.locate(rid)
+    if where is None:
+        return {"receipt_id": rid, "status": "not_found", "publication": log.publication}
+    # a withdrawn receipt: prove the withdraw line (it shows when and why)
+    idx = where.count_index if where.counted else where.withdraw_index
+    assert idx is not None
+    proof = log.proof(idx)
+    verified = merkle.verify_inclusion(idx, log.tree_size, log.leaves[idx], proof, bytes.fromhex(log.root_hash))
     return {
-        "receipt_id": rid, "status": status, "withdraw_reason": reason, "line": log.lines[idx],
-        "entry": json.loads(log.lines[idx]), "leaf_index": idx, "leaf_hash": log.leaves[idx].hex(),
-        "tree_size": log.tree_size, "root": log.root_hash, "publication": log.publication,
-        "proof": [p.hex() for p in proof], "verified": verified,
+        "receipt_id": rid, "status": "found" if where.counted else "withdrawn", "withdraw_reason": where.reason,
+        "line": log.lines[idx], "entry": json.loads(log.lines[idx]), "leaf_index": idx,
+        "leaf_hash": log.leaves[idx].hex(), "tree_size": log.tree_size, "root": log.root_hash,
+        "publication": log.publication, "proof": [p.hex() for p in proof], "verified": verified,
     }
 
 

@@ -35,7 +35,10 @@ def popular_quota_share(election: Election) -> float:
     return DEFAULT_POPULAR_SHARE
 
 
-def results_document(result: CountResult, counted_at: str, closed_at: str | None) -> dict[str, Any]:
+def results_document(result: CountResult, counted_at: str, closed_at: str | None,
+                     pending_review: int = 0) -> dict[str, Any]:
+    """The results as ``GET /v1/results`` and the page show them; ``pending_review``: paper
+    pages still in review (not counted yet)."""
     e = result.election
     counted = result.dedup.counted
     n_paper = sum(1 for b in counted if b.channel is Channel.PAPER)
@@ -68,9 +71,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
         reports = list(getattr(alloc, "quota_reports", ()))
         quota_reports.extend(r for r in reports if r.name in popular_names)
         envelopes.append({
-            "quotas": [{"name": r.name, "min_amount": r.min_amount, "max_amount": r.max_amount,
-                        "group_spent": r.group_spent, "met": r.met, "shortfall": r.shortfall,
-                        "reason": r.reason} for r in reports],
+            "quotas": alloc.to_dict()["quota_reports"],
             "id": env.id, "name": env.name, "kind": env.kind, "rule": alloc.rule,
             "tie_break": alloc.tie_break, "budget": env.budget, "spent": alloc.cost,
             "left_over": env.budget - alloc.cost, "projects_funded": len(alloc.selected),
@@ -90,6 +91,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
             "superseded": sum(superseded.values()), "superseded_by_reason": dict(sorted(superseded.items())),
             "rejected": sum(result.rejected_by_reason.values()),
             "rejected_by_reason": dict(sorted(result.rejected_by_reason.items())),
+            "pending_review": pending_review,
         },
         "budget": {"total": budget, "spent": total_spent, "left_over": budget - total_spent},
         "popular_neighbourhood": {

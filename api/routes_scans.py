@@ -26,7 +26,8 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from api.routes_votes import app_state
 from api.schemas import ReviewDecision
 from ballot_scan.settings import ScanSettings, load_settings, parse_assignments
-from engine.errors import StoreError
+from engine.counting.dedup import check_paper_allowed
+from engine.errors import PrecedenceError, StoreError
 from engine.storage.apikey_store import ApiKey
 from engine.storage.review_store import ReviewStore
 
@@ -73,6 +74,10 @@ async def post_scans(
     pb = app_state(request)
     if pb.verifier is None:
         raise ApiError(503, "intake_disabled", pb.intake_problem or "no token key")
+    try:
+        check_paper_allowed(pb.election.precedence)
+    except PrecedenceError as exc:
+        raise ApiError(409, "paper_not_allowed", str(exc)) from exc
     if not files:
         raise ApiError(422, "invalid_request", "no file in the upload (multipart field 'files')")
     if len(files) > MAX_FILES:
@@ -135,5 +140,7 @@ async def post_review(
         return {"item": decided.public_dict(), "receipt_id": None}
     except AdjudicationError as exc:
         raise ApiError(422, "invalid_decision", str(exc)) from exc
+    except PrecedenceError as exc:
+        raise ApiError(409, "paper_not_allowed", str(exc)) from exc
     except StoreError as exc:  # decided concurrently
         raise ApiError(409, "already_decided", str(exc)) from exc

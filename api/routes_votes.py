@@ -14,7 +14,6 @@ from api.auth import RequireOperator
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import BatchLine, BatchReport, VoteAccepted
 from api.state import AppState
-from api.vote_intake import ElectionClosed
 from engine.errors import ElectionClosedError
 from engine.formats.evote import EVOTE_LINE_SCHEMA
 from engine.model.ballots import Ballot, Rejection
@@ -76,7 +75,7 @@ async def post_vote(request: Request, key: ApiKey = RequireOperator) -> JSONResp
     res = parsed[0]
     try:
         outcome = await pb.writer.submit(res, key.actor)
-    except ElectionClosed as exc:
+    except ElectionClosedError as exc:
         raise ApiError(409, "election_closed", CLOSED_MESSAGE) from exc
     if isinstance(res, Rejection):
         raise ApiError(422, res.reason, f"vote rejected: {res.detail}", [{"reason": res.reason}])

@@ -6,8 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from engine.model.receipts import RECEIPT_PATTERN
+
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-ReceiptId = Annotated[str, StringConstraints(pattern=r"^[RP][0-9A-HJKMNP-TV-Z]{15}$")]
+ReceiptId = Annotated[str, StringConstraints(pattern=f"^{RECEIPT_PATTERN}$")]
 
 
 class VoteAccepted(BaseModel):

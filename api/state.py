@@ -22,6 +22,7 @@ from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
 from engine.storage.apikey_store import ApiKeyStore
 from engine.storage.keyfiles import load_public_key, load_receipt_secret
+from engine.storage.review_store import PENDING, ReviewStore
 from engine.storage.store import Store, now_iso
 
 log = logging.getLogger("pbcount.api")
@@ -97,7 +98,8 @@ class AppState:
     def _publish(self, result: CountResult) -> PublishedCount:
         row = self.store.election_row() or {}
         at = now_iso()
-        return PublishedCount(result, at, results_document(result, at, row.get("closed_at")),
+        pending = ReviewStore(self.store).counts().get(PENDING, 0)
+        return PublishedCount(result, at, results_document(result, at, row.get("closed_at"), pending),
                               projects_csv(result), envelopes_csv(result))
 
     def latest_count(self) -> PublishedCount | None:

@@ -17,17 +17,18 @@ transaction under a lock the close also needs (:meth:`Store.commit_chunk` with
 ``require_open``), so no vote is committed after the close is acknowledged, even with
 several server processes (``pbcount serve --workers N``) writing to one store.
 Every group appends, in the same transaction, one ``votes_received`` entry per API key to
-the audit log (count and SHA-256 of the receipt ids), so each vote is covered without one
-log entry per vote.
+the audit log with counts only (accepted, already received, rejected): the audit log is
+published, and a digest of the receipts of a group of one vote would link that ballot to its
+arrival time (issue 13.1; docs/bundle.md says what the audit log reveals). The store keeps
+each ballot's own row; nothing per ballot goes into the audit log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -44,18 +45,10 @@ LINGER_SECONDS = 0.003  # how long a flush waits for more votes to join its grou
 API_SOURCE_SHA = "api-v1-votes"
 
 
-class ElectionClosed(Exception):
-    """The election was closed before this vote could be stored."""
-
-
 @dataclass(frozen=True)
 class WriteOutcome:
     status: str  # accepted | already_received | rejected
     voter_ballots: int = 0
-
-
-def receipts_digest(receipts: Sequence[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(receipts)).encode()).hexdigest()
 
 
 class VoteWriter:
@@ -77,7 +70,7 @@ class VoteWriter:
 
     # -------------------------------------------------------------- public
     async def submit(self, item: Ballot | Rejection, actor: str) -> WriteOutcome:
-        """Store one validated vote (or record its rejection); raises :class:`ElectionClosed`."""
+        """Store one validated vote (or record its rejection); raises :class:`ElectionClosedError`."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[WriteOutcome] = loop.create_future()
         self._pending.append((item, actor, fut))
@@ -132,27 +125,23 @@ class VoteWriter:
             for (_, _, fut), outcome in zip(group, outcomes, strict=True):
                 if fut.done():
                     continue
-                if isinstance(outcome, ElectionClosed):
-                    fut.set_exception(ElectionClosed())
+                if isinstance(outcome, ElectionClosedError):
+                    fut.set_exception(ElectionClosedError())
                 else:
                     fut.set_result(outcome)
 
-    def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosed]:
+    def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosedError]:
         if self._closed:
-            return [ElectionClosed() for _ in group]
+            return [ElectionClosedError() for _ in group]
         items = [it for it, _ in group]
 
         def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
             statuses = line_statuses(items, outcome.inserted_keys)
             per_actor: dict[str, Counter[str]] = {}
-            receipts: dict[str, list[str]] = {}
-            for (it, actor), st in zip(group, statuses, strict=True):
+            for (_it, actor), st in zip(group, statuses, strict=True):
                 per_actor.setdefault(actor, Counter())[st] += 1
-                if isinstance(it, Ballot) and st == "accepted":
-                    receipts.setdefault(actor, []).append(it.receipt_id)
             return [(actor, "votes_received", {
-                "accepted": c["accepted"], "already_received": c["already_received"],
-                "rejected": c["rejected"], "receipts_sha256": receipts_digest(receipts.get(actor, [])),
+                "accepted": c["accepted"], "already_received": c["already_received"], "rejected": c["rejected"],
             }) for actor, c in per_actor.items()]
 
         try:
@@ -161,7 +150,7 @@ class VoteWriter:
             outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items, require_open=True, audit=audit)
         except ElectionClosedError:
             self._closed = True
-            return [ElectionClosed() for _ in group]
+            return [ElectionClosedError() for _ in group]
         statuses = line_statuses(items, outcome.inserted_keys)
         counts = self.store.voter_ballot_counts({it.voter_serial for it in items if isinstance(it, Ballot)})
         return [WriteOutcome(st, counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ballot_scan.decide import paper_ballot
-from engine.errors import PbcountError
-from engine.model import crockford
+from engine.counting.dedup import check_paper_allowed
+from engine.errors import PbcountError, ReceiptInputError
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
+from engine.model.receipts import parse_stub
 from engine.model.tokens import TokenVerifier
 from engine.storage.review_store import ACCEPTED, PENDING, REJECTED, ReviewItem, ReviewStore
 from engine.storage.store import Store
@@ -42,12 +43,13 @@ def resolve(
     The selections are validated like any ballot; an invalid choice is refused, not stored.
     """
     if not by.strip():
-        raise AdjudicationError("--by NAME is required: every decision names its author")
+        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
     reviews = ReviewStore(store)
     item = reviews.get(item_id)
     if item.status != PENDING:
         raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
     election = store.election()
+    check_paper_allowed(election.precedence)
     env_id = item.envelope_id
     if env_id is None:
         envs = {p.envelope for p in (election.project(s) for s in selections) if p is not None}
@@ -60,7 +62,10 @@ def resolve(
     serial = ballot_serial or item.ballot_serial
     if serial is None:
         raise AdjudicationError(f"item {item_id}: the ballot serial was not read; give it with --ballot-serial")
-    serial = crockford.normalise(serial)[:16]
+    try:
+        serial = parse_stub(serial)  # as printed on the stub; a typo is caught by the check symbol
+    except ReceiptInputError as exc:
+        raise AdjudicationError(f"item {item_id}: ballot serial: {exc}") from None
     sub = Submission(tok, Channel.PAPER, {env_id: list(selections)}, SourceRef(item.source_name, item.source_line),
                      None, item.image_sha256, serial)
     res = paper_ballot(election, verifier, sub)
@@ -83,7 +88,7 @@ def resolve(
 def reject(store: Store, item_id: int, by: str, note: str | None = None) -> ReviewItem:
     """Reject review item ``item_id``: the page is not counted; the reason is recorded."""
     if not by.strip():
-        raise AdjudicationError("--by NAME is required: every decision names its author")
+        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
     reviews = ReviewStore(store)
     item = reviews.get(item_id)
     if item.status != PENDING:

@@ -40,17 +40,13 @@ from ballot_scan.layout import (
     rect,
 )
 from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
+from engine.errors import PaperPageError
 
 CORNER_W, CORNER_H = 0.22, 0.16  # geometry of the layout, not a tunable
 
 
-class AlignmentError(Exception):
+class AlignmentError(PaperPageError):
     """A page that cannot be aligned; ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ REASONS: dict[str, str] = {
     "overvote": "more marks than the envelope allows",
     "missing_pages": "a page of a multi-page ballot was not scanned",
     "duplicate_ballot_serial": "this ballot serial was already counted from another image (rescan or copy)",
+    "conflicting_sheet": "the voter already has a stored sheet for this envelope: a person decides "
+                         "(accepting it too counts neither, see engine/counting/dedup.py)",
 }
 
 

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
+from engine.errors import PaperPageError
 
 # An A3 sheet at 600 dpi is 7016 x 9921 = 70 Mpx; anything above is not a ballot scan.
 MAX_PIXELS = DEFAULT_SETTINGS.max_pixels
@@ -55,13 +56,11 @@ _JPEG = b"\xff\xd8\xff"
 _TIFF = (b"II*\x00", b"MM\x00*")
 
 
-class ImageRejected(Exception):
+class ImageRejected(PaperPageError):
     """A scan file refused before decoding. ``reason`` is a key of :data:`IMAGE_REASONS`."""
 
     def __init__(self, reason: str, detail: str, image_sha256: str = "") -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+        super().__init__(reason, detail)
         self.image_sha256 = image_sha256
 
 

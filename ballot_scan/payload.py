@@ -22,7 +22,7 @@ from engine.model.tokens import SERIAL_BYTES, short_code
 
 PAYLOAD_PREFIX = "PBB1"
 SPECIMEN = "SPECIMEN"
-_PAYLOAD = re.compile(r"PBB1/([A-Z0-9]{1,16})/(\d{1,3})/(\d{1,3})/([0-9A-Z]{16})/(\S+)")
+_PAYLOAD = re.compile(r"PBB1/([A-Z0-9]{1,16})/(\d{1,3})/(\d{1,3})/([0-9A-HJKMNP-TV-Z]{16})/(\S+)")  # Crockford serial
 
 
 @dataclass(frozen=True)

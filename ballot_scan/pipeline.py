@@ -7,7 +7,9 @@ the main process decides each page (:func:`ballot_scan.decide.decide_page`), ver
 tokens, and streams results to the store every ``commit_every`` pages: accepted ballots
 with :meth:`Store.commit_chunk` (idempotent by ballot key, which includes the image
 SHA-256), rejected pages as rejections, uncertain pages to the review queue
-(:class:`engine.storage.review_store.ReviewStore`, idempotent by image SHA-256). At most
+(:class:`engine.storage.review_store.ReviewStore`, idempotent by image SHA-256). A clean
+sheet for a voter and envelope that already has a stored sheet goes to review
+(``conflicting_sheet``): the machine never chooses between them. At most
 ``2 x workers`` batches are in flight, so memory does not grow with the folder.
 
 The pipeline returns values: every decided page is handed to ``on_outcome`` as a
@@ -48,9 +50,11 @@ from ballot_scan.decide import (
 )
 from ballot_scan.read import PageRead, PageReader, PageTask, list_tasks
 from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
+from engine.counting.dedup import check_paper_allowed
 from engine.model.ballots import Ballot, Rejection
 from engine.model.election import Election
 from engine.model.tokens import TokenVerifier
+from engine.services.workers import default_workers
 from engine.storage.review_store import NewReviewItem, ReviewStore
 from engine.storage.store import Store
 
@@ -103,10 +107,6 @@ def _read(tasks: list[PageTask]) -> list[PageRead]:
     return _W["reader"].read_batch(tasks)  # type: ignore[no-any-return]
 
 
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
 def iter_reads(
     election: Election, tasks: Sequence[PageTask], settings: ScanSettings, workers: int,
     pages_per_task: int = PAGES_PER_TASK,
@@ -126,6 +126,23 @@ def iter_reads(
                 yield from pending.pop(0).result()
         for f in pending:
             yield from f.result()
+
+
+def _sheet_conflict(election: Election, sheets: dict[str, dict[str, str]], ballot: Ballot, image_sha256: str) -> str:
+    """Why this clean sheet conflicts with the voter's stored sheets ("" when it does not): the
+    same envelope again, or more envelopes of a kind than the election allows per voter."""
+    stored = {env: img for env, img in sheets.get(ballot.voter_serial, {}).items() if img != image_sha256}
+    envs = [env for env, _ in ballot.selections]
+    for env in envs:
+        if env in stored:
+            return (f"this voter's sheet for {env} is already stored (image {stored[env][:12]}…); "
+                    "reject this one, or accept it and neither counts")
+    for kind, cap in election.voting.max_envelopes_per_kind.items():
+        mine = {env for env in (*stored, *envs) if (e := election.envelope(env)) is not None and e.kind == kind}
+        if len(mine) > cap and any(env in mine for env in envs):
+            return (f"this voter already has a stored {kind} sheet ({', '.join(sorted(mine - set(envs)))}); "
+                    f"at most {cap} {kind} envelope(s) per voter: reject this one, or accept it and neither counts")
+    return ""
 
 
 class _ReportWriter:
@@ -170,6 +187,7 @@ def scan_paths(
     one outcome for the ballot), in input order.
     """
     t0 = time.perf_counter()
+    check_paper_allowed(election.precedence)
     store.freeze_election(election)
     verifier = TokenVerifier(public_key, election.id)
     register = register or {}
@@ -209,6 +227,7 @@ def scan_paths(
         store.advance_batch(batch.id, min([done, *group_start.values()]))
 
     serials = reviews.paper_serials()
+    sheets = reviews.paper_sheets()
 
     def record(o: PageOutcome) -> None:
         if o.status == ACCEPTED and o.ballot_serial:
@@ -219,6 +238,14 @@ def scan_paths(
                     f"ballot serial {o.ballot_serial} already counted from another image ({seen[:12]}…)"]
             else:
                 serials[o.ballot_serial] = o.image_sha256
+        if o.status == ACCEPTED and o.ballot is not None:  # a second sheet of this voter for an envelope
+            problem = _sheet_conflict(election, sheets, o.ballot, o.image_sha256)
+            if problem:
+                o.status, o.ballot = NEEDS_REVIEW, None
+                o.reasons, o.details = ["conflicting_sheet"], [problem]
+            else:
+                sheets.setdefault(o.ballot.voter_serial, {}).update(
+                    {env: o.image_sha256 for env, _ in o.ballot.selections})
         summary.pages += 1
         summary.reasons.update(o.reasons)
         if o.status == ACCEPTED:

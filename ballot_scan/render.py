@@ -46,6 +46,7 @@ from ballot_scan.layout import (
 from ballot_scan.payload import SPECIMEN, PagePayload, new_ballot_serial, serial_with_check
 from engine.errors import PbcountError
 from engine.model.election import Election
+from engine.storage.keyfiles import open_private
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 PDF_PAGES_PER_FILE = 100
@@ -302,7 +303,7 @@ def render_ballots(
         encoding="utf-8",
     )
     if tokens is not None:
-        with (out_dir / "ballots.csv").open("w", encoding="utf-8", newline="") as f:
+        with open_private(out_dir / "ballots.csv", newline="") as f:  # serial <-> voter: 0600
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["ballot_serial", "voter_serial", "images"])
             for b in ballots:

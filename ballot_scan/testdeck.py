@@ -43,6 +43,7 @@ from ballot_scan.payload import PagePayload, new_ballot_serial
 from ballot_scan.render import BallotToken, personalise_page, render_template
 from engine.model.election import Election
 from engine.model.tokens import issue_token, short_code
+from engine.storage.keyfiles import open_private
 
 VOTE_MARKS = ("cross", "tick", "fill", "offset")
 VOTE_MARK_WEIGHTS = (40, 25, 20, 15)
@@ -426,5 +427,6 @@ def make_testdeck(
         "count": count,
         "ballots": [expected_entry(s, election) for s in specs],
     }
-    (out_dir / "expected.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    with open_private(out_dir / "expected.json") as f:  # voter serial <-> ballot serial <-> marks: 0600
+        f.write(json.dumps(doc, indent=1) + "\n")
     return DeckResult(out_dir, specs)

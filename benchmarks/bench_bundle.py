@@ -11,7 +11,7 @@ Timed (medians of ``--repeat``):
 
 * ``publish`` — :func:`engine.formats.bundle.publish_store`: read the store, dedup, tally,
   allocate, build and sign every file, record the publication, write the bundle;
-* ``verify`` — :func:`engine.verifier.verify.verify_bundle` on that bundle (every check);
+* ``verify`` — :func:`engine.verifier.verify_bundle` on that bundle (every check);
 * baseline, same run: bare SHA-256 of the same ``ballots.jsonl`` lines (the RFC 6962
   leaf hashes alone), the floor any Merkle-based publication pays.
 
@@ -43,7 +43,7 @@ from engine.model.election import Election, load_election  # noqa: E402
 from engine.model.receipts import online_receipt_id, paper_receipt_id  # noqa: E402
 from engine.storage.keyfiles import load_private_key  # noqa: E402
 from engine.storage.store import Store  # noqa: E402
-from engine.verifier.verify import verify_bundle  # noqa: E402
+from engine.verifier import verify_bundle  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402
 
 

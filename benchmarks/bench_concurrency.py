@@ -46,7 +46,8 @@ from sqlalchemy import create_engine  # noqa: E402
 from engine.formats.results_csv import envelopes_csv, projects_csv  # noqa: E402
 from engine.model.election import load_election  # noqa: E402
 from engine.services.count import count_store  # noqa: E402
-from engine.services.ingest import default_workers, ingest_evote_file  # noqa: E402
+from engine.services.ingest import ingest_evote_file  # noqa: E402
+from engine.services.workers import default_workers  # noqa: E402
 from engine.storage.keyfiles import load_public_key, load_receipt_secret  # noqa: E402
 from engine.storage.store import Store  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402
@@ -165,7 +166,7 @@ def outcome(url: str) -> dict[str, Any]:
     store = Store.open(url)
     result = count_store(store, persist=False)
     out = {
-        "stored": store.count_ballots(),
+        "stored": store.ballot_count(),
         "rejections": store.rejection_counts(),
         "counted": sorted(b.ballot_key for b in result.dedup.counted),
         "superseded": sorted((s.ballot.ballot_key, s.reason) for s in result.dedup.superseded),

@@ -34,7 +34,8 @@ from nacl.exceptions import BadSignatureError  # noqa: E402
 from engine.model.crockford import decode_bytes  # noqa: E402
 from engine.model.election import load_election  # noqa: E402
 from engine.model.tokens import TOKEN_BYTES, TOKEN_PREFIX, _signed_message  # noqa: E402
-from engine.services.ingest import default_workers, ingest_evote_file  # noqa: E402
+from engine.services.ingest import ingest_evote_file  # noqa: E402
+from engine.services.workers import default_workers  # noqa: E402
 from engine.storage import Store  # noqa: E402
 from engine.storage.keyfiles import load_public_key, load_receipt_secret  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402

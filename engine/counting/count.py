@@ -1,6 +1,8 @@
 """The count pipeline, pure: ballots -> dedup -> tally -> allocation.
 
-The CLI, the API, the demo and the verifier all call :func:`count_ballots`.
+The CLI, the API and the demo call :func:`count_ballots` (through
+:mod:`engine.services.count`). The stand-alone verifier does not: it recounts the
+published bundle with its own independent code (``engine/verifier/``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.counting.allocation import ElectionAllocation, allocate_election
-from engine.counting.dedup import DedupResult, resolve
+from engine.counting.dedup import DedupResult, apply_precedence
 from engine.counting.tally import Tally, tally
 from engine.model.ballots import Ballot
 from engine.model.election import Election
@@ -27,11 +29,15 @@ class CountResult:
 def count_ballots(
     election: Election, ballots: Iterable[Ballot], rejected_by_reason: dict[str, int] | None = None
 ) -> CountResult:
-    dedup = resolve(
+    """Count ``ballots`` (every stored ballot, counted or not): dedup by the election's
+    precedence rule (:func:`~engine.counting.dedup.apply_precedence`), tally, allocate
+    each envelope. Pure; O(n log n) in the ballots plus the rules' cost."""
+    dedup = apply_precedence(
         ballots,
         election.precedence,
         {e.id: e.kind for e in election.envelopes},
         election.voting.max_envelopes_per_kind,
+        election.voting.required_kinds,
     )
     t = tally(election, dedup.counted)
     alloc = allocate_election(election, t, dedup.counted)

@@ -38,19 +38,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from engine.errors import PabulibError
+
 VOTE_TYPES = ("approval", "choose-1", "cumulative", "scoring", "ordinal")
 REQUIRED_META = ("num_projects", "num_votes", "budget", "vote_type")
 SECTIONS = ("META", "PROJECTS", "VOTES")
-
-
-class PabulibError(ValueError):
-    """Malformed ``.pb`` input; the message names the file and line."""
-
-    def __init__(self, source: str, line: int, message: str) -> None:
-        self.source = source
-        self.line = line
-        self.message = message
-        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
 
 
 @dataclass(frozen=True)

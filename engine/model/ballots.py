@@ -152,7 +152,9 @@ def validate_submission(
     Order: token, cast time (ISO 8601 with timezone, inside the election's voting period
     when it declares one, not after ``not_after`` when given: the receiving server's clock
     plus the allowed skew, in the normalised form of :func:`normalise_cast_time`),
-    envelopes (known, allowed combination), then per envelope:
+    envelopes (known, allowed combination; ``required_kinds`` on online ballots only -- a
+    paper sheet is one envelope of the voter's paper ballot, whose sheets are checked
+    together by :mod:`engine.counting.dedup`), then per envelope:
     projects known, in this envelope, not repeated, count within [min, max], category
     limits, total cost within ``max_selection_cost``. ``receipt`` maps the accepted
     ballot's key to its receipt id (e.g. :func:`engine.model.receipts.online_receipt_id`).
@@ -203,7 +205,9 @@ def validate_submission(
                 f"{n} envelopes of kind {kind!r} on one ballot; at most {cap} allowed",
                 serial,
             )
-    for kind in policy.required_kinds:
+    # A paper sheet covers one envelope: the voter's sheets are checked for required kinds
+    # together, at count time (engine.counting.dedup); an online ballot is checked here.
+    for kind in policy.required_kinds if sub.channel is Channel.ONLINE else ():
         if kind not in kinds:
             return reject("envelope_not_allowed", f"a {kind!r} envelope is required", serial)
 

@@ -8,11 +8,13 @@ store freezes on first ingestion.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -55,6 +57,43 @@ class Envelope:
 
 QUOTA_GROUP_KEYS = ("popular_neighbourhood", "category", "district")
 QUOTA_SCOPES = ("envelope", "election")
+
+# The keys each table may hold; anything else is an error with a "did you mean" suggestion
+# (a typo such as ``popular_neighborhood`` must not be silently ignored). A new key is
+# added here and documented in docs/election-format.md.
+TOP_LEVEL_KEYS = ("election", "envelopes", "projects", "voting", "quotas")
+METADATA_KEYS = ("country", "unit", "date_begin", "date_end")  # kept as-is (pabulib export)
+ELECTION_KEYS = ("id", "name", "currency", "precedence")
+VOTING_KEYS = ("max_envelopes_per_kind", "required_kinds", "opens", "closes")
+ENVELOPE_KEYS = ("id", "name", "kind", "code", "district", "budget", "max_selections", "min_selections",
+                 "category_limits", "max_selection_cost", "rule", "tie_break")
+PROJECT_KEYS = ("id", "envelope", "title", "cost", "district", "popular_neighbourhood", "category")
+QUOTA_KEYS = ("name", "group", "envelopes", "scope", "min_share", "min_amount", "max_share", "max_amount",
+              "release_unused")
+_ELSEWHERE = {"opens": "[voting] opens", "closes": "[voting] closes", "precedence": "[election] precedence",
+              "max_envelopes_per_kind": "[voting] max_envelopes_per_kind",
+              "required_kinds": "[voting] required_kinds"}
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` (difflib), or ``""``
+    (also for a ``word`` that is not a string: a malformed value has no close key)."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_keys(d: Mapping[str, Any], known: Iterable[str], where: str, *, top: bool = False) -> None:
+    """Refuse a key of table ``d`` that is not in ``known``, naming it and the closest known key."""
+    allowed = tuple(known)
+    for key in d:
+        if key in allowed:
+            continue
+        elsewhere = _ELSEWHERE.get(key) if top else None
+        hint = f" (did you mean {elsewhere}?)" if elsewhere else did_you_mean(str(key), allowed)
+        raise ElectionDefinitionError(f"{where}.{key}" if not top else f"{where}: {key}",
+                                      f"unknown key {key!r}{hint}; known keys: {', '.join(allowed)}")
 
 
 @dataclass(frozen=True)
@@ -217,12 +256,120 @@ def _known_tie_breaks() -> frozenset[str]:
     return frozenset(TIE_BREAKS)
 
 
+@contextmanager
+def _naming(what: str, d: Mapping[str, Any]) -> Iterator[None]:
+    """Add ``(project 'AR11-003')`` to an error's location: ``projects[6]`` alone is hard to find."""
+    try:
+        yield
+    except ElectionDefinitionError as exc:
+        ident = d.get("id")
+        if not isinstance(ident, str) or not ident:
+            raise
+        raise ElectionDefinitionError(f"{exc.location} ({what} {ident!r})", exc.message) from None
+
+
+def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozenset[str],
+              tie_breaks: frozenset[str]) -> Envelope:
+    _check_keys(ed, ENVELOPE_KEYS, w)
+    env_id = _req(ed, "id", str, w)
+    if env_id in seen_env:
+        raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
+    seen_env.add(env_id)
+    kind = _req(ed, "kind", str, w)
+    if kind not in ENVELOPE_KINDS:
+        raise ElectionDefinitionError(f"{w}.kind", f"must be one of {ENVELOPE_KINDS}, got {kind!r}")
+    budget = _req(ed, "budget", int, w)
+    if budget <= 0:
+        raise ElectionDefinitionError(f"{w}.budget", "must be positive")
+    max_sel = _req(ed, "max_selections", int, w)
+    min_sel = _opt(ed, "min_selections", int, w, 1)
+    if max_sel < 1 or min_sel < 0 or min_sel > max_sel:
+        raise ElectionDefinitionError(w, "need 0 <= min_selections <= max_selections, max >= 1")
+    limits = _opt(ed, "category_limits", dict, w, {})
+    for cat, lim in limits.items():
+        if not isinstance(lim, int) or isinstance(lim, bool) or lim < 0:
+            raise ElectionDefinitionError(f"{w}.category_limits.{cat}", "must be an integer >= 0")
+    max_cost = _opt(ed, "max_selection_cost", int, w, None)
+    rule = _opt(ed, "rule", str, w, "greedy")
+    if rule not in rules:
+        from engine.rules import BALLOT_TYPE_RULES
+
+        if rule in BALLOT_TYPE_RULES:
+            raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots, "
+                                          "exclusive groups or a savings envelope, which an election cannot "
+                                          "declare yet (docs/rules.md); use it on pabulib files with pbcount allocate")
+        raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}{did_you_mean(rule, rules)}; "
+                                      f"one of {sorted(rules)}")
+    tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
+    if tie not in tie_breaks:
+        raise ElectionDefinitionError(
+            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
+        )
+    return Envelope(
+        id=env_id,
+        name=_req(ed, "name", str, w),
+        kind=kind,
+        budget=budget,
+        max_selections=max_sel,
+        min_selections=min_sel,
+        category_limits=dict(limits),
+        max_selection_cost=max_cost,
+        district=_opt(ed, "district", str, w, None),
+        rule=rule,
+        tie_break=tie,
+        code=_opt(ed, "code", str, w, env_id.upper()),
+    )
+
+
+def _project(pd: Mapping[str, Any], w: str, seen_proj: set[str], envelopes: Mapping[str, Envelope]) -> Project:
+    _check_keys(pd, PROJECT_KEYS, w)
+    pid = _req(pd, "id", str, w)
+    if not pid or pid in seen_proj:
+        raise ElectionDefinitionError(f"{w}.id", f"empty or duplicate project id {pid!r}")
+    seen_proj.add(pid)
+    env_id = _req(pd, "envelope", str, w)
+    env = envelopes.get(env_id)
+    if env is None:
+        raise ElectionDefinitionError(f"{w}.envelope", f"unknown envelope {env_id!r}{did_you_mean(env_id, envelopes)}")
+    cost = _req(pd, "cost", int, w)
+    if cost <= 0:
+        raise ElectionDefinitionError(f"{w}.cost", "must be positive")
+    district = _opt(pd, "district", str, w, None)
+    if district is not None and env.district is not None and district != env.district:
+        raise ElectionDefinitionError(
+            f"{w}.district", f"district {district!r} is not the district of its envelope {env_id!r} "
+            f"({env.district!r})")
+    return Project(
+        id=pid,
+        envelope=env_id,
+        title=_req(pd, "title", str, w),
+        cost=cost,
+        district=district,
+        popular_neighbourhood=_opt(pd, "popular_neighbourhood", bool, w, False),
+        category=_opt(pd, "category", str, w, None),
+    )
+
+
+def _check_category_limits(envelopes: list[Envelope], projects: list[Project], source: str) -> None:
+    """A limit on a category no project of its envelope has, close to one that exists, is a typo."""
+    for i, env in enumerate(envelopes):
+        cats = {p.category for p in projects if p.envelope == env.id and p.category is not None}
+        for cat in env.category_limits:
+            hint = did_you_mean(cat, cats) if cat not in cats else ""
+            if hint:
+                raise ElectionDefinitionError(
+                    f"{source}: envelopes[{i}].category_limits.{cat} (envelope {env.id!r})",
+                    f"no project of this envelope has category {cat!r}{hint}")
+
+
 def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Election:
     """Build and validate an :class:`Election` from a parsed document."""
     if not isinstance(doc, Mapping):
         raise ElectionDefinitionError(source, "top level must be a table/object")
+    _check_keys(doc, TOP_LEVEL_KEYS + METADATA_KEYS, source, top=True)
     head = _req(doc, "election", dict, source)
     where = f"{source}: election"
+    _check_keys(head, ELECTION_KEYS, where)
     eid = _req(head, "id", str, where).strip()
     if not eid:
         raise ElectionDefinitionError(f"{where}.id", "must not be empty")
@@ -231,7 +378,9 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
     precedence = _opt(head, "precedence", str, where, DEFAULT_PRECEDENCE)
     if precedence not in PRECEDENCE_RULES:
         raise ElectionDefinitionError(
-            f"{where}.precedence", f"unknown rule {precedence!r}; one of {', '.join(PRECEDENCE_RULES)}"
+            f"{where}.precedence",
+            f"unknown rule {precedence!r}{did_you_mean(precedence, PRECEDENCE_RULES)}; "
+            f"one of {', '.join(PRECEDENCE_RULES)}"
         )
     rules, tie_breaks = _known_rules(), _known_tie_breaks()
 
@@ -244,60 +393,12 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         w = f"{source}: envelopes[{i}]"
         if not isinstance(ed, Mapping):
             raise ElectionDefinitionError(w, "must be a table")
-        env_id = _req(ed, "id", str, w)
-        if env_id in seen_env:
-            raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
-        seen_env.add(env_id)
-        kind = _req(ed, "kind", str, w)
-        if kind not in ENVELOPE_KINDS:
-            raise ElectionDefinitionError(f"{w}.kind", f"must be one of {ENVELOPE_KINDS}, got {kind!r}")
-        budget = _req(ed, "budget", int, w)
-        if budget <= 0:
-            raise ElectionDefinitionError(f"{w}.budget", "must be positive")
-        max_sel = _req(ed, "max_selections", int, w)
-        min_sel = _opt(ed, "min_selections", int, w, 1)
-        if max_sel < 1 or min_sel < 0 or min_sel > max_sel:
-            raise ElectionDefinitionError(w, "need 0 <= min_selections <= max_selections, max >= 1")
-        limits = _opt(ed, "category_limits", dict, w, {})
-        for cat, lim in limits.items():
-            if not isinstance(lim, int) or isinstance(lim, bool) or lim < 0:
-                raise ElectionDefinitionError(f"{w}.category_limits.{cat}", "must be an integer >= 0")
-        max_cost = _opt(ed, "max_selection_cost", int, w, None)
-        rule = _opt(ed, "rule", str, w, "greedy")
-        if rule not in rules:
-            from engine.rules import BALLOT_TYPE_RULES
-
-            if rule in BALLOT_TYPE_RULES:
-                raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots, "
-                                              "exclusive groups or a savings envelope, which an election cannot "
-                                              "declare yet "
-                                              "(docs/rules.md); use it on pabulib files with pbcount allocate")
-            raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}; one of {sorted(rules)}")
-        tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
-        if tie not in tie_breaks:
-            raise ElectionDefinitionError(
-                f"{w}.tie_break", f"unknown tie-break {tie!r}; one of {sorted(tie_breaks)}"
-            )
-        code = _opt(ed, "code", str, w, env_id.upper())
-        envelopes.append(
-            Envelope(
-                id=env_id,
-                name=_req(ed, "name", str, w),
-                kind=kind,
-                budget=budget,
-                max_selections=max_sel,
-                min_selections=min_sel,
-                category_limits=dict(limits),
-                max_selection_cost=max_cost,
-                district=_opt(ed, "district", str, w, None),
-                rule=rule,
-                tie_break=tie,
-                code=code,
-            )
-        )
+        with _naming("envelope", ed):
+            envelopes.append(_envelope(ed, w, seen_env, rules, tie_breaks))
     codes = [e.code for e in envelopes]
     if len(set(codes)) != len(codes):
         raise ElectionDefinitionError(f"{source}: envelopes", "envelope codes must be unique")
+    env_by_id = {e.id: e for e in envelopes}
 
     projects: list[Project] = []
     seen_proj: set[str] = set()
@@ -305,38 +406,24 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         w = f"{source}: projects[{i}]"
         if not isinstance(pd, Mapping):
             raise ElectionDefinitionError(w, "must be a table")
-        pid = _req(pd, "id", str, w)
-        if not pid or pid in seen_proj:
-            raise ElectionDefinitionError(f"{w}.id", f"empty or duplicate project id {pid!r}")
-        seen_proj.add(pid)
-        env = _req(pd, "envelope", str, w)
-        if env not in seen_env:
-            raise ElectionDefinitionError(f"{w}.envelope", f"unknown envelope {env!r}")
-        cost = _req(pd, "cost", int, w)
-        if cost <= 0:
-            raise ElectionDefinitionError(f"{w}.cost", "must be positive")
-        projects.append(
-            Project(
-                id=pid,
-                envelope=env,
-                title=_req(pd, "title", str, w),
-                cost=cost,
-                district=_opt(pd, "district", str, w, None),
-                popular_neighbourhood=_opt(pd, "popular_neighbourhood", bool, w, False),
-                category=_opt(pd, "category", str, w, None),
-            )
-        )
+        with _naming("project", pd):
+            projects.append(_project(pd, w, seen_proj, env_by_id))
+    _check_category_limits(envelopes, projects, source)
 
     vd = _opt(doc, "voting", dict, source, {})
     w = f"{source}: voting"
+    _check_keys(vd, VOTING_KEYS, w)
     per_kind = _opt(vd, "max_envelopes_per_kind", dict, w, {"citywide": 1, "district": 1})
     for k, v in per_kind.items():
-        if k not in ENVELOPE_KINDS or not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}", "unknown kind or bad count")
+        if k not in ENVELOPE_KINDS:
+            raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}",
+                                          f"unknown kind {k!r}{did_you_mean(k, ENVELOPE_KINDS)}")
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}", "must be an integer >= 0")
     required = tuple(_opt(vd, "required_kinds", list, w, []))
     for k in required:
         if k not in ENVELOPE_KINDS:
-            raise ElectionDefinitionError(f"{w}.required_kinds", f"unknown kind {k!r}")
+            raise ElectionDefinitionError(f"{w}.required_kinds", f"unknown kind {k!r}{did_you_mean(k, ENVELOPE_KINDS)}")
     opens = closes = None
     if vd.get("opens") is not None or vd.get("closes") is not None:
         if vd.get("opens") is None or vd.get("closes") is None:
@@ -347,8 +434,7 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
             raise ElectionDefinitionError(f"{w}.opens", f"must be before closes ({t_close.isoformat()})")
         opens, closes = t_open.isoformat(), t_close.isoformat()
     quotas = _quotas_from_doc(doc, source, envelopes)
-    known_top = {"election", "envelopes", "projects", "voting", "quotas"}
-    extra = {k: v for k, v in doc.items() if k not in known_top}
+    extra = {k: v for k, v in doc.items() if k not in TOP_LEVEL_KEYS}
     return Election(
         id=eid,
         name=name,
@@ -385,14 +471,16 @@ def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelo
         w = f"{source}: quotas[{i}]"
         if not isinstance(qd, Mapping):
             raise ElectionDefinitionError(w, "must be a table")
+        _check_keys(qd, QUOTA_KEYS, w)
         name = _req(qd, "name", str, w)
         if name in names:
             raise ElectionDefinitionError(f"{w}.name", f"duplicate quota name {name!r}")
         names.add(name)
         group = _req(qd, "group", dict, w)
         if len(group) != 1 or next(iter(group)) not in QUOTA_GROUP_KEYS:
+            hint = did_you_mean(str(next(iter(group))), QUOTA_GROUP_KEYS) if len(group) == 1 else ""
             raise ElectionDefinitionError(
-                f"{w}.group", f"must name exactly one of {', '.join(QUOTA_GROUP_KEYS)}, got {dict(group)!r}"
+                f"{w}.group", f"must name exactly one of {', '.join(QUOTA_GROUP_KEYS)}, got {dict(group)!r}{hint}"
             )
         gkey, gval = next(iter(group.items()))
         if gkey == "popular_neighbourhood" and not isinstance(gval, bool):

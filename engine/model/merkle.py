@@ -18,7 +18,7 @@ The ``0x00`` / ``0x01`` prefixes make a leaf and an interior node impossible to 
 
 Complexity: :func:`root` and each proof are O(n) hashes (one pass per level); the
 verifications are O(log n). Functions take *leaf hashes* (``leaf_hash(entry)``), so callers
-hash each entry once. ``engine/verifier/verify.py`` carries its own independent copy of the
+hash each entry once. ``engine/verifier/merkle.py`` carries its own independent copy of the
 verification side (it must run alone); the tests check both against the RFC test vectors
 and against a literal transcription of the RFC's recursive definitions.
 """

@@ -42,6 +42,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from engine.errors import TargetUnreachable
 from engine.rules.exact import _solve
 from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome, natural_key
 
@@ -53,14 +54,6 @@ CUT_REASONS = {
     "sector_limit": "kept: its sector already reached its limit",
     "below_threshold": "kept: fewer votes to cut than the threshold",
 }
-
-
-class TargetUnreachable(ValueError):
-    """The savings target cannot be reached; ``most`` is the most that can be saved."""
-
-    def __init__(self, message: str, most: int) -> None:
-        super().__init__(message)
-        self.most = most
 
 
 @dataclass(frozen=True)

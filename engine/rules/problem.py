@@ -7,9 +7,9 @@ projects and, for every project, an :class:`ProjectOutcome` explaining the decis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.rules.grades import GradeProfile
@@ -143,6 +143,31 @@ class AllocationResult:
             if o.project_id == project_id:
                 return o
         return None
+
+    def to_dict(self, money: Callable[[int], int | float] = int) -> dict[str, Any]:
+        """Plain-data form (``allocation.json`` in the bundle, ``allocate --json``, the API).
+
+        ``money`` maps each amount in internal units (e.g. to the file's currency when costs
+        were scaled). The fields are listed here on purpose: this is a published format.
+        """
+        return {
+            "rule": self.rule,
+            "tie_break": self.tie_break,
+            "budget": money(self.budget),
+            "cost": money(self.cost),
+            "selected": list(self.selected),
+            "notes": list(self.notes),
+            "quota_reports": [
+                {"name": r.name, "min_amount": r.min_amount, "max_amount": r.max_amount,
+                 "group_spent": r.group_spent, "met": r.met, "shortfall": r.shortfall, "reason": r.reason}
+                for r in self.quota_reports
+            ],
+            "outcomes": [
+                {"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
+                 "cumulative_cost": money(o.cumulative_cost), "reason": o.reason, "detail": o.detail}
+                for o in self.outcomes
+            ],
+        }
 
 
 def natural_key(text: str) -> tuple:

@@ -39,6 +39,7 @@ from engine.model.ballots import (
 from engine.model.election import Election
 from engine.model.receipts import online_receipt_id
 from engine.model.tokens import TokenVerifier
+from engine.services.workers import default_workers
 from engine.storage.keyfiles import public_key_from_pem, public_key_pem
 from engine.storage.store import Store
 
@@ -283,10 +284,6 @@ def _chunks(path: Path, start_after: int, size: int) -> Iterator[tuple[int, list
                 chunk = []
     if chunk:
         yield last, chunk
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def file_hints(path: Path) -> list[str]:

@@ -19,12 +19,8 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from engine.errors import PbcountError
+from engine.errors import SortitionInputError
 from engine.rules.problem import natural_key
-
-
-class SortitionInputError(PbcountError):
-    """A pool or features file is malformed, or the quotas cannot be met (reason given)."""
 
 
 @dataclass(frozen=True)

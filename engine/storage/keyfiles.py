@@ -8,8 +8,12 @@ Layout of a key directory::
     results.pub     its public key — published with the results
     receipt.key     32 random bytes (hex), mode 0600 — derives receipt ids from ballots
 
-Private key files are created with mode 0600 and refused when group- or world-readable.
-Error messages name the file, never the key material.
+Private key files are created with mode 0600 and refused when group- or world-readable;
+the key directory is created 0700; a public key file that others can write (anyone could
+swap the key tokens are checked with) is refused. :func:`open_private` creates the other
+files that link voters to ballots (token registers, ``ballots.csv``) with mode 0600, and
+:func:`make_private` tightens an existing one (the SQLite store). Error messages name the
+file, never the key material.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import IO
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -37,9 +42,32 @@ def _write_secret(path: Path, data: bytes) -> None:
     os.chmod(path, 0o600)
 
 
+def open_private(path: Path, *, newline: str | None = None) -> IO[str]:
+    """Open ``path`` for writing UTF-8 text (truncated), readable by its owner only (0600),
+    whatever the umask: for files that link voters to ballots or tokens."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        return os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def make_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing, else remove group/world access."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def init_keys(directory: Path, *, force: bool = False) -> list[Path]:
-    """Create the key directory with fresh keys; refuses to overwrite unless ``force``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Create the key directory (0700) with fresh keys; refuses to overwrite unless ``force``."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory.chmod(0o700)
     targets = [directory / f"{AUTHORITY}.key", directory / f"{RESULTS}.key", directory / RECEIPT_FILE]
     existing = [p for p in targets if p.exists()]
     if existing and not force:
@@ -65,6 +93,7 @@ def init_keys(directory: Path, *, force: bool = False) -> list[Path]:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
+        pub.chmod(0o644)  # readable by all, writable by the owner only (load_public_key checks it)
         written += [priv, pub]
     receipt = directory / RECEIPT_FILE
     if receipt.exists():
@@ -100,6 +129,12 @@ def load_public_key(directory: Path, name: str = AUTHORITY) -> Ed25519PublicKey:
     path = directory / f"{name}.pub"
     if not path.exists():
         raise KeyFileError(f"{path}: public key file not found")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o022:
+        raise KeyFileError(
+            f"{path}: public key file is writable by others (mode {mode:o}): anyone could replace "
+            "the key; run chmod 644"
+        )
     return public_key_from_pem(path.read_bytes(), str(path))
 
 

@@ -172,6 +172,17 @@ class ReviewStore:
                 raise StoreError(f"review item {item_id} was already {r.status} by {r.decided_by} at {r.decided_at}")
         return self.get(item_id)
 
+    def paper_sheets(self) -> dict[str, dict[str, str]]:
+        """Voter serial -> {envelope: image SHA-256} of the paper ballots already stored."""
+        q = select(ballots.c.voter_serial, ballots.c.selections, ballots.c.image_sha256).where(
+            ballots.c.channel == "paper")
+        out: dict[str, dict[str, str]] = {}
+        with self.engine.connect() as conn:
+            for serial, sel, img in conn.execute(q):
+                for env, _ in json.loads(sel):
+                    out.setdefault(serial, {}).setdefault(env, img or "")
+        return out
+
     def paper_serials(self) -> dict[str, str]:
         """Ballot serials of the paper ballots already stored -> their image SHA-256."""
         q = select(ballots.c.ballot_serial, ballots.c.image_sha256).where(

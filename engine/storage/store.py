@@ -35,7 +35,9 @@ from engine.model.election import (
     election_from_dict,
     election_to_dict,
 )
+from engine.storage.keyfiles import make_private
 from engine.storage.migrations import upgrade_to_head
+from engine.storage.rows import PublicationRow, ReviewOutcome
 from engine.storage.schema import (
     audit_log,
     ballots,
@@ -116,6 +118,22 @@ class ChunkOutcome:
     inserted_keys: frozenset[str]
 
 
+def _make_sqlite_files_private(database: str | None) -> None:
+    """The store links voter serials to selections and times: its file is 0600 (SQLite
+    creates the -wal and -shm files with the database file's mode)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing directory itself
+    try:
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p == path or p.exists():
+                make_private(p)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the store file: {exc.strerror}") from None
+
+
 class Store:
     """Repository over one database. Open with :meth:`open` (creates tables if needed)."""
 
@@ -133,6 +151,7 @@ class Store:
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"{safe_url(url)}: not a usable database URL ({exc})") from None
         if engine.dialect.name == "sqlite":
+            _make_sqlite_files_private(engine.url.database)
 
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _rec: Any) -> None:
@@ -559,7 +578,9 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(select(ballots.c.id).where(ballots.c.status != "received").limit(1)).first() is not None
 
-    def count_ballots(self) -> int:
+    def ballot_count(self) -> int:
+        """How many ballots are stored (counted or superseded). Not to be confused with
+        :func:`engine.counting.count.count_ballots`, which runs the count."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ballots)).scalar_one())
 
@@ -639,11 +660,17 @@ class Store:
 
     # ------------------------------------------------------------------ publications (engine/formats/bundle.py)
 
-    def publications(self) -> list[dict[str, Any]]:
+    def publications(self) -> list[PublicationRow]:
         """Every results publication (tree heads), oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(publications).order_by(publications.c.seq)).all()
-        return [dict(r._mapping) for r in rows]
+        return [PublicationRow(r.seq, r.tree_size, r.root_hash, r.content_digest, r.audit_seq, r.published_at)
+                for r in rows]
+
+    def frozen_definition_hash(self) -> str | None:
+        """The SHA-256 the election definition was frozen with, or None before any election."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(election_table.c.definition_hash)).scalar_one_or_none()
 
     def published_log_lines(self) -> list[str]:
         """The append-only ballot log (Merkle leaves), in leaf order."""
@@ -683,12 +710,11 @@ class Store:
                 f"publication {seq} was recorded by someone else at the same time; publish again"
             ) from exc
 
-    def review_outcomes(self) -> list[dict[str, Any]]:
+    def review_outcomes(self) -> list[ReviewOutcome]:
         """Adjudication decisions without voter data: review key, image hash, reasons, outcome."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(review_items.c.review_key, review_items.c.image_sha256, review_items.c.reasons,
                        review_items.c.status).order_by(review_items.c.review_key)
             ).all()
-        return [{"review": r.review_key, "image_sha256": r.image_sha256,
-                 "reasons": tuple(json.loads(r.reasons)), "outcome": r.status} for r in rows]
+        return [ReviewOutcome(r.review_key, r.image_sha256, tuple(json.loads(r.reasons)), r.status) for r in rows]

@@ -8,7 +8,7 @@ fills the budget with the verifier's own greedy (with quotas), writing the same 
 texts, so that every field can be compared.
 
 The problem object is duck-typed: ``ids``, ``costs``, ``budget``, ``threshold``, ``quotas``
-(as ``engine.verifier.verify.Problem``) plus ``grade_names`` (lowest first),
+(as ``engine.verifier.rules_reference.Problem``) plus ``grade_names`` (lowest first),
 ``default_grade`` (index counted for a project a ballot does not grade) and
 ``grade_ballots`` (one ``{project id: grade index}`` mapping per counted ballot).
 O(ballots x grades given + P log P).
@@ -108,7 +108,7 @@ _TIE = re.compile(r"^tie on \S+ votes lost to")
 
 def majority_judgment(p: Any, tie_break: str, greedy: Greedy, typical: bool = False) -> dict[str, Any]:
     """``majority-judgment`` (``typical``: ``-typical``); ``greedy`` is the verifier's greedy
-    that honours quotas (``verify.greedy_rule``)."""
+    that honours quotas (``rules_reference.greedy_rule``)."""
     names = tuple(p.grade_names)
     counts = grade_counts(p.ids, len(names), p.default_grade, p.grade_ballots)
     med = [lower_median(row, p.default_grade) for row in counts]

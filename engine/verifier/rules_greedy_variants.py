@@ -3,7 +3,7 @@
 Independent re-implementations of ``engine/rules/for_against.py`` and
 ``engine/rules/exclusive.py`` with the same outcome texts. ``for-against`` computes the
 scores from the problem's ``votes_for`` / ``votes_against`` (per project, problem order)
-and runs the verifier's own greedy (``verify.greedy_rule``, quotas included);
+and runs the verifier's own greedy (``rules_reference.greedy_rule``, quotas included);
 ``greedy-exclusive`` is its own walk over the problem's ``exclusive`` groups (a sequence
 of ``(name, member ids)``). Not registered in the verifier's rule table yet: elections
 cannot declare for/against ballots or exclusive groups (docs/rules.md, "Ballot types").
@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .tiebreak import project_order
 
 Greedy = Callable[[Any, str], dict[str, Any]]
 _TIE = re.compile(r"^tie on \S+ votes lost to")
@@ -53,22 +55,6 @@ def for_against(p: Any, tie_break: str, greedy: Greedy, stop: Greedy | None = No
     return {**res, "rule": "for-against-stop" if stop else "for-against", "outcomes": outcomes}
 
 
-def _natural_key(text: str) -> tuple:
-    parts = re.findall(r"\d+|\D+", text)
-    return tuple((0, int(x)) if x.isdigit() else (1, x) for x in parts)
-
-
-def _order(p: Any, tie_break: str) -> list[int]:
-    idx = range(len(p.ids))
-    if tie_break == "votes-cost-id":
-        return sorted(idx, key=lambda i: (-p.scores[i], p.costs[i], _natural_key(p.ids[i])))
-    if tie_break == "votes-id":
-        return sorted(idx, key=lambda i: (-p.scores[i], _natural_key(p.ids[i])))
-    if tie_break == "lexicographic":
-        return sorted(idx, key=lambda i: (-p.scores[i], p.ids[i]))
-    raise ValueError(f"unknown tie-break {tie_break!r}")
-
-
 def greedy_exclusive(p: Any, tie_break: str) -> dict[str, Any]:
     """Greedy in which funding a project excludes the later projects of its exclusive groups."""
     if getattr(p, "quotas", ()):
@@ -84,7 +70,7 @@ def greedy_exclusive(p: Any, tie_break: str) -> dict[str, Any]:
         outcomes.append({"project_id": pid, "rank": rank, "selected": sel, "cumulative_cost": spent,
                          "reason": reason, "detail": detail})
 
-    for rank, i in enumerate(_order(p, tie_break), start=1):
+    for rank, i in enumerate(project_order(p, tie_break), start=1):
         pid, cost, score = p.ids[i], p.costs[i], p.scores[i]
         mine = sorted(name for name, members in groups if pid in members)
         if score < p.threshold:

@@ -1,70 +1,205 @@
-"""Method of Equal Shares and the exact knapsack in plain Python (standard library only),
-for the standalone verifier.
+"""Every allocation rule the verifier recomputes, in plain Python (standard library only).
 
-The same definitions, tie-breaks, order of operations, tolerances and explanation texts as
-``engine/rules/mes.py`` (which uses numpy) and ``engine/rules/exact.py`` (which uses HiGHS),
-so that ``engine/verifier/verify.py`` can recompute an envelope allocated with ``mes``, ``mes-add1``,
-``mes-greedy``, ``mes-add1-greedy``, their ``-comparison`` variants, or ``exact`` (with or
-without quotas: a branch and bound, exponential in the worst case, fast on PB-sized
-envelopes) from the published ballots and compare every field.
+The same definitions, tie-breaks (:mod:`engine.verifier.tiebreak`), order of operations,
+tolerances and explanation texts as ``engine/rules/`` — a deliberate independent copy, so
+that the verifier recomputes ``allocation.json`` without importing the code it checks:
 
-The problem object is duck-typed (``engine.verifier.verify.Problem``): ``ids``, ``costs``,
-``scores``, ``budget``, ``threshold`` and ``approvals`` (the project ids of each counted
-ballot covering the envelope). Sums run in a different order than numpy's (pairwise), so
-amounts can differ in the last bits; decisions use the same relative tolerance (1e-9) and
-the texts round to cents, so outcomes and texts agree except for values within 1e-12 of a
-rounding boundary. Pure Python: O(rounds x approvals) per MES run, slow but simple.
+* ``greedy`` (with or without quotas, as ``engine/rules/greedy.py`` and ``quota.py``) and
+  ``greedy-stop``;
+* the Method of Equal Shares ``mes``, ``mes-add1``, ``mes-greedy``, ``mes-add1-greedy`` and
+  their ``-comparison`` variants (as ``engine/rules/mes.py``, which uses numpy);
+* ``exact`` (as ``engine/rules/exact.py``, which uses HiGHS): a branch and bound, with or
+  without quotas, exponential in the worst case, fast on PB-sized envelopes.
+
+:data:`RULES` maps a rule name (as in election definitions) to a function
+``(Problem, tie_break) -> dict`` with allocation.json's entry shape (rule, tie_break, budget,
+cost, selected, notes, outcomes, quota_reports); an envelope whose rule is missing fails as
+``rule_unsupported``. Rules in :data:`PROFILE_RULES` need each voter's approvals: their
+Problem carries ``approvals`` from the counted ballots.
+
+MES sums run in a different order than numpy's (pairwise), so amounts can differ in the
+last bits; decisions use the same relative tolerance (1e-9) and the texts round to cents,
+so outcomes and texts agree except for values within 1e-12 of a rounding boundary. Pure
+Python: O(rounds x approvals) per MES run, slow but simple. Checked field by field against
+the engine in ``tests/unit/test_rules_reference.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from .tiebreak import project_order, tie_rank
 
 REL_TOL = 1e-9
 
 
-def _natural_key(text: str) -> tuple:
-    out: list[tuple[int, int | str]] = []
-    num = word = ""
-    for ch in text:
-        if ch.isdigit():
-            if word:
-                out.append((1, word))
-                word = ""
-            num += ch
+# =========================================================================== greedy
+
+
+@dataclass(frozen=True)
+class Quota:
+    name: str
+    members: frozenset[str]
+    min_amount: int
+    max_amount: int | None
+    release_unused: bool
+
+
+@dataclass(frozen=True)
+class Problem:
+    ids: tuple[str, ...]
+    costs: tuple[int, ...]
+    scores: tuple[float, ...]
+    budget: int
+    threshold: float
+    quotas: tuple[Quota, ...] = ()
+    # each counted ballot's projects in this envelope; filled only for PROFILE_RULES
+    approvals: tuple[tuple[str, ...], ...] = ()
+
+
+
+def greedy(p: Problem, tie_break: str, stop: bool = False) -> dict[str, Any]:
+    """Fund in order of votes while money lasts (``stop``: end at the first misfit)."""
+    left, spent, stopped = p.budget, 0, False
+    selected: list[str] = []
+    outcomes: list[dict[str, Any]] = []
+    funded_by_score: dict[float, list[tuple[str, int]]] = {}
+
+    def out(pid: str, rank: int, sel: bool, reason: str, detail: str = "") -> None:
+        outcomes.append({"project_id": pid, "rank": rank, "selected": sel, "cumulative_cost": spent,
+                         "reason": reason, "detail": detail})
+
+    for rank, i in enumerate(project_order(p, tie_break), start=1):
+        pid, cost, score = p.ids[i], p.costs[i], p.scores[i]
+        if score < p.threshold:
+            out(pid, rank, False, "below_threshold", f"{score:g} votes < threshold {p.threshold:g}")
+        elif stopped:
+            out(pid, rank, False, "stopped", "rule stopped earlier")
+        elif cost <= left:
+            left -= cost
+            spent += cost
+            selected.append(pid)
+            funded_by_score.setdefault(score, []).append((pid, cost))
+            out(pid, rank, True, "funded")
+        elif stop:
+            stopped = True
+            out(pid, rank, False, "stopped", f"cost {cost} > {left} left; greedy-stop ends here")
         else:
-            if num:
-                out.append((0, int(num)))
-                num = ""
-            word += ch
-    if num:
-        out.append((0, int(num)))
-    if word:
-        out.append((1, word))
-    return tuple(out)
+            rivals = [t for t, c in funded_by_score.get(score, []) if cost <= left + c]
+            if rivals:
+                out(pid, rank, False, "tie_lost",
+                    f"tie on {score:g} votes lost to {', '.join(rivals)}; cost {cost} > {left} left")
+            else:
+                out(pid, rank, False, "did_not_fit", f"cost {cost} > {left} left")
+    return {"rule": "greedy-stop" if stop else "greedy", "tie_break": tie_break, "budget": p.budget,
+            "cost": spent, "selected": selected, "notes": [], "outcomes": outcomes, "quota_reports": []}
 
 
-def project_order(p: Any, tie_break: str) -> list[int]:
-    idx = range(len(p.ids))
-    if tie_break == "votes-cost-id":
-        return sorted(idx, key=lambda i: (-p.scores[i], p.costs[i], _natural_key(p.ids[i])))
-    if tie_break == "votes-id":
-        return sorted(idx, key=lambda i: (-p.scores[i], _natural_key(p.ids[i])))
-    if tie_break == "lexicographic":
-        return sorted(idx, key=lambda i: (-p.scores[i], p.ids[i]))
-    raise ValueError(f"unknown tie-break {tie_break!r}")
+def greedy_with_quotas(p: Problem, tie_break: str) -> dict[str, Any]:
+    """engine/rules/quota.py: greedy that keeps each quota's reserve, then releases it."""
+    order = project_order(p, tie_break)
+    ids, costs, scores, quotas = p.ids, p.costs, p.scores, p.quotas
+    spent_q = [0] * len(quotas)
+    left, spent = p.budget, 0
+    decided: dict[int, dict[str, Any]] = {}
+    refused: list[int] = []
+
+    def outcome(i: int, rank: int, sel: bool, reason: str, detail: str = "") -> dict[str, Any]:
+        return {"project_id": ids[i], "rank": rank, "selected": sel, "cumulative_cost": spent,
+                "reason": reason, "detail": detail}
+
+    member_of = [{qi for qi, q in enumerate(quotas) if ids[i] in q.members} for i in range(len(ids))]
+    for rank, i in enumerate(order, start=1):
+        cost, score = costs[i], scores[i]
+        if score < p.threshold:
+            decided[i] = outcome(i, rank, False, "below_threshold", f"{score:g} votes < threshold {p.threshold:g}")
+            continue
+        capped = [qi for qi in sorted(member_of[i])
+                  if quotas[qi].max_amount is not None and spent_q[qi] + cost > quotas[qi].max_amount]
+        if capped:
+            q = quotas[capped[0]]
+            decided[i] = outcome(i, rank, False, "quota_max", f"group {q.name!r} would reach "
+                                 f"{spent_q[capped[0]] + cost} > maximum {q.max_amount}")
+            continue
+        if cost > left:
+            decided[i] = outcome(i, rank, False, "did_not_fit", f"cost {cost} > {left} left")
+            refused.append(i)
+            continue
+        reserve = sum(max(0, q.min_amount - spent_q[qi] - (cost if qi in member_of[i] else 0))
+                      for qi, q in enumerate(quotas))
+        if cost > left - reserve:
+            names = ", ".join(repr(q.name) for qi, q in enumerate(quotas)
+                              if qi not in member_of[i] and spent_q[qi] < q.min_amount)
+            decided[i] = outcome(i, rank, False, "quota_reserve",
+                                 f"cost {cost} > {left - reserve} left outside the reserve "
+                                 f"({reserve} still reserved for {names or 'its quotas'})")
+            refused.append(i)
+            continue
+        left -= cost
+        spent += cost
+        for qi in member_of[i]:
+            spent_q[qi] += cost
+        decided[i] = outcome(i, rank, True, "funded")
+
+    reports: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for qi, q in enumerate(quotas):
+        short = max(0, q.min_amount - spent_q[qi])
+        why = ""
+        if short:
+            group = [i for i in range(len(ids)) if qi in member_of[i] and scores[i] >= p.threshold]
+            total = sum(costs[i] for i in group)
+            unfunded = [i for i in group if not decided[i]["selected"]]
+            if total < q.min_amount:
+                why = (f"the group's {len(group)} eligible projects cost {total} in total, "
+                       f"less than the {q.min_amount} reserved")
+            elif unfunded:
+                why = (f"each of the group's {len(unfunded)} unfunded projects costs more than the money "
+                       f"left (cheapest {min(costs[i] for i in unfunded)} > {left} left)")
+            else:
+                why = "every eligible project of the group is funded"
+            notes.append(f"quota {q.name!r} not met: group got {spent_q[qi]} of {q.min_amount} "
+                         f"(short by {short}): {why}")
+        reports.append({"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
+                        "group_spent": spent_q[qi], "met": short == 0, "shortfall": short, "reason": why})
+    released = [q for qi, q in enumerate(quotas) if q.release_unused and spent_q[qi] < q.min_amount]
+    if released:
+        notes.append("released unused reserve of " + ", ".join(repr(q.name) for q in released)
+                     + " to the other projects (final pass)")
+        keep = [qi for qi, q in enumerate(quotas) if not q.release_unused]
+        for i in refused:
+            cost = costs[i]
+            still = sum(max(0, quotas[qi].min_amount - spent_q[qi] - (cost if qi in member_of[i] else 0))
+                        for qi in keep)
+            if cost <= left - still:
+                left -= cost
+                spent += cost
+                for qi in member_of[i]:
+                    spent_q[qi] += cost
+                o = decided[i]
+                decided[i] = {**o, "selected": True, "cumulative_cost": spent, "reason": "funded_after_release",
+                              "detail": f"pass 1: {o['reason']} ({o['detail']})"}
+        for qi, r in enumerate(reports):
+            r["group_spent"] = spent_q[qi]
+    return {"rule": "greedy", "tie_break": tie_break, "budget": p.budget, "cost": spent,
+            "selected": [ids[i] for i in order if decided[i]["selected"]], "notes": notes,
+            "outcomes": [decided[i] for i in order], "quota_reports": reports}
 
 
-def tie_rank(p: Any, tie_break: str) -> list[int]:
-    if tie_break == "lexicographic":
-        order = sorted(range(len(p.ids)), key=lambda i: p.ids[i])
-    else:
-        order = project_order(p, tie_break)
-    rank = [0] * len(order)
-    for r, i in enumerate(order):
-        rank[i] = r
-    return rank
+def greedy_rule(p: Problem, tie_break: str) -> dict[str, Any]:
+    return greedy_with_quotas(p, tie_break) if p.quotas else greedy(p, tie_break)
+
+
+def greedy_stop_rule(p: Problem, tie_break: str) -> dict[str, Any]:
+    if p.quotas:
+        raise ValueError("greedy-stop does not support quotas")
+    return greedy(p, tie_break, stop=True)
+
+
+
+# =========================================================================== Method of Equal Shares, exact
 
 
 def _supporters(p: Any) -> list[list[int]]:
@@ -415,14 +550,27 @@ def exact(p: Any, tie_break: str) -> dict[str, Any]:
             "selected": [o["project_id"] for o in outcomes if o["selected"]],
             "notes": notes, "outcomes": outcomes, "quota_reports": reports}
 
+# =========================================================================== the table
 
 MES_RULES = ("mes", "mes-add1", "mes-greedy", "mes-add1-greedy")
 
 
-def reference_rules(greedy: Callable[[Any, str], dict[str, Any]]) -> dict[str, Callable[[Any, str], dict[str, Any]]]:
-    """Rule name -> stdlib function, for every MES rule of ``engine.rules.RULES``."""
+def reference_rules(
+    greedy: Callable[[Any, str], dict[str, Any]] | None = None,
+) -> dict[str, Callable[[Any, str], dict[str, Any]]]:
+    """Rule name -> function for ``exact`` and every MES rule; ``greedy`` is the greedy the
+    ``-comparison`` variants compare with (default: this module's)."""
+    g = greedy or greedy_rule
     out: dict[str, Callable[[Any, str], dict[str, Any]]] = {"exact": exact}
     for name in MES_RULES:
         out[name] = lambda p, tb, name=name: _variant(p, tb, name)
-        out[name + "-comparison"] = lambda p, tb, name=name: comparison(name, p, tb, greedy)
+        out[name + "-comparison"] = lambda p, tb, name=name: comparison(name, p, tb, g)
     return out
+
+
+RULES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+    "greedy": greedy_rule,
+    "greedy-stop": greedy_stop_rule,
+    **reference_rules(),
+}
+PROFILE_RULES: frozenset[str] = frozenset(name for name in RULES if name.startswith("mes"))

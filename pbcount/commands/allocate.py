@@ -45,22 +45,10 @@ def _money(units: int, unit: int) -> int | float:
 def result_json(inst: PbInstance, result: AllocationResult, unit: int, source: str) -> dict[str, Any]:
     """The ``--json`` document: rule, selected ids, cost, budget, per-project outcomes."""
     official = inst.official_selection()
-    doc: dict[str, Any] = {
-        "file": source,
-        "rule": result.rule,
-        "tie_break": result.tie_break,
-        "selected": list(result.selected),
-        "cost": _money(result.cost, unit),
-        "budget": _money(result.budget, unit),
-        "notes": list(result.notes),
-        "outcomes": [
-            {"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
-             "cumulative_cost": _money(o.cumulative_cost, unit), "reason": o.reason, "detail": o.detail}
-            for o in result.outcomes
-        ],
-    }
-    if result.quota_reports:
-        doc["quotas"] = [r.__dict__ for r in result.quota_reports]
+    doc: dict[str, Any] = {"file": source, **result.to_dict(lambda units: _money(units, unit))}
+    quotas = doc.pop("quota_reports")
+    if quotas:
+        doc["quotas"] = quotas
     if official is not None:
         doc["official_selected"] = list(official)
         doc["matches_official"] = set(official) == set(result.selected)

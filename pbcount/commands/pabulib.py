@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from engine.formats.pabulib import PabulibError, format_pabulib, official_rule, read_pabulib
+from engine.errors import PabulibError
+from engine.formats.pabulib import format_pabulib, official_rule, read_pabulib
 from engine.formats.pabulib_convert import ballots_from_instance, election_from_instance, instance_from_count
 from engine.model.ballots import Ballot, Rejection
 from engine.rules import RULES

@@ -1,9 +1,9 @@
 """``pbcount publish``, ``pbcount verify`` and ``pbcount receipt proof|check|from-stub``.
 
-All of them call the engine: :func:`engine.formats.bundle.publish_store` writes the bundle,
-:func:`engine.verifier.verify.verify_bundle` (the standalone verifier, also ``python -m
-engine.verifier.verify``) checks it, :func:`engine.formats.bundle.receipt_proof` /
-:func:`engine.formats.bundle.check_receipt_proof` serve voters.
+All of them call the engine: :func:`engine.services.publish.publish_store` writes the bundle,
+:func:`engine.verifier.verify_bundle` (the standalone verifier, also ``python -m
+engine.verifier`` and ``python pbcount-verifier.zip``) checks it, and
+:mod:`engine.services.receipts` (the same service as the API's receipt routes) serves voters.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Annotated
 
 import typer
 
-from engine.model.receipts import paper_receipt_id
+from engine.errors import ReceiptInputError
+from engine.model.receipts import parse_receipt_or_stub, receipt_from_stub
 from engine.storage.keyfiles import load_private_key
-from engine.verifier.verify import VerificationFailure, verify_bundle
+from engine.verifier import VerificationFailure, verify_bundle
 from pbcount.console import (
     DbOption,
     KeysOption,
@@ -29,6 +30,12 @@ from pbcount.console import (
     open_existing_store,
 )
 
+
+def pending_text(n: int) -> str:
+    """``"2 paper pages pending review"`` (publish, results)."""
+    return f"{n:,} paper page{'s' if n != 1 else ''} pending review"
+
+
 receipt_app = typer.Typer(help="Voter receipts: find a ballot in a bundle and prove it is in the tree.",
                           no_args_is_help=True)
 
@@ -38,16 +45,18 @@ def publish(
     db: DbOption = None,
     keys: KeysOption = default_keys_dir(),
     actor: Annotated[str, typer.Option("--actor", help="Who publishes (audit log)")] = "pbcount publish",
+    allow_pending: Annotated[bool, typer.Option(
+        "--allow-pending", help="Publish even though paper pages are still in review (they are not counted)")] = False,
 ) -> None:
     """Count the store and write the signed results bundle (a new publication if anything changed)."""
-    from engine.formats.bundle import publish_store  # numpy, SQLAlchemy: not for `pbcount verify`
+    from engine.services.publish import publish_store  # numpy, SQLAlchemy: not for `pbcount verify`
 
     with errors_as_messages():
         key = load_private_key(keys, "results")
         store = open_existing_store(db)
         t0 = time.perf_counter()
         with console.status("counting and building the bundle…"):
-            report = publish_store(store, key, out, actor=actor)
+            report = publish_store(store, key, out, actor=actor, allow_pending=allow_pending)
         dt = time.perf_counter() - t0
     h = report.head
     if report.new_publication:
@@ -55,7 +64,13 @@ def publish(
                       f"({report.withdrawn:,} withdrawals), {report.counted:,} ballots counted")
     else:
         console.print(f"nothing changed since publication {h.publication}: bundle re-emitted identically")
+    if report.pending_review:
+        console.print(f"[bold yellow]warning[/]: {pending_text(report.pending_review)} (not counted; "
+                      "the count is signed in the bundle)", highlight=False)
     console.print(f"tree head: size {h.tree_size:,} root {h.root_hash}")
+    if report.unexpected_files:
+        console.print(f"[bold yellow]warning[/]: {out}/ also holds {', '.join(report.unexpected_files)}: not covered "
+                      "by the signature, so the verifier refuses the directory; remove them", highlight=False)
     console.print(f"wrote {len(report.files)} files to {out}/ in {dt:.1f} s")
 
 
@@ -86,25 +101,22 @@ def verify(
 def receipt_proof_cmd(
     receipt: Annotated[str | None, typer.Argument(help="Receipt id (R… online, P… paper)")] = None,
     bundle: Annotated[Path, typer.Option("--bundle", "-b", help="Directory of the results bundle")] = Path("bundle"),
-    stub: Annotated[str | None, typer.Option("--stub", help="Paper ballot: the serial on the tear-off stub")] = None,
+    stub: Annotated[str | None, typer.Option("--stub", help="Paper ballot: the stub number, as printed")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the proof (JSON) here")] = None,
 ) -> None:
     """Print a ballot's line and its RFC 6962 inclusion proof."""
-    from engine.formats.bundle import bundle_lines, receipt_proof
+    from engine.services.receipts import PublishedLog, receipt_proof
 
     if (receipt is None) == (stub is None):
         fail("give either a RECEIPT or --stub SERIAL")
-    if stub is not None:
-        try:
-            receipt = paper_receipt_id(stub)
-        except ValueError as exc:
-            fail(f"--stub {stub!r}: {exc}")
-    assert receipt is not None
-    receipt = receipt.strip().upper()
-    with errors_as_messages():
-        lines = bundle_lines(bundle)
     try:
-        proof = receipt_proof(lines, receipt)
+        receipt = receipt_from_stub(stub) if stub is not None else parse_receipt_or_stub(receipt or "")
+    except ReceiptInputError as exc:
+        fail(str(exc))
+    with errors_as_messages():
+        log = PublishedLog.from_bundle(bundle)
+    try:
+        proof = receipt_proof(log, receipt)
     except KeyError:
         fail(f"receipt {receipt} is not in {bundle}/ballots.jsonl")
     merkle_doc = json.loads((bundle / "merkle.json").read_text(encoding="utf-8"))
@@ -127,7 +139,7 @@ def receipt_check_cmd(
     receipt: Annotated[str | None, typer.Option("--receipt", help="The receipt you were given")] = None,
 ) -> None:
     """Verify an inclusion proof against a published tree head; exit 0 if the ballot is in it."""
-    from engine.formats.bundle import check_receipt_proof
+    from engine.services.receipts import check_receipt_proof
 
     with errors_as_messages():
         proof = json.loads(proof_file.read_text(encoding="utf-8"))
@@ -148,12 +160,17 @@ def receipt_check_cmd(
 
 
 @receipt_app.command("from-stub")
-def receipt_from_stub(serial: Annotated[str, typer.Argument(help="Serial printed on the paper ballot's stub")]) -> None:
-    """Print the receipt id of a paper ballot from the serial on its tear-off stub."""
+def receipt_from_stub_cmd(
+    serial: Annotated[str, typer.Argument(help="The number on the stub, as printed: N° XXXX-XXXX-XXXX-XXXX-C")],
+) -> None:
+    """Print the receipt id of a paper ballot from the number on its tear-off stub.
+
+    Type it as printed (the ``N°``, dashes, spaces and case do not matter); a typo is
+    caught by the check symbol (exit 2)."""
     try:
-        console.print(paper_receipt_id(serial))
-    except ValueError as exc:
-        fail(f"{serial!r}: {exc}")
+        console.print(receipt_from_stub(serial), highlight=False)
+    except ReceiptInputError as exc:
+        fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:

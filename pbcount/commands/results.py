@@ -10,6 +10,8 @@ import typer
 from engine.counting.count import CountResult
 from engine.formats.results_csv import envelopes_csv, projects_csv
 from engine.services.count import count_store
+from engine.storage.review_store import PENDING, ReviewStore
+from pbcount.commands.publish import pending_text
 from pbcount.console import DbOption, console, errors_as_messages, open_existing_store
 from pbcount.summary import print_count_summary
 
@@ -37,7 +39,11 @@ def results(
         store = open_existing_store(db)
         result = count_store(store, actor=actor)
         written = write_results(out, result)
+        pending = ReviewStore(store).counts().get(PENDING, 0)
     print_count_summary(console, result)
+    if pending:
+        console.print(f"[bold yellow]warning[/]: {pending_text(pending)}: not counted yet "
+                      "(pbcount review list)", highlight=False)
     for p in written:
         console.print(f"wrote {p}")
 

@@ -11,7 +11,7 @@ import typer
 from engine.errors import TokenError
 from engine.model.election import load_election
 from engine.model.tokens import TokenVerifier, issue_token
-from engine.storage.keyfiles import load_private_key, load_public_key
+from engine.storage.keyfiles import load_private_key, load_public_key, open_private
 from pbcount.console import (
     ElectionOption,
     KeysOption,
@@ -55,7 +55,7 @@ def tokens_issue(
                 fail("--count must be at least 1")
             voter_ids = [None] * count
         verifier = TokenVerifier(key.public_key(), e.id)
-        with out.open("w", newline="", encoding="utf-8") as f, progress_bar("issuing", len(voter_ids), "tokens") as adv:
+        with open_private(out, newline="") as f, progress_bar("issuing", len(voter_ids), "tokens") as adv:
             w = csv.writer(f, lineterminator="\n")
             w.writerow((["voter_id"] if register_csv else []) + ["serial", "short_code", "token"])
             for vid in voter_ids:

@@ -79,7 +79,7 @@ def test_same_vote_twice_same_receipt_counted_once(world: ApiWorld, client: Test
     assert (r1.status_code, r2.status_code) == (201, 200)
     assert r2.json()["status"] == "already_received"
     assert r1.json()["receipt_id"] == r2.json()["receipt_id"]
-    assert world.store.count_ballots() == 1
+    assert world.store.ballot_count() == 1
     doc = client.post("/v1/count", headers=world.admin()).json()
     paris = next(e for e in doc["envelopes"] if e["id"] == "paris")
     voted = next(p for p in paris["projects"] if p["id"] == v["selections"]["paris"][0])  # type: ignore[index]
@@ -132,7 +132,7 @@ def test_every_rejection_reason_is_a_422_with_its_code(world: ApiWorld, client: 
         err = r.json()["error"]
         assert err["code"] == reason, (reason, err)
         assert err["message"]
-    assert world.store.count_ballots() == 0
+    assert world.store.ballot_count() == 0
     assert world.store.rejection_counts() == dict.fromkeys(bad, 1)
 
 
@@ -169,7 +169,7 @@ def test_no_votes_after_close(world: ApiWorld, client: TestClient) -> None:
     assert r.status_code == 409 and r.json()["error"]["code"] == "election_closed"
     again = client.post("/v1/election/close", headers=world.admin()).json()
     assert again["already_closed"] is True
-    assert world.store.count_ballots() == 1
+    assert world.store.ballot_count() == 1
     assert world.store.election_row()["closed_at"] == again["closed_at"]  # type: ignore[index]
 
 
@@ -186,7 +186,7 @@ def test_batch_report_matches_the_fixture_faults(world: ApiWorld, client: TestCl
     assert rep["accepted"] == manifest["expected"]["accepted"]
     assert rep["already_received"] == manifest["expected"]["already_known"]
     assert rep["lines"] == manifest["lines"]
-    assert world.store.count_ballots() == manifest["expected"]["accepted"]
+    assert world.store.ballot_count() == manifest["expected"]["accepted"]
     accepted = [x for x in rep["results"] if x["status"] == "accepted"]
     stored = {b.receipt_id for b in world.store.iter_ballots()}
     assert {x["receipt_id"] for x in accepted} == stored
@@ -194,7 +194,7 @@ def test_batch_report_matches_the_fixture_faults(world: ApiWorld, client: TestCl
     again = client.post("/v1/votes:batch?name=evotes.jsonl", content=data, headers=world.op()).json()
     assert again["accepted"] == 0
     assert again["already_received"] == manifest["expected"]["accepted"] + manifest["expected"]["already_known"]
-    assert world.store.count_ballots() == manifest["expected"]["accepted"]
+    assert world.store.ballot_count() == manifest["expected"]["accepted"]
 
 
 def test_batch_and_single_votes_agree(world: ApiWorld, client: TestClient) -> None:
@@ -211,7 +211,7 @@ def test_batch_line_limit(world: ApiWorld) -> None:
         body = "\n".join(json.dumps(ok_vote(world, 50 + i)) for i in range(4)).encode()
         r = c.post("/v1/votes:batch", content=body, headers=world.op())
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
-    assert world.store.count_ballots() == 0
+    assert world.store.ballot_count() == 0
 
 
 def test_request_size_limits(world: ApiWorld, client: TestClient) -> None:
@@ -234,7 +234,7 @@ def test_vote_rate_limit(world: ApiWorld) -> None:
     assert codes == [201, 201, 429]
     assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
     assert int(r.headers["Retry-After"]) >= 1
-    assert world.store.count_ballots() == 2
+    assert world.store.ballot_count() == 2
 
 
 # --------------------------------------------------------------------------- access control
@@ -255,7 +255,7 @@ def test_anonymous_and_unknown_keys_cannot_write(world: ApiWorld, client: TestCl
         r = client.request(method, path, headers=headers, json=ok_vote(world, 80))
         assert r.status_code == 401, (path, headers, r.text)
         assert r.json()["error"]["code"] == "unauthorized"
-    assert world.store.count_ballots() == 0
+    assert world.store.ballot_count() == 0
     assert world.store.election_row()["closed_at"] is None  # type: ignore[index]
 
 
@@ -310,9 +310,8 @@ def test_every_action_is_in_the_audit_log(world: ApiWorld, client: TestClient) -
                            ("counted", admin_id), ("publish", admin_id)]:
         assert any(a == action and key_id in actor for a, actor in actions), (action, actions)
     received = next(e for e in entries if e.action == "votes_received")
-    receipt = next(b.receipt_id for b in world.store.iter_ballots() if b.source.name.startswith("api:"))
     assert received.details["accepted"] == 1
-    assert received.details["receipts_sha256"] == hashlib.sha256(receipt.encode()).hexdigest()
+    assert set(received.details) == {"accepted", "already_received", "rejected"}  # counts only (issue 13.1)
 
 
 def test_cli_apikey_create(tmp_path: Path) -> None:
@@ -586,7 +585,7 @@ def test_without_key_files_intake_and_publishing_are_503(world: ApiWorld, tmp_pa
         r = c.post("/v1/publish", headers=world.admin())
         assert r.status_code == 503 and r.json()["error"]["code"] == "publish_disabled"
         assert c.get("/").status_code == 200  # the public page is still served
-    assert world.store.count_ballots() == 0 and world.store.publications() == []
+    assert world.store.ballot_count() == 0 and world.store.publications() == []
 
 
 def test_intake_close_and_count_on_both_backends(store_url: str, tmp_path: Path, small_paris: Path) -> None:
@@ -604,7 +603,7 @@ def test_intake_close_and_count_on_both_backends(store_url: str, tmp_path: Path,
         doc = c.post("/v1/count", headers=world.admin()).json()
         assert c.post("/v1/publish", headers=world.admin()).status_code == 200
         receipt = c.get(f"/v1/receipts/{r1.json()['receipt_id']}").json()
-    assert doc["turnout"]["ballots_counted"] == 12 + 2 and world.store.count_ballots() == 14
+    assert doc["turnout"]["ballots_counted"] == 12 + 2 and world.store.ballot_count() == 14
     assert receipt["verified"] is True
     for extra in (first, ok_vote(world, 701)):
         for env, ps in extra["selections"].items():  # type: ignore[union-attr]

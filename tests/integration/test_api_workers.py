@@ -65,7 +65,7 @@ def test_two_servers_share_close_and_results(tmp_path: Path, small_paris: Path) 
         r = a.post("/v1/votes:batch", content=httpx.Request("POST", "/", json=vote(world, 8)).content,
                    headers=world.op())
         assert r.status_code == 409
-    assert world.store.count_ballots() == 7
+    assert world.store.ballot_count() == 7
     assert verify_chain([e.to_dict() for e in world.store.audit_entries()]) is None
 
 
@@ -101,6 +101,6 @@ def test_serve_with_two_worker_processes(tmp_path: Path, small_paris: Path) -> N
         seen = {httpx.get(f"{base}/v1/results").json()["turnout"]["ballots_counted"] for _ in range(10)}
         assert seen == {40}
     store = Store.open(world.db_url)
-    assert store.count_ballots() == 40
+    assert store.ballot_count() == 40
     assert verify_chain([e.to_dict() for e in store.audit_entries()]) is None
     store.close()

@@ -49,7 +49,7 @@ def test_chunk_after_close_is_refused_and_stores_nothing(store_url: str, small_p
     with pytest.raises(ElectionClosedError, match="closed at"):
         store.commit_chunk(None, "s", [ballot(election, "b")], require_open=True,
                            audit=lambda o: [("t", "votes_received", {"n": o.inserted})])
-    assert store.count_ballots() == 1
+    assert store.ballot_count() == 1
     assert [e.action for e in store.audit_entries()] == ["election_frozen"]  # the refused audit entry too
     # without require_open (paper scanning goes on after the online close) the write is taken
     assert store.commit_chunk(None, "s", [ballot(election, "c")]).inserted == 1
@@ -78,7 +78,7 @@ def test_close_waits_for_a_chunk_in_flight(store_url: str, small_paris: Path) ->
     chunk.join(30)
     closer.join(30)
     assert blocked, "the close did not wait for the chunk in flight"
-    assert closed and store.count_ballots() == 5  # the chunk committed before the close
+    assert closed and store.ballot_count() == 5  # the chunk committed before the close
     with pytest.raises(ElectionClosedError):
         store.commit_chunk(None, "s", [ballot(election, "late")], require_open=True)
     assert verify_chain([e.to_dict() for e in store.audit_entries()]) is None
@@ -127,13 +127,13 @@ def test_no_commit_after_close_with_processes_writing(store_url: str, small_pari
     for _ in procs:
         assert started.acquire(timeout=120)  # both stations are committing
     store.close_election()
-    at_close = store.count_ballots()
+    at_close = store.ballot_count()
     results = [out.get(timeout=120) for _ in procs]
     for p in procs:
         p.join(60)
     assert all(refused == 1 for _, _, refused in results), results  # each saw the close
     committed = sum(c for _, c, _ in results)
-    assert store.count_ballots() == at_close == 3 * committed  # nothing after the close, nothing lost
+    assert store.ballot_count() == at_close == 3 * committed  # nothing after the close, nothing lost
     entries = store.audit_entries()
     assert sum(1 for e in entries if e.action == "votes_received") == committed
     assert verify_chain([e.to_dict() for e in entries]) is None

@@ -102,7 +102,7 @@ def test_four_stations_at_once_count_equals_single_process(
     manifest = json.loads((small_paris / "manifest.json").read_text())
     exp = manifest["expected"]
     # exactly once: every distinct valid ballot stored once, every bad line logged once
-    assert store.count_ballots() == exp["accepted"]
+    assert store.ballot_count() == exp["accepted"]
     assert store.rejection_counts() == exp["rejected"]
     batches = store.list_batches()
     assert len(batches) == 3  # station-a and station-d are the same file: one batch
@@ -138,7 +138,7 @@ def test_stations_under_serializable_isolation_retry_and_still_count_once(
     run_stations(small_paris, files, url)
     store = Store.open(url)
     exp = json.loads((small_paris / "manifest.json").read_text())["expected"]
-    assert store.count_ballots() == exp["accepted"]
+    assert store.ballot_count() == exp["accepted"]
     assert sum(b["accepted"] for b in store.list_batches()) == exp["accepted"]
     assert verify_chain(e.to_dict() for e in store.audit_entries()) is None
     concurrent = count_store(store)

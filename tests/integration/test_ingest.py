@@ -41,7 +41,7 @@ def test_counts_match_manifest_exactly(ingested) -> None:  # type: ignore[no-unt
     assert report.already_known == exp["already_known"]
     assert report.rejected == exp["rejected_total"]
     assert dict(report.rejected_by_reason) == exp["rejected"]
-    assert store.count_ballots() == exp["accepted"]
+    assert store.ballot_count() == exp["accepted"]
     assert store.rejection_counts() == exp["rejected"]
 
 
@@ -70,9 +70,9 @@ def test_dedup_matches_manifest(ingested) -> None:  # type: ignore[no-untyped-de
 
 def test_reingestion_changes_nothing(ingested, small_paris: Path) -> None:  # type: ignore[no-untyped-def]
     store, report1, manifest, db = ingested
-    before = (store.count_ballots(), store.rejection_counts())
+    before = (store.ballot_count(), store.rejection_counts())
     store2, report2 = ingest(small_paris, db)
-    assert (store2.count_ballots(), store2.rejection_counts()) == before
+    assert (store2.ballot_count(), store2.rejection_counts()) == before
     assert report2.accepted == 0
     assert report2.rejected == 0  # the batch was complete: nothing re-read
     assert report2.resumed_from_line == manifest["lines"]
@@ -84,11 +84,11 @@ def test_same_content_under_another_name_is_known(ingested, small_paris: Path, t
     shutil.copy(small_paris / "evotes.jsonl", copy)
     with copy.open("a") as f:
         f.write("\n")  # different file hash, same votes
-    before = store.count_ballots()
+    before = store.ballot_count()
     _s, report = ingest(small_paris, db, copy, workers=1)
     assert report.accepted == 0
     assert report.already_known == manifest["expected"]["accepted"] + manifest["expected"]["already_known"]
-    assert store.count_ballots() == before
+    assert store.ballot_count() == before
 
 
 def test_single_and_multi_process_agree(small_paris: Path, tmp_path: Path, ingested) -> None:  # type: ignore[no-untyped-def]
@@ -158,10 +158,10 @@ def test_crash_midway_resumes(small_paris: Path, tmp_path: Path) -> None:
         ingest_mod.ingest_evote_file(store, fx / "evotes.jsonl", load_election(fx / "election.toml"),
                                      load_public_key(fx / "keys"), load_receipt_secret(fx / "keys"),
                                      workers=1, chunk_lines=500)
-    partial = Store.open(db).count_ballots()
+    partial = Store.open(db).ballot_count()
     assert 0 < partial < 1000
     s2, report = ingest(fx, db, workers=1)
     assert report.resumed_from_line == 500
     manifest = json.loads((fx / "manifest.json").read_text())
-    assert s2.count_ballots() == manifest["expected"]["accepted"]
+    assert s2.ballot_count() == manifest["expected"]["accepted"]
     assert s2.rejection_counts() == manifest["expected"]["rejected"]

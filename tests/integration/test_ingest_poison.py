@@ -106,7 +106,7 @@ def test_cli_ingestion_is_refused_after_the_close(world: ApiWorld, tmp_path: Pat
     world.store.close_election("admin")
     with pytest.raises(ElectionClosedError):
         ingest(world, path)
-    assert world.store.count_ballots() == 0 and world.store.list_batches() == []
+    assert world.store.ballot_count() == 0 and world.store.list_batches() == []
 
 
 def test_pbcount_ingest_evotes_after_close_fails_with_a_message(world: ApiWorld, tmp_path: Path,
@@ -120,7 +120,7 @@ def test_pbcount_ingest_evotes_after_close_fails_with_a_message(world: ApiWorld,
                                  "--db", world.db_url, "--keys", str(world.keys_dir), "-j", "1"])
     assert r.exit_code != 0 and "closed" in r.output, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
-    assert world.store.count_ballots() == 0
+    assert world.store.ballot_count() == 0
 
 
 def test_close_during_a_file_keeps_the_committed_chunks_and_stores_no_more(world: ApiWorld, tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_close_during_a_file_keeps_the_committed_chunks_and_stores_no_more(world
     with pytest.raises(ElectionClosedError):
         ingest_evote_file(world.store, path, world.election, load_public_key(world.keys_dir),
                           load_receipt_secret(world.keys_dir), workers=1, chunk_lines=10, progress=progress)
-    assert world.store.count_ballots() == 10
+    assert world.store.ballot_count() == 10
 
 
 def test_votes_outside_the_voting_period_are_rejected(world: ApiWorld, tmp_path: Path, small_paris: Path) -> None:
@@ -167,7 +167,7 @@ def test_batch_with_poison_lines_keeps_the_valid_lines(world: ApiWorld, client: 
     rep = r.json()
     assert rep["accepted"] == 2 and rep["rejected"] == len(poison)
     assert [x["reason"] for x in rep["results"][1:-1]] == list(POISON.values())
-    assert world.store.count_ballots() == 2
+    assert world.store.ballot_count() == 2
     # the connection is still good for the next request
     assert client.post("/v1/votes", json=world.vote(3, {"ar11": sorted(world.project_ids("ar11"))[:1]}),
                        headers=world.op()).status_code == 201
@@ -259,9 +259,9 @@ def test_pabulib_import_goes_through_the_batch_flow_and_the_close_barrier(tmp_pa
     r = CliRunner().invoke(app, ["import", "pabulib", str(pb), "--db", db])
     assert r.exit_code == 0, r.output
     store = Store.open(db)
-    assert store.count_ballots() == 2
+    assert store.ballot_count() == 2
     assert [e.action for e in store.audit_entries()][-1] == "batch_ingested"  # the one batch flow, audited
     store.close_election("admin")
     r = CliRunner().invoke(app, ["import", "pabulib", str(pb), "--db", db])
     assert r.exit_code != 0 and "closed" in r.output, r.output
-    assert store.count_ballots() == 2
+    assert store.ballot_count() == 2

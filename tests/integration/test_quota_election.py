@@ -107,7 +107,7 @@ def test_default_scope_keeps_the_definition_hash() -> None:
 def test_published_bundle_with_an_election_wide_quota_verifies(tmp_path: Path) -> None:
     from engine.formats.bundle import publish_store
     from engine.storage.store import Store
-    from engine.verifier.verify import verify_bundle
+    from engine.verifier import verify_bundle
 
     e = election_from_dict(doc())
     store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
@@ -136,7 +136,7 @@ def test_published_bundle_with_exact_and_a_quota_verifies(tmp_path: Path, scope:
     """The standalone verifier recomputes ``exact`` under quotas (engine/verifier/rules_reference.py)."""
     from engine.formats.bundle import publish_store
     from engine.storage.store import Store
-    from engine.verifier.verify import verify_bundle
+    from engine.verifier import verify_bundle
 
     d = doc(scope=scope)
     for env in d["envelopes"]:

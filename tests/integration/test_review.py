@@ -88,7 +88,7 @@ def test_invalid_selection_is_refused_and_item_stays_pending(queued: dict) -> No
         resolve(store, queued["verifier"], item.id, [f"AR11-00{i}" for i in range(1, 7)], "alice")
     with pytest.raises(AdjudicationError, match="project_not_in_envelope"):
         resolve(store, queued["verifier"], item.id, ["PAR-001"], "alice")
-    with pytest.raises(AdjudicationError, match="--by"):
+    with pytest.raises(AdjudicationError, match="names its author"):
         resolve(store, queued["verifier"], item.id, ["AR11-001"], " ")
     assert ReviewStore(store).get(item.id).status == "pending"
 
@@ -96,10 +96,10 @@ def test_invalid_selection_is_refused_and_item_stays_pending(queued: dict) -> No
 def test_reject_is_recorded_and_not_counted(queued: dict) -> None:
     store: Store = queued["store"]
     items = ReviewStore(store).list()
-    n_before = store.count_ballots()
+    n_before = store.ballot_count()
     decided = reject(store, items[1].id, "bob", "two different pens, voter intent unclear")
     assert decided.status == "rejected" and decided.decided_by == "bob"
-    assert store.count_ballots() == n_before
+    assert store.ballot_count() == n_before
     assert store.rejection_counts().get("rejected_by_adjudication") == 1
     assert store.audit_entries()[-1].action == "review_rejected"
     assert len(ReviewStore(store).list()) == len(items) - 1
@@ -136,4 +136,4 @@ def test_a_second_image_of_the_same_ballot_is_not_counted_twice(small_paris: Pat
         resolve(store, verifier, item.id, [mb.project_id], "alice")
     assert ReviewStore(store).get(item.id).status == "pending"
     reject(store, item.id, "alice", "second scan of the same sheet")
-    assert store.count_ballots() == 1
+    assert store.ballot_count() == 1

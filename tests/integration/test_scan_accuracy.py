@@ -109,12 +109,12 @@ def test_store_matches_report_and_rescan_changes_nothing(scanned: dict) -> None:
     pages = scanned["report"]["pages"]
     accepted = sum(p["status"] == "accepted" for p in pages)
     review = sum(p["status"] == "needs_review" for p in pages)
-    assert store.count_ballots() == accepted
+    assert store.ballot_count() == accepted
     assert len(ReviewStore(store).list()) == review
     again = scan_paths(store, scanned["election"], load_public_key(scanned["keys"]), [scanned["deck"]],
                        register=read_register(scanned["paper_tokens"]), workers=1)
     assert again.already_known == accepted and again.review_new == 0
-    assert store.count_ballots() == accepted
+    assert store.ballot_count() == accepted
     assert len(ReviewStore(store).list()) == review
 
 

@@ -52,7 +52,7 @@ def test_chunk_counts_new_known_and_in_chunk_repeats(store: Store) -> None:
     again = store.commit_chunk(batch.id, "a" * 64, [ballot(1), ballot(2), ballot(3), rejection(9)], 12)
     assert (again.inserted, again.already_known, again.rejected_new) == (1, 2, 0)
     assert again.inserted_keys == {ballot(3).ballot_key}
-    assert store.count_ballots() == 3
+    assert store.ballot_count() == 3
     assert store.rejection_counts() == {"malformed_line": 1}
     row = next(b for b in store.list_batches() if b["id"] == batch.id)
     assert (row["accepted"], row["already_known"], row["rejected"], row["lines_committed"]) == (3, 3, 1, 12)
@@ -161,7 +161,7 @@ def test_rolled_back_chunk_leaves_nothing_behind(store: Store, monkeypatch: Any)
     monkeypatch.setattr(store, "_insert_new", fail_on_rejections)
     with pytest.raises(RuntimeError):
         store.commit_chunk(batch.id, "a" * 64, [ballot(1), rejection(2)], 2)
-    assert store.count_ballots() == 0
+    assert store.ballot_count() == 0
     assert store.open_batch("evotes", "f.jsonl", "a" * 64).lines_committed == 0
 
 

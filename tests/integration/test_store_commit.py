@@ -24,4 +24,4 @@ def test_receipt_conflict_is_not_reported_as_inserted(store_url: str) -> None:
     out2 = store.commit_chunk(None, "y" * 64, [again_other_image, replace(first)])
     assert out2.inserted == 0 and out2.inserted_keys == frozenset()
     assert out2.already_known == 2
-    assert store.count_ballots() == 1
+    assert store.ballot_count() == 1

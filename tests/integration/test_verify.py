@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 from engine.formats.bundle import BUNDLE_FILES
 from engine.storage.keyfiles import load_private_key
-from engine.verifier.verify import VerificationFailure, verify_bundle
+from engine.verifier import VerificationFailure, verify_bundle
 from pbcount.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -325,38 +325,76 @@ def test_previous_bundle_with_another_head_is_refused(two_publications: tuple[Pa
 # ---------------------------------------------------------------- standalone, CLI
 
 
-def test_verify_py_runs_alone_with_only_stdlib_and_cryptography(published: Path, tmp_path: Path,
-                                                                 pub_pem: bytes) -> None:
-    """Copied out of the repository and run as a script on a machine without pbcount (its
-    optional stdlib MES module, engine/verifier/rules_reference.py, is then absent): nothing else of
-    pbcount is needed, and no other package is loaded."""
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    shutil.copyfile(REPO / "engine" / "verifier" / "verify.py", alone / "verify.py")
+# Run in a fresh interpreter: every import that is neither the standard library, nor
+# cryptography (and its cffi backend), nor the verifier itself raises ImportError.
+BLOCKER = (
+    "import sys, importlib.abc\n"
+    "ALLOWED = set(sys.stdlib_module_names) | {'cryptography', '_cffi_backend', 'cffi'}\n"
+    "ALLOWED |= {'pbcount_verifier', '__main__'}\n"
+    "class Block(importlib.abc.MetaPathFinder):\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        root = name.split('.')[0]\n"
+    "        if root not in ALLOWED and not (root == 'engine' and name in OK_ENGINE):\n"
+    "            raise ImportError(f'blocked import of {name}')\n"
+    "        return None\n"
+    "sys.meta_path.insert(0, Block())\n"
+)
+
+
+def _run_blocked(code: str, *args: str, cwd: Path, ok_engine: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    prelude = f"OK_ENGINE = {set(ok_engine)!r}\n" + BLOCKER
+    return subprocess.run([sys.executable, "-I", "-c", prelude + code, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=180)
+
+
+def test_verifier_zip_runs_alone_with_only_stdlib_and_cryptography(published: Path, tmp_path: Path,
+                                                                   pub_pem: bytes) -> None:
+    """``python pbcount-verifier.zip BUNDLE`` on a machine without pbcount: every other
+    package is blocked, and every rule (greedy, MES, exact) is there."""
+    from engine.verifier.archive import build_verifier_zip
+
+    zip_path = tmp_path / "pbcount-verifier.zip"
+    zip_path.write_bytes(build_verifier_zip())
+    assert build_verifier_zip() == zip_path.read_bytes()  # deterministic
     (tmp_path / "results.pub").write_bytes(pub_pem)
-    code = (
-        "import sys, runpy; sys.argv = ['verify.py', sys.argv[1], '--key', sys.argv[2], '-q']\n"
-        "sys.modules['engine'] = None  # pbcount is not installed on the journalist's machine\n"
-        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n"
-        "    mods = sorted(m for m, v in sys.modules.items() if v is not None and m.split('.')[0] in "
-        "('engine', 'pbcount', 'numpy', 'sqlalchemy', 'typer', 'rich'))\n"
-        "    print('MODULES', mods)\n    raise\n"
-    )
-    r = subprocess.run([sys.executable, "-I", "-c", code, str(published), str(tmp_path / "results.pub")],
-                       cwd=alone, capture_output=True, text=True, timeout=120)
+    code = ("import runpy; zp, b, k = sys.argv[1:4]; sys.argv = [zp, b, '--key', k, '-q']; sys.path.insert(0, zp)\n"
+            "try:\n    runpy.run_path(zp, run_name='__main__')\nexcept SystemExit:\n"
+            "    from pbcount_verifier.rules_reference import RULES\n"
+            "    print('RULES', sorted(RULES))\n"
+            "    print('FOREIGN', sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('engine', 'pbcount', 'api', 'numpy', 'sqlalchemy', 'typer', 'rich', 'scipy', 'highspy')))\n"
+            "    raise\n")
+    r = _run_blocked(code, str(zip_path), str(published), str(tmp_path / "results.pub"), cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("VERIFIED")
-    assert "MODULES []" in r.stdout
+    assert "FOREIGN []" in r.stdout
+    assert all(f"'{rule}'" in r.stdout for rule in ("greedy", "greedy-stop", "mes", "mes-add1-comparison", "exact"))
+    plain = subprocess.run([sys.executable, str(zip_path), str(published), "-q"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=180)
+    assert plain.returncode == 0 and plain.stdout.startswith("VERIFIED"), plain.stdout + plain.stderr
+
+
+def test_engine_verifier_package_imports_with_everything_else_blocked(published: Path) -> None:
+    """``import engine.verifier`` needs only ``engine/__init__.py`` (a version string) and the
+    package itself: pbcount, numpy, sqlalchemy, the rest of the engine are blocked."""
+    import engine.verifier as pkg
+
+    mods = {f"engine.verifier.{p.stem}" for p in Path(pkg.__file__).parent.glob("*.py")} | {"engine", "engine.verifier"}
+    code = ("sys.path.insert(0, sys.argv[1])\nimport engine.verifier as v\n"
+            "print(v.verify_bundle(__import__('pathlib').Path(sys.argv[2])).counted)\n")
+    r = _run_blocked(code, str(REPO), str(published), cwd=REPO, ok_engine=tuple(sorted(mods)))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert int(r.stdout.strip()) > 0
 
 
 def test_python_dash_m_engine_verify_exit_codes(published: Path, tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "engine.verifier.verify", str(published), "-q"], cwd=REPO,
+    ok = subprocess.run([sys.executable, "-m", "engine.verifier", str(published), "-q"], cwd=REPO,
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0 and ok.stdout.startswith("VERIFIED"), ok.stdout + ok.stderr
     bad = tmp_path / "bad"
     shutil.copytree(published, bad)
     (bad / "envelopes.csv").write_text("tampered\n")
-    r = subprocess.run([sys.executable, "-m", "engine.verifier.verify", str(bad), "-q"], cwd=REPO,
+    r = subprocess.run([sys.executable, "-m", "engine.verifier", str(bad), "-q"], cwd=REPO,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
     assert r.stdout.startswith("FAILED: envelopes.csv: sha256:")
@@ -373,12 +411,15 @@ def test_pbcount_verify_cli(bundle: Path, small_paris: Path) -> None:
     assert "FAILED" in bad.output and "tally.json" in bad.output
 
 
-def test_verify_source_imports_nothing_else_from_pbcount() -> None:
-    src = (REPO / "engine" / "verifier" / "verify.py").read_text(encoding="utf-8")
-    imports = [x.split()[1] for x in src.splitlines() if x.startswith(("import ", "from "))]
-    allowed_roots = {"__future__", "argparse", "base64", "binascii", "csv", "hashlib", "io", "json", "math",
-                     "re", "sys", "collections", "dataclasses", "fractions", "pathlib", "typing", "cryptography"}
-    assert {m.split(".")[0] for m in imports} <= allowed_roots
+def test_verifier_modules_import_only_stdlib_cryptography_and_each_other() -> None:
+    """Static twin of the blocked-import runs: no absolute import of pbcount code at all
+    (the package's modules import each other relatively, so the zip can rename it)."""
+    allowed = set(sys.stdlib_module_names) | {"cryptography"}
+    for path in sorted((REPO / "engine" / "verifier").glob("*.py")):
+        for x in path.read_text(encoding="utf-8").splitlines():
+            if x.startswith(("import ", "from ")):
+                mod = x.split()[1]
+                assert mod.startswith(".") or mod.split(".")[0] in allowed, f"{path.name}: {x}"
 
 
 def test_well_signed_nonsense_is_a_named_format_failure(bundle: Path, key: Ed25519PrivateKey,
@@ -406,17 +447,58 @@ def test_audit_details_of_another_shape(bundle: Path, key: Ed25519PrivateKey, pu
     assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
 
 
-def test_copied_verifier_picks_up_the_mes_module_next_to_it(tmp_path: Path) -> None:
-    for name in ("verify.py", "rules_reference.py"):
-        shutil.copyfile(REPO / "engine" / "verifier" / name, tmp_path / name)
-    code = ("import sys; sys.modules['engine'] = None; sys.path.insert(0, sys.argv[1]); import verify; "
-            "print(sorted(verify.RULES))")
-    r = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert "'mes'" in r.stdout and "'greedy'" in r.stdout
-    (tmp_path / "rules_reference.py").unlink()
-    r = subprocess.run([sys.executable, "-I", "-c", code, str(tmp_path)], capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "['greedy', 'greedy-stop']"
+# ---------------------------------------------------------------- nothing unsigned (issue 13.12)
+
+
+def test_unsigned_top_level_key_in_the_manifest_is_refused(bundle: Path, pub_pem: bytes) -> None:
+    m = read_json(bundle / "manifest.json")
+    m["results_note"] = "the city council approved these results"  # not covered by the signature
+    write_json(bundle / "manifest.json", m)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "unsigned") and "results_note" in f.detail
+
+
+def test_unsigned_text_inside_the_signature_object_is_refused(bundle: Path, pub_pem: bytes) -> None:
+    m = read_json(bundle / "manifest.json")
+    m["signature"]["signed_bytes"] = "whatever the forger wants to say"
+    write_json(bundle / "manifest.json", m)
+    assert (failure(bundle, pub_pem).check) == "unsigned"
+    m["signature"]["signed_bytes"] = read_json(bundle.parent / "bundle" / "manifest.json")["signature"]["signed_bytes"]
+    m["signature"]["comment"] = "unsigned"
+    write_json(bundle / "manifest.json", m)
+    assert (failure(bundle, pub_pem).check) == "unsigned"
+
+
+def test_duplicate_key_inside_signed_is_refused(bundle: Path, pub_pem: bytes) -> None:
+    """A reader that keeps the first of two keys would see another head than the one signed."""
+    text = (bundle / "manifest.json").read_text(encoding="utf-8")
+    m = read_json(bundle / "manifest.json")
+    forged = text.replace('  "publication": ', f'  "root_hash": "{"0" * 64}",\n  "publication": ', 1)
+    assert forged != text and read_json(bundle / "manifest.json") == m
+    (bundle / "manifest.json").write_text(forged, encoding="utf-8")
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "duplicate_key") and "root_hash" in f.detail
+
+
+@pytest.mark.parametrize("name", ["tally.json", "audit.jsonl", "ballots.jsonl"])
+def test_duplicate_keys_in_a_signed_file_are_refused(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes,
+                                                     name: str) -> None:
+    p = bundle / name
+    text = p.read_text(encoding="utf-8")
+    if name == "tally.json":
+        forged = text.replace('\n "rejected_total": ', '\n "rejected_total": 999999,\n "rejected_total": ', 1)
+    else:
+        forged = text.replace('{"', '{"zz":1,"zz":1,"', 1)  # first line of the file
+    assert forged != text
+    p.write_text(forged, encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == (name, "duplicate_key"), f
+
+
+def test_files_the_signature_does_not_cover_are_listed(bundle: Path, pub_pem: bytes) -> None:
+    (bundle / "correction.csv").write_text("envelope_id,project_id\n", encoding="utf-8")
+    (bundle / "README.txt").write_text("extra", encoding="utf-8")
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.check) == ("manifest.json", "unexpected_files")
+    assert "README.txt" in f.detail and "correction.csv" in f.detail

@@ -111,3 +111,102 @@ def test_rules_frozen_once_ingestion_started(tmp_path: Path) -> None:
     assert store.election().envelope("city").rule == "greedy-stop"
     actions = [a.action for a in store.audit_entries()]
     assert actions == ["election_frozen", "election_frozen"]
+
+
+# ---- issue 13.11: typos are errors with a suggestion; error paths name the project
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where", "suggestion"),
+    [
+        (lambda d: d["projects"][0].update(popular_neighborhood=True), "projects[0].popular_neighborhood",
+         "popular_neighbourhood"),
+        (lambda d: d["envelopes"][0].update(category_limit={"sport": 1}), "envelopes[0].category_limit",
+         "category_limits"),
+        (lambda d: d["election"].update(precedance="latest"), "election.precedance", "precedence"),
+        (lambda d: d["voting"].update(required_kind=["citywide"]), "voting.required_kind", "required_kinds"),
+        (lambda d: d.update(quota=[{"name": "q"}]), "tiny: quota", "quotas"),
+        (lambda d: d.update(envelope=[]), "tiny: envelope", "envelopes"),
+        (lambda d: d.update(opens="2026-05-01T00:00:00Z"), "tiny: opens", "[voting] opens"),
+        (lambda d: d["envelopes"][0].update(category_limits={"sprot": 1}), "envelopes[0].category_limits.sprot",
+         "sport"),
+        (lambda d: d["voting"].update(max_envelopes_per_kind={"citywide": 1, "distric": 1}),
+         "voting.max_envelopes_per_kind.distric", "district"),
+    ],
+)
+def test_unknown_keys_are_errors_with_a_suggestion(mutate, where: str, suggestion: str) -> None:  # type: ignore[no-untyped-def]
+    doc = tiny_doc()
+    mutate(doc)
+    with pytest.raises(ElectionDefinitionError) as exc:
+        election_from_dict(doc, "tiny")
+    assert where in str(exc.value)
+    assert f"did you mean {suggestion!r}" in str(exc.value) or f"did you mean {suggestion}" in str(exc.value)
+
+
+def test_quota_keys_are_checked() -> None:
+    doc = tiny_doc()
+    doc["quotas"] = [{"name": "pop", "group": {"popular_neighbourhood": True}, "min_shares": "1/3"}]
+    with pytest.raises(ElectionDefinitionError, match=r"quotas\[0\].min_shares.*did you mean 'min_share'"):
+        election_from_dict(doc, "tiny")
+    doc["quotas"] = [{"name": "pop", "group": {"popular_neighborhood": True}, "min_share": "1/3"}]
+    with pytest.raises(ElectionDefinitionError, match=r"did you mean 'popular_neighbourhood'"):
+        election_from_dict(doc, "tiny")
+
+
+def test_a_project_district_must_be_its_envelopes_district() -> None:
+    doc = tiny_doc()
+    north = next(p for p in doc["projects"] if p["envelope"] == "north")
+    north["district"] = "S"
+    with pytest.raises(ElectionDefinitionError) as exc:
+        election_from_dict(doc, "tiny")
+    assert f"project {north['id']!r}" in str(exc.value)
+    assert "district 'S'" in str(exc.value) and "'N'" in str(exc.value)
+
+
+def test_project_errors_name_the_project_id() -> None:
+    doc = tiny_doc()
+    doc["projects"][1]["cost"] = -5
+    with pytest.raises(ElectionDefinitionError) as exc:
+        election_from_dict(doc, "tiny")
+    assert f"projects[1].cost (project {doc['projects'][1]['id']!r})" in str(exc.value)
+    doc = tiny_doc()
+    doc["envelopes"][1]["budget"] = 0
+    with pytest.raises(ElectionDefinitionError, match=r"envelopes\[1\].budget \(envelope 'north'\)"):
+        election_from_dict(doc, "tiny")
+
+
+def test_metadata_keys_kept_for_pabulib_export() -> None:
+    doc = tiny_doc()
+    doc["country"] = "France"
+    e = election_from_dict(doc, "tiny")
+    assert e.extra == {"country": "France"}
+
+
+def test_election_check_prints_a_summary_a_person_can_read(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pbcount.cli import app
+
+    text = TINY.read_text() + '''
+[[quotas]]
+name = "popular"
+group = { popular_neighbourhood = true }
+min_share = "1/3"
+envelopes = ["city"]
+'''
+    p = tmp_path / "e.toml"
+    p.write_text(text)
+    r = CliRunner().invoke(app, ["election", "check", str(p)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "city" in out and "100,000" in out  # envelopes and budgets
+    assert "category limits" in out and "sport ≤ 1" in out
+    assert "popular" in out and "1/3" in out and "popular_neighbourhood = true" in out
+    assert "voting period" in out
+    assert "precedence" in out and "paper-first" in out
+    doc = tiny_doc()
+    doc["projects"][0]["popular_neighborhood"] = True
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = CliRunner().invoke(app, ["election", "check", str(bad)])
+    assert r.exit_code != 0 and "did you mean 'popular_neighbourhood'" in r.output

@@ -1,7 +1,7 @@
 """RFC 6962 Merkle tree: published test vectors, a literal second implementation, sizes 1..64.
 
 Two implementations are under test: ``engine.model.merkle`` (the producer: roots and proofs) and
-the independent verification code inside the standalone ``engine.verifier.verify``. Both are checked
+the independent verification code inside the standalone ``engine.verifier.merkle``. Both are checked
 against the Certificate Transparency test vectors (roots for sizes 0..8, inclusion and
 consistency proofs, as published by transparency-dev/merkle and the CT reference code) and
 against ``_mth``/``_path``/``_subproof`` below, a line-by-line transcription of RFC 6962
@@ -15,7 +15,7 @@ import hashlib
 import pytest
 
 from engine.model import merkle
-from engine.verifier import verify as standalone
+from engine.verifier import merkle as standalone
 
 CT_ENTRIES = [bytes.fromhex(h) for h in (
     "", "00", "10", "2021", "3031", "40414243", "5051525354555657",

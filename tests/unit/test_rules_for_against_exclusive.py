@@ -96,7 +96,7 @@ from dataclasses import dataclass  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from engine.verifier import verify  # noqa: E402
+from engine.verifier import rules_reference  # noqa: E402
 from engine.verifier.rules_greedy_variants import for_against as ref_for_against  # noqa: E402
 from engine.verifier.rules_greedy_variants import greedy_exclusive as ref_greedy_exclusive  # noqa: E402
 
@@ -141,7 +141,7 @@ def fa_cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
         lo = draw(st.integers(0, 60))
         rel = draw(st.booleans())
         quotas = (Quota("q", members, lo, None, rel),)
-        vquotas = (verify.Quota("q", members, lo, None, rel),)
+        vquotas = (rules_reference.Quota("q", members, lo, None, rel),)
     groups = draw(st.lists(st.frozensets(st.sampled_from(ids), min_size=min(2, m)), max_size=3))
     named = tuple((f"g{k}", g) for k, g in enumerate(groups))
     engine_problem = AllocationProblem(ids, costs, tuple(float(f - a) for f, a in zip(vf, va, strict=True)),
@@ -154,8 +154,8 @@ def fa_cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 @given(fa_cases(), st.sampled_from(["votes-cost-id", "votes-id", "lexicographic"]))
 def test_verifier_versions_equal_the_engine(case, tie_break: str) -> None:  # type: ignore[no-untyped-def]
     ep, vp = case
-    assert ref_for_against(vp, tie_break, verify.greedy_rule) == as_dict(RULES["for-against"](ep, tie_break))
+    assert ref_for_against(vp, tie_break, rules_reference.greedy_rule) == as_dict(RULES["for-against"](ep, tie_break))
     if not vp.quotas:
-        assert ref_for_against(vp, tie_break, verify.greedy_rule, verify.greedy_stop_rule) == as_dict(
+        assert ref_for_against(vp, tie_break, rules_reference.greedy_rule, rules_reference.greedy_stop_rule) == as_dict(
             RULES["for-against-stop"](ep, tie_break))
         assert ref_greedy_exclusive(vp, tie_break) == as_dict(RULES["greedy-exclusive"](ep, tie_break))

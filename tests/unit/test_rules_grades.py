@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engine.rules import RULES, AllocationProblem, GradeProfile, Quota
 from engine.rules.grades import PARIS_GRADES, gauges
-from engine.verifier import verify
+from engine.verifier import rules_reference
 from engine.verifier.rules_grades import grade_rules, lower_median
 
 G4 = ("bad", "fair", "good", "great")
@@ -144,7 +144,7 @@ def test_lower_median_walk_matches_numpy() -> None:
 
 
 @dataclass(frozen=True)
-class GProblem:  # engine.verifier.verify.Problem plus the grade ballots
+class GProblem:  # engine.verifier.rules_reference.Problem plus the grade ballots
     ids: tuple[str, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
@@ -187,7 +187,7 @@ def cases(draw: st.DrawFn) -> tuple[AllocationProblem, GProblem]:
         hi = draw(st.one_of(st.none(), st.integers(lo, 100)))
         rel = draw(st.booleans())
         quotas = (Quota("q", members, lo, hi, rel),)
-        vquotas = (verify.Quota("q", members, lo, hi, rel),)
+        vquotas = (rules_reference.Quota("q", members, lo, hi, rel),)
     index = {p: j for j, p in enumerate(ids)}
     gp = GradeProfile.from_ballots(names, m, [{index[p]: g for p, g in b.items()} for b in ballots], default)
     threshold = float(draw(st.sampled_from([0, 2])))
@@ -200,7 +200,7 @@ def cases(draw: st.DrawFn) -> tuple[AllocationProblem, GProblem]:
 @given(cases(), st.sampled_from(["votes-cost-id", "votes-id", "lexicographic"]))
 def test_verifier_stdlib_equals_engine(case: tuple[AllocationProblem, GProblem], tie_break: str) -> None:
     engine_problem, vp = case
-    ref = grade_rules(verify.greedy_rule)
+    ref = grade_rules(rules_reference.greedy_rule)
     for name in ("majority-judgment", "majority-judgment-typical"):
         assert ref[name](vp, tie_break) == engine_dict(RULES[name](engine_problem, tie_break))
 
@@ -225,4 +225,4 @@ def test_never_overspends_and_ignores_listing_order(case: tuple[AllocationProble
 def test_every_grade_rule_has_a_stdlib_version() -> None:
     from engine.rules import GRADE_RULES
 
-    assert set(grade_rules(verify.greedy_rule)) == set(GRADE_RULES)
+    assert set(grade_rules(rules_reference.greedy_rule)) == set(GRADE_RULES)

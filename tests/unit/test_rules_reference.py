@@ -14,7 +14,7 @@ from engine.verifier.rules_reference import MES_RULES, reference_rules
 
 
 @dataclass(frozen=True)
-class VProblem:  # the shape of engine.verifier.verify.Problem
+class VProblem:  # the shape of engine.verifier.rules_reference.Problem
     ids: tuple[str, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
@@ -122,7 +122,7 @@ def test_reference_exact_with_quotas_equals_engine() -> None:
 
 
 def test_every_engine_rule_has_a_reference() -> None:
-    verifiable_elsewhere = {"greedy", "greedy-stop"}  # engine/verifier/verify.py itself
+    verifiable_elsewhere = {"greedy", "greedy-stop"}  # engine/verifier/rules_reference.py greedy
     # every rule an election can name (majority judgment: engine/verifier/rules_grades.py)
     assert set(ELECTION_RULES) == set(REFERENCE) | verifiable_elsewhere
 
@@ -137,7 +137,7 @@ def test_published_mes_election_passes_the_standalone_verifier(tmp_path, rule: s
     from engine.formats.pabulib import read_pabulib
     from engine.formats.pabulib_convert import ballots_from_instance, election_from_instance
     from engine.storage.store import Store
-    from engine.verifier.verify import verify_bundle
+    from engine.verifier import verify_bundle
 
     inst = read_pabulib(pabulib_dir() / "Netherlands_Assen_2024.pb")
     election, _ = election_from_instance(inst, "assen-2024", rule)

@@ -128,3 +128,20 @@ def test_line_parser_refuses_extra_keys() -> None:
                        "selections": {"north": ["N1"]}, "client": "web"})
     s = parse_evote_line(line, SRC)
     assert isinstance(s, Rejection) and s.reason == "unknown_field" and "'client'" in s.detail
+
+
+def test_required_kind_is_not_checked_on_a_single_paper_sheet() -> None:
+    """Issue 13.9: a paper sheet covers one envelope; a voter's district sheet is valid on its
+    own (the voter's sheets are checked together at count time, engine.counting.dedup)."""
+    import tomllib
+
+    from engine.model.election import election_from_dict
+
+    doc = tomllib.loads(TINY.read_text())
+    doc["voting"]["required_kinds"] = ["citywide"]
+    e2 = election_from_dict(doc)
+    tok = issue_token(KEY, E.id)
+    sheet = Submission(tok, Channel.PAPER, {"north": ["N1"]}, SRC, None, "ab" * 32, "0" * 16)
+    assert isinstance(validate_submission(e2, V, sheet), Ballot)
+    online = validate_submission(e2, V, sub({"north": ["N1"]}, tok))
+    assert isinstance(online, Rejection) and online.reason == "envelope_not_allowed"

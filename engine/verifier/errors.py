@@ -1,0 +1,16 @@
+"""The one exception of the verifier: which file, which line, which check failed, and why."""
+
+from __future__ import annotations
+
+
+class VerificationFailure(Exception):
+    """The first check that failed: which file, which line (1-based, 0 = whole file), what."""
+
+    def __init__(self, file: str, line: int, check: str, detail: str) -> None:
+        super().__init__(f"{file}:{line}: {check}: {detail}" if line else f"{file}: {check}: {detail}")
+        self.file, self.line, self.check, self.detail = file, line, check, detail
+
+
+def fail(file: str, check: str, detail: str, line: int = 0) -> VerificationFailure:
+    return VerificationFailure(file, line, check, detail)
+
