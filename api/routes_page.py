@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +17,7 @@ from api.i18n import pick_lang
 from api.page import render_receipt_page, render_results_page
 from api.publication import check_receipt, tree_head_facts
 from api.routes_votes import app_state
+from engine.verifier.manifest import raw_key
 
 router = APIRouter(tags=["page"])
 
@@ -24,7 +26,9 @@ router = APIRouter(tags=["page"])
 def _fingerprint(path: Path, mtime_ns: int) -> str | None:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
-        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        if not isinstance(key, Ed25519PublicKey):
+            return None
+        raw = raw_key(key)
     except (OSError, ValueError, TypeError):
         return None
     return hashlib.sha256(raw).hexdigest()[:16]

@@ -229,3 +229,24 @@ def test_page_is_compressed(served: dict) -> None:
     r = httpx.get(f"{served['base']}/?lang=en", headers={"Accept-Encoding": "gzip"})
     assert r.headers.get("content-encoding") == "gzip"
     assert int(r.headers["content-length"]) < len(r.content) / 3
+
+
+def test_how_to_verify_section(served: dict, browser: object) -> None:
+    """The fingerprint is the one the stand-alone verifier prints, and the verifier downloads."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{served['base']}/?lang=en")
+    pem = httpx.get(f"{served['base']}/v1/bundle")  # the zip carries bundle/results.pub
+    import zipfile
+
+    key = serialization.load_pem_public_key(zipfile.ZipFile(io.BytesIO(pem.content)).read("bundle/results.pub"))
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert page.locator("#key-fingerprint").inner_text() == hashlib.sha256(raw).hexdigest()[:16]
+    assert "pbcount-verifier.zip bundle --key" in page.locator("#verify-commands").inner_text()
+    href = page.locator("#dl-verifier").get_attribute("href")
+    r = httpx.get(f"{served['base']}{href}")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    page.close()
