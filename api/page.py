@@ -54,8 +54,8 @@ table.projects td.text{min-width:8rem;overflow-wrap:anywhere}
 .chart .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .chart .label:hover,.chart .label:focus{white-space:normal;overflow:visible}
 .chart .track{display:flex;align-items:center;gap:.3rem;min-width:0}
-.chart .fill{height:1rem;background:#6b7785;flex:none}
-.chart .bar.funded .fill{background:#0b6e4f}
+.chart i{height:1rem;background:#6b7785;flex:none;width:calc(var(--w) - 4rem)}
+.chart .bar.funded i{background:#0b6e4f}
 .chart .budget-line{border-top:2px dashed #b3261e;color:#b3261e;font-size:.9rem;text-align:right;margin:.2rem 0}
 .quota-list{margin:.2rem 0 0 1rem}
 @media (max-width:40rem){th,td{padding:.2rem .3rem}table.projects .channel{display:none}
@@ -127,8 +127,8 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
             f'<div class="bar{" funded" if p["selected"] else ""}" data-project="{escape(p["id"])}" '
             f'data-votes="{p["votes_total"]}"><span class="label" tabindex="0" title="{escape(full)}">'
             f'{"✓ " if p["selected"] else ""}{escape(p["title"] or p["id"])}</span><span class="track">'
-            f'<span class="fill" style="width:calc({pct:.1f}% - 4rem)"></span>'
-            f'<span class="n">{fmt_int(p["votes_total"], lang)}</span></span></div>'
+            f'<i style="--w:{pct:.0f}%"></i>'
+            f'{fmt_int(p["votes_total"], lang)}</span></div>'
         )
     out.append("</figure>")
     return "".join(out)
@@ -148,8 +148,8 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
             f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
-            f'<td class="text reason" data-reason="{escape(p.get("reason", ""))}">'
-            f'{escape(reason_text(p.get("reason", ""), lang))}</td></tr>'
+            f'<td class="text reason">{"" if p["selected"] else escape(reason_text(p.get("reason", ""), lang))}'
+            f'</td></tr>'
         )
     cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}
     head = "".join(f'<th scope="col"{cls.get(k, "")}>{escape(t[k])}</th>' for k in

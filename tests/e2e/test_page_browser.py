@@ -98,7 +98,7 @@ def test_page_shows_the_count(served: dict, browser: object, tmp_path: Path) -> 
         first = env["projects"][0]
         bar = sec.locator(f'.chart .bar[data-project="{first["id"]}"]')
         assert int(bar.get_attribute("data-votes")) == first["votes_total"]
-        assert bar.locator(".fill").bounding_box()["width"] > 0
+        assert bar.locator("i").bounding_box()["width"] > 0
         assert first["title"] in (bar.locator(".label").get_attribute("title") or "")
         row = sec.locator(f'table.projects tr[data-project="{first["id"]}"]')
         assert row.is_visible()
