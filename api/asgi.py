@@ -49,7 +49,8 @@ def settings_from_env(text: str | None = None) -> ApiSettings:
         raise RuntimeError(f"{SETTINGS_ENV} is not set: start the server with `pbcount serve --workers N`")
     doc = json.loads(raw)
     known = {f.name for f in dataclasses.fields(ApiSettings)}
-    kwargs = {k: (Path(v) if k in _PATHS and v is not None else v) for k, v in doc.items() if k in known}
+    kwargs: dict[str, Any] = {k: (Path(v) if k in _PATHS and v is not None else v)
+                              for k, v in doc.items() if k in known}
     return ApiSettings(**kwargs)
 
 

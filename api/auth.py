@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -48,7 +49,7 @@ class KeyCache:
         return key
 
 
-def require(role: str) -> Callable[..., ApiKey]:
+def require(role: str) -> Callable[..., Coroutine[Any, Any, ApiKey]]:
     """A FastAPI dependency returning the caller's key if it has ``role``."""
 
     async def dependency(

@@ -263,7 +263,7 @@ def rule_text(rule: str, lang: str) -> str:
 
 def pick_lang(query_lang: str | None, accept_language: str | None, default: str) -> str:
     if query_lang in LANGS:
-        return query_lang  # type: ignore[return-value]
+        return query_lang
     if accept_language:
         for part in accept_language.split(","):
             tag = part.split(";")[0].strip().lower()[:2]

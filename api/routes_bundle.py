@@ -22,7 +22,8 @@ from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
 
 router = APIRouter(prefix="/v1")
 
-NOT_PUBLISHED = {404: {"model": ErrorBody, "description": "not published yet / unknown receipt"}}
+NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "not published yet / unknown receipt"}}
 
 
 def _not_published() -> ApiError:

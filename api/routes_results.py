@@ -13,7 +13,7 @@ from api.state import PublishedCount
 
 router = APIRouter(prefix="/v1", tags=["public"])
 
-NOT_FOUND = {404: {"model": ErrorBody, "description": "no results yet"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no results yet"}}
 
 
 def published_or_404(request: Request) -> PublishedCount:

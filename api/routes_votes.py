@@ -26,7 +26,7 @@ CLOSED_MESSAGE = "the election is closed; no more votes are accepted"
 
 
 def app_state(request: Request) -> AppState:
-    return request.app.state.pb  # type: ignore[no-any-return]
+    return request.app.state.pb
 
 
 def _intake(pb: AppState) -> None:
@@ -146,7 +146,7 @@ async def post_votes_batch(
         if isinstance(it, Rejection):
             results.append(BatchLine(line=it.source.line, status="rejected", reason=it.reason, detail=it.detail))
         else:
-            results.append(BatchLine(line=it.source.line, status=st, receipt_id=it.receipt_id))  # type: ignore[arg-type]
+            results.append(BatchLine(line=it.source.line, status=st, receipt_id=it.receipt_id))  # type: ignore[arg-type]  # st is one of the Literal statuses
     return BatchReport(
         source=source, sha256=sha, lines=len(lines), accepted=report.accepted,
         already_received=report.already_known, rejected=report.rejected,

@@ -313,7 +313,8 @@ def score_boxes(
         zone = ink[i, oy + zdy : oy + zdy + zh, ox + zdx : ox + zdx + zw]
         strike = float(zone.any(axis=0).mean()) if zone.size else 0.0
         win = stroke[i, oy : oy + wh, ox : ox + ww] & ~band
-        span, area, sectors, contrast, pieces = 0.0, 0.0, (), 0.0, 0
+        span, area, contrast, pieces = 0.0, 0.0, 0.0, 0
+        sectors: tuple[str, ...] = ()
         side_counts = np.bincount(side_map[win], minlength=5)
         sides = tuple(SIDES[j] for j in range(4) if side_counts[j + 1] >= sector_min)
         ring_counts = np.bincount(sector_map[win], minlength=9)

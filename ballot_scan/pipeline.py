@@ -104,7 +104,7 @@ def _init_worker(election: Election, settings: ScanSettings) -> None:
 
 
 def _read(tasks: list[PageTask]) -> list[PageRead]:
-    return _W["reader"].read_batch(tasks)  # type: ignore[no-any-return]
+    return _W["reader"].read_batch(tasks)
 
 
 def iter_reads(

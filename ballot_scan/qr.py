@@ -33,9 +33,12 @@ def qr_crop(gray: np.ndarray, matrix: np.ndarray, px_per_mm: float,
     return warp_region(gray, matrix, r, px_per_mm)
 
 
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
 def _decode_once(crop: np.ndarray, binarizer: str) -> str | None:
     found = zxingcpp.read_barcodes(
-        crop, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_invert=False,
+        crop, formats=_QR_ONLY, try_rotate=False, try_invert=False,
         binarizer=getattr(zxingcpp.Binarizer, binarizer),
     )
     for r in found:

@@ -87,7 +87,7 @@ def ballot_font(size_px: int, mono: bool = False, bold: bool = False) -> ImageFo
     for d in FONT_DIRS:
         if (d / name).exists():
             return ImageFont.truetype(str(d / name), size_px)
-    return ImageFont.load_default(size=size_px)  # type: ignore[return-value]
+    return ImageFont.load_default(size=size_px)  # type: ignore[return-value]  # Pillow >= 10.1 returns a FreeTypeFont for a size
 
 
 def _qr_image(payload: str, size_px: int, mask: int | None = None) -> np.ndarray:
@@ -226,7 +226,7 @@ class _LazyImages(Sequence[Image.Image]):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> Image.Image:  # type: ignore[override]
+    def __getitem__(self, i: int) -> Image.Image:  # type: ignore[override]  # int index only (no slices)
         return _print_page(self.paths[i])
 
     def __iter__(self) -> Iterator[Image.Image]:

@@ -317,7 +317,10 @@ def draw_ballot(election: Election, spec: BallotSpec, opts: DeckOptions) -> np.n
         if rng.random() < 0.5:  # a cover sheet with a little text
             cv2.putText(img, "BATCH SEPARATOR", (w // 5, h // 2), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 6)
         return degrade(img, rng, opts, spec.upside_down)
-    token = spec.foreign_token if spec.kind == "foreign" else spec.token.token if spec.token else "SPECIMEN"
+    if spec.kind == "foreign":
+        token = spec.foreign_token or "SPECIMEN"
+    else:
+        token = spec.token.token if spec.token else "SPECIMEN"
     code = spec.token.short_code if spec.token and spec.kind == "ballot" else short_code(rng.randbytes(10))
     payload = PagePayload(env.code, pl.page, pl.pages, spec.ballot_serial, token)
     page = personalise_page(_template(election, pl, dpi), payload, code, dpi, qr_mask=0)

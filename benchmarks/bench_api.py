@@ -60,7 +60,7 @@ def make_votes(election: Election, keys: Path, n_distinct: int, seed: int) -> li
     for i in range(n_distinct):
         serial = hashlib.sha256(f"bench-api-{seed}-{i}".encode()).digest()[:10]
         cats: set[str | None] = set()
-        chosen = []
+        chosen: list[str] = []
         for p in rng.sample(paris, 8):  # at most one per category: within every limit
             if p.category not in cats and len(chosen) < 2:
                 cats.add(p.category)

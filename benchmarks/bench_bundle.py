@@ -136,9 +136,9 @@ def main() -> None:
             lines = [x.encode() for x in (out / "ballots.jsonl").read_text(encoding="utf-8").split("\n")[:-1]]
             for _ in range(3):
                 t = time.perf_counter()
-                sha = hashlib.sha256
+                sha256 = hashlib.sha256
                 for line in lines:
-                    sha(b"\x00" + line).digest()
+                    sha256(b"\x00" + line).digest()
                 sha_s.append(time.perf_counter() - t)
             print(f"run {run + 1}: publish {publish_s[-1]:.2f} s (CPU {publish_cpu[-1]:.2f} s), "
                   f"verify {verify_s[-1]:.2f} s (CPU {verify_cpu[-1]:.2f} s), "

@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def bench_mj(repeat: int, n_voters: int = 100_000, n_projects: int = 200) -> Non
     rng = np.random.default_rng(2026)
     # each project has its own grade distribution; every voter grades every project
     probs = rng.dirichlet(np.ones(4), size=n_projects)
-    given = np.stack([rng.choice(4, size=n_voters, p=probs[j]) for j in range(n_projects)], axis=1)
+    given: np.ndarray = np.stack([rng.choice(4, size=n_voters, p=probs[j]) for j in range(n_projects)], axis=1)
     # voter-major (voter 0's 200 grades, then voter 1's...), as a parser would store them:
     # grades in a byte, project indices in int32
     given = given.astype(np.uint8).ravel()
@@ -65,7 +66,7 @@ def bench_mj(repeat: int, n_voters: int = 100_000, n_projects: int = 200) -> Non
     costs = tuple(int(x) for x in rng.integers(10_000, 1_000_000, n_projects))
     budget = sum(costs) // 4
 
-    def build_and_run():  # type: ignore[no-untyped-def]
+    def build_and_run() -> Any:
         gp = GradeProfile.from_flat(PARIS_GRADES, n_projects, n_voters, projects, given)
         p = AllocationProblem(ids, costs, (0.0,) * n_projects, budget, grades=gp)
         return RULES["majority-judgment"](p, "votes-cost-id")
@@ -88,7 +89,7 @@ def bench_fairness(repeat: int, with_pabutools: bool) -> None:
         inst = read_pabulib(f)
         problem = allocation_problem(inst, apply_threshold=False)
         result = RULES["greedy"](problem, "votes-cost-id")
-        t_ours, rep = timed(lambda p=problem, r=result: fairness_report(p, r), repeat)
+        t_ours, rep = timed(partial(fairness_report, problem, result), repeat)
         line = (f"{label} ({len(inst.votes):,} voters x {len(inst.projects)} projects): fairness report "
                 f"{t_ours:.3f} s (median of {repeat}; EJR search {rep['search']['sets_visited']} sets, "
                 f"exhaustive {rep['search']['exhaustive']}; ejr {rep['ejr']['satisfied']}, "
@@ -110,7 +111,7 @@ def pabutools_figures(f: Path, selected: tuple[str, ...], top: int) -> float:
     from pabutools.fractions import frac
 
     class ShareOfApprovedCost(AdditiveSatisfaction):
-        def __init__(self, instance, profile, ballot) -> None:  # type: ignore[no-untyped-def]
+        def __init__(self, instance: Any, profile: Any, ballot: Any) -> None:
             whole = total_cost(ballot)
             AdditiveSatisfaction.__init__(
                 self, instance, profile, ballot,

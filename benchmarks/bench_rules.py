@@ -43,6 +43,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,7 @@ def bench_file(label: str, name: str, repeat: int, pabutools_add1: bool, pabutoo
     ]
     if label.startswith("Warsaw"):
         def pt_add1() -> Any:
+            assert prof is not None  # parsed above: Warsaw files are always parsed by pabutools
             mes_add1 = exhaustion_by_budget_increase(
                 inst, prof, method_of_equal_shares, {"sat_class": Cost_Sat},
                 budget_step=prof.num_ballots(), exhaustive_stop=False)
@@ -135,22 +137,22 @@ def bench_file(label: str, name: str, repeat: int, pabutools_add1: bool, pabutoo
                 initial_budget_allocation=mes_add1)
         steps.append(("mes+add1+greedy", "mes-add1-greedy", pt_add1 if pabutools_add1 else None))
     for step, rule, theirs_fn in steps:
-        t_ours, res, cpu_rule = timed_cpu(lambda rule=rule: RULES[rule](problem, "lexicographic"), repeat)
-        m = peak_bytes(lambda rule=rule: RULES[rule](problem, "lexicographic"))
-        t_pt: float | None
+        t_ours, res, cpu_rule = timed_cpu(partial(RULES[rule], problem, "lexicographic"), repeat)
+        m = peak_bytes(partial(RULES[rule], problem, "lexicographic"))
+        t_theirs: float | None
         if theirs_fn is not None:
             t0 = time.perf_counter()
             theirs = theirs_fn()
-            t_pt = time.perf_counter() - t0
+            t_theirs = time.perf_counter() - t0
             same = "yes" if {p.name for p in theirs} == set(res.selected) else "NO"
             src = "measured"
         elif rule == "mes-add1-greedy":
-            t_pt, same, src = PABUTOOLS_ADD1_WARSAW[0], "recorded", "REFERENCE.md"
+            t_theirs, same, src = PABUTOOLS_ADD1_WARSAW[0], "recorded", "REFERENCE.md"
         else:
-            t_pt, same, src = None, "-", "not run"
-        rows.append({"file": label, "step": step, "ours": t_ours, "pabutools": t_pt, "peak": m, "same": same,
+            t_theirs, same, src = None, "-", "not run"
+        rows.append({"file": label, "step": step, "ours": t_ours, "pabutools": t_theirs, "peak": m, "same": same,
                      "source": src, "cpu": cpu_rule})
-        theirs_txt = f"pabutools {t_pt:.1f}s ({src}), x{t_pt / t_ours:.0f}" if t_pt else "pabutools not run"
+        theirs_txt = f"pabutools {t_theirs:.1f}s ({src}), x{t_theirs / t_ours:.0f}" if t_theirs else "pabutools not run"
         print(f"{label}: {step} ours {t_ours:.3f}s (peak {m / 1e6:.0f} MB, {len(res.selected)} projects), "
               f"{theirs_txt}, same outcome: {same}", flush=True)
     return rows

@@ -50,6 +50,8 @@ from fixtures.paris import generate_paris  # noqa: E402
 
 def _decode(path: str) -> int:
     img = cv2.imdecode(np.frombuffer(Path(path).read_bytes(), dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise ValueError(f"{path}: not a decodable image")
     return int(img.shape[0])
 
 

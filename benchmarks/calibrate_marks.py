@@ -68,9 +68,11 @@ def main() -> int:
                 for pid in rd.scores:
                     cls = t.get(pid, "(empty)")
                     f = rd.features.get(pid, {})
-                    feats[cls].append((rd.scores[pid], float(f.get("span_mm", 0.0)), float(f.get("area_mm2", 0.0)),
-                                       len(f.get("sectors", [])), float(f.get("contrast", 0.0)),  # type: ignore[arg-type]
-                                       float(f.get("pieces", 0))))  # type: ignore[arg-type]
+                    num = {k: float(v) for k, v in f.items() if isinstance(v, int | float)}
+                    sectors = f.get("sectors", ())
+                    feats[cls].append((rd.scores[pid], num.get("span_mm", 0.0), num.get("area_mm2", 0.0),
+                                       len(sectors) if isinstance(sectors, tuple | list) else 0,
+                                       num.get("contrast", 0.0), num.get("pieces", 0.0)))
                     got = "vote" if pid in rd.votes else (f"?{rd.ambiguous[pid]}" if pid in rd.ambiguous else "empty")
                     verdicts[cls][got] += 1
                     want_vote = not cls.endswith("?") and cls != "(empty)"

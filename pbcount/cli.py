@@ -111,11 +111,12 @@ class LazyGroup(TyperGroup):
         super().__init__(**attrs)
         self.commands = _LazyCommands(self.commands)
 
-    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+    # Any: the base class types these with typer's private vendored click (typer._click)
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from :data:`COMMANDS` (wrapped, not cut), importing no command module."""
         rows = []
         for name in self.commands:
-            if name in COMMANDS and not self.commands.loaded(name):  # type: ignore[attr-defined]
+            if name in COMMANDS and not self.commands.loaded(name):  # type: ignore[attr-defined]  # self.commands is the _LazyCommands set in __init__
                 rows.append((name, COMMANDS[name][1]))
             else:
                 cmd = self.commands[name]

@@ -64,11 +64,11 @@ def print_quota_summary(console: Console, result: CountResult) -> None:
     wide = {r.name: r for r in result.allocation.election_quotas}
     for q in e.quotas:
         if q.name in wide:
-            r = wide[q.name]
+            wr = wide[q.name]
             console.print(
-                f"quota {q.name} (whole election): group got {r.group_spent:,} of {r.required:,} required — "
-                + ("met" if r.met else f"short by {r.shortfall:,}: {r.reason}")
-                + f" ({r.rounds} rebalancing round{'s' if r.rounds != 1 else ''})"
+                f"quota {q.name} (whole election): group got {wr.group_spent:,} of {wr.required:,} required — "
+                + ("met" if wr.met else f"short by {wr.shortfall:,}: {wr.reason}")
+                + f" ({wr.rounds} rebalancing round{'s' if wr.rounds != 1 else ''})"
             )
             continue
         group_spent = total_spent = reserved = 0

@@ -186,7 +186,7 @@ def allocate_election(
             short = target - group_spent(q)
             if short <= 0:
                 continue
-            cands = {e: election.envelope(e).budget for e in ran  # type: ignore[union-attr]
+            cands = {e: election.envelope(e).budget for e in ran  # type: ignore[union-attr]  # ran holds only envelopes of the election
                      if q.applies_to(e) and _can_take_more(ran[e][1], ran[e][0], q.name)}
             if not cands:
                 continue

@@ -23,7 +23,9 @@ readers. :func:`parse_evote_line` is total: on any bytes it returns a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from engine.model.ballots import Channel, Rejection, SourceRef, Submission
 
@@ -106,6 +108,67 @@ def hint_for(raw: str | bytes) -> str:
 
 def parse_evote_line(text: str | bytes, source: SourceRef) -> Submission | Rejection:
     """Parse one vote line by :data:`EVOTE_LINE_SCHEMA`; total: never raises on any input.
+
+    The fast path (:func:`fast_parse`, msgspec, ~3 µs) takes every well-formed line; any
+    other line goes to :func:`parse_evote_line_reference`, so the answer and the exact
+    rejection reason are the reference parser's (property-tested equal in
+    tests/unit/test_evote_fast_path.py).
+    """
+    sub = fast_parse(text, source)
+    return sub if sub is not None else parse_evote_line_reference(text, source)
+
+
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_CHARS)]
+
+
+class _Line(msgspec.Struct, forbid_unknown_fields=True):
+    """The grammar's happy path as a typed struct (the same bounds as the schema)."""
+
+    token: Annotated[str, msgspec.Meta(max_length=MAX_TOKEN_CHARS)]
+    cast_at: Annotated[str, msgspec.Meta(max_length=MAX_CAST_AT_CHARS)]
+    selections: Annotated[
+        dict[_Id, Annotated[list[_Id], msgspec.Meta(max_length=MAX_PROJECTS_PER_ENVELOPE)]],
+        msgspec.Meta(max_length=MAX_ENVELOPES),
+    ]
+
+
+_FAST_DECODER = msgspec.json.Decoder(_Line)
+
+
+def fast_parse(text: str | bytes, source: SourceRef) -> Submission | None:
+    """The submission of a well-formed line, or ``None`` when the line needs the reference
+    parser (anything unusual: not this grammar, a bound exceeded, an escape sequence, a
+    key possibly given twice). Never raises.
+
+    msgspec keeps the last of duplicated keys, so duplicates are excluded by counting: a
+    colon outside a JSON string separates exactly one key from its value, so a line with
+    no backslash (no escaped colon) has ``count(':') == pairs + colons inside strings``.
+    The decoded document holds ``3 + len(selections)`` pairs; a dropped duplicate would
+    add one structural colon more (and its own strings' colons), so equality with the
+    decoded pairs plus ``cast_at``'s colons proves no key was dropped (any colon in
+    another string only makes the check fail towards the reference parser). O(line).
+    """
+    if isinstance(text, str):
+        if "\\" in text:
+            return None
+        colons = text.count(":")
+    else:
+        if b"\\" in text:
+            return None
+        colons = text.count(b":")
+    try:
+        line = _FAST_DECODER.decode(text)
+    except (msgspec.DecodeError, ValueError, TypeError):  # ValidationError is a DecodeError
+        return None
+    sel = line.selections
+    if colons != 3 + len(sel) + line.cast_at.count(":"):
+        return None
+    return Submission(token=line.token.strip(), channel=Channel.ONLINE, selections=sel, source=source,
+                      cast_at=line.cast_at)
+
+
+def parse_evote_line_reference(text: str | bytes, source: SourceRef) -> Submission | Rejection:
+    """The reference parser of :data:`EVOTE_LINE_SCHEMA` (stdlib ``json``); total.
 
     Checks, the first failure wins: JSON (``malformed_line``, with a hint for gzip or
     CR-only input), each key once (``duplicate_key``), an object with no other key than

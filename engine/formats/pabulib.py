@@ -33,10 +33,15 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time (reading a file needs neither numpy nor the rules)
+    from engine.rules.problem import AllocationProblem
+    from engine.rules.profile import ApprovalProfile
 
 from engine.errors import PabulibError
 
@@ -100,7 +105,7 @@ def parse_number(text: str) -> Fraction:
     return Fraction(text.strip().replace(",", "."))
 
 
-def _rows(lines: Iterable[str], source: str = "<pb>", offset: int = 0) -> Iterator[tuple[int, list[str]]]:
+def _rows(lines: Iterable[str], source: str = "<pb>", offset: int = 0) -> Generator[tuple[int, list[str]], None, None]:
     reader = csv.reader(lines, delimiter=";", quotechar='"')
     try:
         for row in reader:
@@ -362,10 +367,10 @@ def format_pabulib(inst: PbInstance) -> str:
         w.writerow([vals.get(c, "") for c in inst.project_columns])
     buf.write("VOTES\n")
     w.writerow(inst.vote_columns)
-    for v in inst.votes:
-        vals = {"voter_id": v.voter_id, "vote": ",".join(v.vote), **v.fields}
-        if v.points is not None:
-            vals["points"] = ",".join(format_number(x) for x in v.points)
+    for vote in inst.votes:
+        vals = {"voter_id": vote.voter_id, "vote": ",".join(vote.vote), **vote.fields}
+        if vote.points is not None:
+            vals["points"] = ",".join(format_number(x) for x in vote.points)
         w.writerow([vals.get(c, "") for c in inst.vote_columns])
     return buf.getvalue()
 
@@ -467,7 +472,7 @@ def project_scores(inst: PbInstance, score: str = "auto") -> list[float]:
     raise ValueError(f"unknown score {score!r}; one of auto, votes, points, file-votes, file-score")
 
 
-def approval_profile(inst: PbInstance):  # type: ignore[no-untyped-def]
+def approval_profile(inst: PbInstance) -> ApprovalProfile:
     """The voters' approvals (every listed project counts as approved) as a numpy profile."""
     import numpy as np
 
@@ -479,9 +484,9 @@ def approval_profile(inst: PbInstance):  # type: ignore[no-untyped-def]
     return ApprovalProfile.from_flat(len(inst.projects), lengths, flat)
 
 
-def allocation_problem(  # type: ignore[no-untyped-def]
+def allocation_problem(
     inst: PbInstance, score: str = "auto", with_profile: bool = True, apply_threshold: bool = True
-):
+) -> AllocationProblem:
     """An AllocationProblem for the instance: integer money (``unit`` units per currency unit),
     scores per :func:`project_scores`, the META ``min_project_score_threshold`` if any (unless
     ``apply_threshold`` is false, as pabutools does)."""
@@ -516,7 +521,7 @@ def read_pabulib_meta(path: str | Path) -> dict[str, str]:
     raise PabulibError(p.name, 0, "no PROJECTS section")
 
 
-def _scores(inst: PbInstance, score: str, profile) -> tuple[float, ...]:  # type: ignore[no-untyped-def]
+def _scores(inst: PbInstance, score: str, profile: ApprovalProfile | None) -> tuple[float, ...]:
     """project_scores, reusing the approval profile's counts when the score is a vote count."""
     counts_votes = score == "votes" or (score == "auto" and (
         inst.vote_type in ("approval", "choose-1")

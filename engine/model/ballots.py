@@ -177,7 +177,7 @@ def validate_submission(
         voting = election.voting
         # normalised times of years 1000-9999 compare as strings; any other year is outside
         if voting.opens_utc is not None and (
-            len(cast_at) != _CAST_AT_LEN or not voting.opens_utc <= cast_at < voting.closes_utc  # type: ignore[operator]
+            len(cast_at) != _CAST_AT_LEN or not voting.opens_utc <= cast_at < voting.closes_utc  # type: ignore[operator]  # closes_utc is set whenever opens_utc is (VotingPolicy)
         ):
             return reject("cast_outside_voting_period", f"cast_at {sub.cast_at!r} is outside the voting period "
                           f"[{voting.opens}, {voting.closes})", serial)

@@ -198,6 +198,10 @@ class Election:
     precedence: str = DEFAULT_PRECEDENCE
     extra: Mapping[str, Any] = field(default_factory=dict)
     quotas: tuple[QuotaSpec, ...] = ()
+    # lookup tables filled by __post_init__ (not part of the value: no init, repr, compare)
+    _env: dict[str, Envelope] = field(init=False, repr=False, compare=False)
+    _proj: dict[str, Project] = field(init=False, repr=False, compare=False)
+    _by_env: dict[str, tuple[Project, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_env", {e.id: e for e in self.envelopes})
@@ -208,13 +212,13 @@ class Election:
         object.__setattr__(self, "_by_env", {k: tuple(v) for k, v in by_env.items()})
 
     def envelope(self, envelope_id: str) -> Envelope | None:
-        return self._env.get(envelope_id)  # type: ignore[attr-defined]
+        return self._env.get(envelope_id)
 
     def project(self, project_id: str) -> Project | None:
-        return self._proj.get(project_id)  # type: ignore[attr-defined]
+        return self._proj.get(project_id)
 
     def projects_in(self, envelope_id: str) -> tuple[Project, ...]:
-        return self._by_env.get(envelope_id, ())  # type: ignore[attr-defined]
+        return self._by_env.get(envelope_id, ())
 
     def envelope_by_code(self, code: str) -> Envelope | None:
         for e in self.envelopes:

@@ -178,7 +178,13 @@ def _result(rule: str, problem: AllocationProblem, tie_break: str, outcomes: lis
 
 def cuts_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                 limits: Sequence[SectorLimit] = ()) -> AllocationResult:
-    """Cut lines in order of votes to cut until the target is reached (module docstring)."""
+    """``cuts-greedy``: cut lines in order of votes to cut until the target is reached (module docstring).
+
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`);
+    the target is ``problem.budget``.
+    Returns: an :class:`~engine.rules.problem.AllocationResult`.
+    Tie-break: as greedy (the project order). Complexity: O(n log n).
+    """
     order = cut_order(problem, tie_break)
     target = problem.budget
     cuts = {lim.sector: 0 for lim in limits}
@@ -221,7 +227,13 @@ def cuts_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
 
 def cuts_exact(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                limits: Sequence[SectorLimit] = ()) -> AllocationResult:
-    """The least-opposition set of cuts reaching the target (module docstring)."""
+    """``cuts-exact``: the least-opposition set of cuts reaching the target (module docstring).
+
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`);
+    the target is ``problem.budget``.
+    Returns: an :class:`~engine.rules.problem.AllocationResult`.
+    Tie-break: the first optimal set in the tie-break order (one ILP per line). Complexity: NP-hard (a knapsack ILP).
+    """
     if problem.profile is None:
         raise ValueError("cuts-exact needs the number of voters (the problem's approval profile)")
     n_voters = problem.profile.n_voters

@@ -141,6 +141,17 @@ def _first_optimum(
 
 
 def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``exact``: the set of maximum total score within the budget (0/1 knapsack, HiGHS ILP).
+
+    Definition: see the module docstring (quotas as linear constraints).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, quotas); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: among optimal sets, the first in the tie-break order (one ILP per project left out).
+    Complexity: NP-hard; one ILP plus at most one per project.
+    """
     order = project_order(problem, tie_break)
     n = len(order)
     # canonical column order (tie-break order) so the answer does not depend on input order

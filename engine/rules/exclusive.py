@@ -18,12 +18,22 @@ from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOut
 
 
 def greedy_exclusive(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``greedy-exclusive``: greedy where a funded project excludes the rest of its groups.
+
+    Definition: see the module docstring.
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, exclusive groups); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: as greedy. Complexity: O(n log n + total group size). Quotas: ValueError.
+    """
     if problem.quotas:
         raise ValueError("greedy-exclusive does not support quotas; use greedy or exact")
     groups_of: dict[str, list[str]] = {}
-    for g in problem.exclusive:
-        for pid in g.members:
-            groups_of.setdefault(pid, []).append(g.name)
+    for group in problem.exclusive:
+        for pid in group.members:
+            groups_of.setdefault(pid, []).append(group.name)
     winner: dict[str, str] = {}  # group name -> the project of it that was funded
     left, spent = problem.budget, 0
     selected: list[str] = []

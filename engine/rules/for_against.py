@@ -32,7 +32,12 @@ def counts_text(votes_for: int, votes_against: int) -> str:
 
 def for_against(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                 stop: bool = False) -> AllocationResult:
-    """Greedy on ``for - against``; see the module doc."""
+    """``for-against``: greedy on ``for - against`` (definition in the module doc).
+
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult`.
+    Tie-break: as greedy (the project order). Complexity: O(n log n) (+ O(n q) with q quotas).
+    """
     fa = problem.for_against
     if fa is None:
         raise ValueError("the for-against rule needs the for and against counts (AllocationProblem.for_against)")
@@ -55,5 +60,10 @@ def for_against(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
 
 
 def for_against_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``for-against-stop``: as ``for-against`` but stop at the first project that does not fit."""
+    """``for-against-stop``: as ``for-against`` but stop at the first project that does not fit.
+
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult`.
+    Tie-break: as greedy. Complexity: O(n log n).
+    """
     return for_against(problem, tie_break, stop=True)

@@ -201,7 +201,13 @@ _TIE = re.compile(r"^tie on \S+ votes lost to")
 
 def majority_judgment(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                       typical: bool = False) -> AllocationResult:
-    """Majority judgment (``typical``: Fabre's typical judgment) then greedy fill; see the module doc."""
+    """Majority judgment (``typical``: Fabre's typical judgment) then greedy fill; see the module doc.
+
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`); ``problem.grades``.
+    Returns: an :class:`~engine.rules.problem.AllocationResult`.
+    Tie-break: equal gauges in the tie-break order (module doc).
+    Complexity: O(P · G + P log P) for P projects and G grades.
+    """
     profile = problem.grades
     if profile is None:
         raise ValueError("majority judgment needs the voters' grades (AllocationProblem.grades)")
@@ -231,5 +237,10 @@ def majority_judgment(problem: AllocationProblem, tie_break: str = "votes-cost-i
 
 
 def majority_judgment_typical(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``majority-judgment-typical``: ties on the majority grade ordered by ``p - q``."""
+    """``majority-judgment-typical``: ties on the majority grade ordered by ``p - q``.
+
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`); ``problem.grades``.
+    Returns: an :class:`~engine.rules.problem.AllocationResult`.
+    Tie-break: as majority judgment. Complexity: O(P · G + P log P).
+    """
     return majority_judgment(problem, tie_break, typical=True)

@@ -21,6 +21,20 @@ from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOut
 
 
 def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop: bool = False) -> AllocationResult:
+    """``greedy``: fund projects by score descending while their cost fits in the money left.
+
+    Definition: walk the projects in :func:`~engine.rules.problem.project_order`; a project
+    below the threshold is not eligible; one whose cost fits is funded, else skipped (with
+    ``stop``, the walk ends at the first that does not fit). With quotas: see
+    :func:`engine.rules.quota.greedy_with_quotas`.
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal scores in the tie-break order; a project that lost a tie is ``tie_lost``.
+    Complexity: O(n log n) for n projects (the sort).
+    """
     if problem.quotas:
         if stop:
             raise ValueError("greedy-stop does not support quotas; use greedy or exact")
@@ -82,4 +96,12 @@ def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop
 
 
 def greedy_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``greedy-stop``: :func:`greedy` that stops at the first project that does not fit.
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: as :func:`greedy`. Complexity: O(n log n). Quotas: ValueError.
+    """
     return greedy(problem, tie_break, stop=True)

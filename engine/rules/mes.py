@@ -42,6 +42,7 @@ the points are ignored, only which projects were supported matters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -284,22 +285,66 @@ def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tupl
 
 
 def mes(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``mes``: Method of Equal Shares with cost utilities.
+
+    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    """
     run, notes = _run_variant(problem, tie_break, add1=False)
     return _result(problem, "mes", tie_break, run, notes)
 
 
 def mes_add1(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``mes-add1``: MES with the add1 completion (per-voter budget raised by 1 until the budget is exceeded).
+
+    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    """
     run, notes = _run_variant(problem, tie_break, add1=True)
     return _result(problem, "mes-add1", tie_break, run, notes)
 
 
 def mes_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``mes-greedy``: MES, then the money left filled greedily in vote order.
+
+    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    """
     run, notes = _run_variant(problem, tie_break, add1=False)
     return _result(problem, "mes-greedy", tie_break, run, notes,
                    _complete_greedily(problem, tie_break, run.selected))
 
 
 def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``mes-add1-greedy``: MES add1, then the money left filled greedily in vote order.
+
+    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    """
     run, notes = _run_variant(problem, tie_break, add1=True)
     return _result(problem, "mes-add1-greedy", tie_break, run, notes,
                    _complete_greedily(problem, tie_break, run.selected))
@@ -321,7 +366,7 @@ def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...
     return [int((mat[i] == best).sum()) for i in range(len(outcomes))]
 
 
-def with_comparison(base_rule_name: str):  # type: ignore[no-untyped-def]
+def with_comparison(base_rule_name: str) -> Callable[..., AllocationResult]:
     """``<rule>-comparison``: keep the MES outcome unless greedy is preferred by more voters."""
     base = {"mes": mes, "mes-add1": mes_add1, "mes-greedy": mes_greedy,
             "mes-add1-greedy": mes_add1_greedy}[base_rule_name]
@@ -340,7 +385,13 @@ def with_comparison(base_rule_name: str):  # type: ignore[no-untyped-def]
         return _renamed(m, base_rule_name + "-comparison", note + "; MES outcome kept")
 
     rule.__name__ = base_rule_name.replace("-", "_") + "_comparison"
-    rule.__doc__ = f"{base_rule_name} compared with greedy by popularity (see module docstring)."
+    rule.__doc__ = (f"``{base_rule_name}-comparison``: the {base_rule_name} outcome unless strictly more voters "
+                    "prefer greedy's (definition in the module doc).\n\n"
+                    "Parameters: ``problem`` (with its approval profile) and ``tie_break``.\n"
+                    "Returns: an AllocationResult (the kept outcome, renamed, with a note).\n"
+                    f"Tie-break: as {base_rule_name} and greedy.\n"
+                    f"Complexity: {base_rule_name}'s plus greedy's plus O(voters * selected).")
+
     return rule
 
 

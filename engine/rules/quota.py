@@ -41,6 +41,17 @@ from engine.rules.problem import (
 
 
 def greedy_with_quotas(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+    """``greedy`` with quotas: greedy, capped by each quota's maximum, then rebalanced for minimums.
+
+    Definition: see the module docstring.
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, quotas); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: as :func:`~engine.rules.greedy.greedy` (the same project order).
+    Complexity: O(n log n + n * q) for q quotas, times the rebalancing rounds.
+    """
     order = project_order(problem, tie_break)
     ids, costs, scores = problem.project_ids, problem.costs, problem.scores
     quotas = problem.quotas
@@ -65,7 +76,7 @@ def greedy_with_quotas(problem: AllocationProblem, tie_break: str = "votes-cost-
                                         f"{score:g} votes < threshold {problem.threshold:g}")
             continue
         capped = [quotas[qi] for qi in member_of[i]
-                  if quotas[qi].max_amount is not None and spent_q[qi] + cost > quotas[qi].max_amount]
+                  if (cap := quotas[qi].max_amount) is not None and spent_q[qi] + cost > cap]
         if capped:
             q = capped[0]
             decided[i] = ProjectOutcome(pid, rank, False, spent, "quota_max",

@@ -26,7 +26,7 @@ from typing import BinaryIO, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from engine.errors import ElectionClosedError
+from engine.errors import ElectionClosedError, TokenError
 from engine.formats.evote import CR_HINT, GZIP_HINT, hint_for, parse_evote_line
 from engine.model.ballots import (
     Ballot,
@@ -38,7 +38,7 @@ from engine.model.ballots import (
 )
 from engine.model.election import Election
 from engine.model.receipts import online_receipt_id
-from engine.model.tokens import TokenVerifier
+from engine.model.tokens import TokenVerifier, VoterToken
 from engine.services.workers import default_workers
 from engine.storage.keyfiles import public_key_from_pem, public_key_pem
 from engine.storage.store import Store
@@ -152,6 +152,32 @@ def not_after_now(skew_seconds: float = CLOCK_SKEW_SECONDS) -> str:
     return normalise_cast_time((datetime.now(UTC) + timedelta(seconds=skew_seconds)).isoformat())
 
 
+class BatchVerifier(TokenVerifier):
+    """A :class:`TokenVerifier` that checks each distinct token text once per batch (a
+    revote or resend in the same chunk reuses the answer, accepted or refused); the
+    cache lives as long as this object, i.e. one chunk."""
+
+    def __init__(self, inner: TokenVerifier) -> None:
+        self.__dict__.update(inner.__dict__)
+        self._inner = inner
+        self._seen: dict[str, VoterToken | TokenError] = {}
+
+    def verify(self, text: object) -> VoterToken:
+        """As :meth:`TokenVerifier.verify`, memoised per distinct text."""
+        if not isinstance(text, str):
+            return self._inner.verify(text)
+        hit = self._seen.get(text)
+        if hit is None:
+            try:
+                hit = self._inner.verify(text)
+            except TokenError as exc:
+                hit = exc
+            self._seen[text] = hit
+        if isinstance(hit, TokenError):
+            raise TokenError(hit.reason, str(hit))
+        return hit
+
+
 def process_lines(
     election: Election,
     verifier: TokenVerifier,
@@ -166,6 +192,7 @@ def process_lines(
     ``not_after``: refuse cast times later than this (see :func:`not_after_now`).
     """
     out: list[Ballot | Rejection] = []
+    verifier = BatchVerifier(verifier)
     for line_no, raw in lines:
         if isinstance(raw, OverlongLine):
             detail = f"line is {raw.size} bytes, over the {MAX_LINE_BYTES}-byte limit of a vote line"
@@ -266,7 +293,7 @@ def _init_worker(election: Election, pub_pem: bytes, receipt_secret: bytes, sour
 
 def _work(chunk: list[LineItem]) -> list[Ballot | Rejection]:
     return process_lines(
-        _W["election"], _W["verifier"], _W["secret"], _W["source"], chunk  # type: ignore[arg-type]
+        _W["election"], _W["verifier"], _W["secret"], _W["source"], chunk  # type: ignore[arg-type]  # _W: the worker globals, typed per key at set-up
     )
 
 

@@ -69,10 +69,10 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, 
         y = np.zeros(n)
         y[agents] = np.maximum(sol.x[:a], 0.0)
         cap, value_lp = float(sol.x[a]), float(sol.objective)
-        panel = _best_panel(y, rows, upper)
-        value = float(sum(y[i] for i in panel)) if panel else 0.0
-        if panel is not None and value > cap + _EPS and panel not in panels:
-            panels.append(panel)
+        priced = _best_panel(y, rows, upper)
+        value = float(sum(y[i] for i in priced)) if priced else 0.0
+        if priced is not None and value > cap + _EPS and priced not in panels:
+            panels.append(priced)
             continue
         newly = [i for i in agents if i not in fixed and y[i] > fix_eps]
         if not newly:

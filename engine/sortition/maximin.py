@@ -180,11 +180,11 @@ def maximin(pool: Pool, features: Features, size: int, max_rounds: int = 2000) -
         duals = np.abs(sol.row_dual[:len(agents)])
         if duals.sum() > 0:
             y[agents] = duals / duals.sum()
-        panel = _best_panel(y, rows, upper)
-        value = float(sum(y[i] for i in panel)) if panel else 0.0
-        if panel is None or value <= z + _EPS or panel in panels or rounds >= max_rounds:
+        priced = _best_panel(y, rows, upper)
+        value = float(sum(y[i] for i in priced)) if priced else 0.0
+        if priced is None or value <= z + _EPS or priced in panels or rounds >= max_rounds:
             break
-        panels.append(panel)
+        panels.append(priced)
     return to_lottery(pool, panels, sol.x[:m], covered, rounds)
 
 

@@ -78,7 +78,7 @@ def record_files(pool: Pool, features: Features, result: DrawResult, *, source_s
         "probabilities_exact": result.exact_probabilities,
     }
     files: dict[str, bytes] = {"pool.csv": pool_csv, "features.csv": features_csv}
-    probs = [["id", "numerator", "denominator", "probability"]]
+    probs: list[list[str | int]] = [["id", "numerator", "denominator", "probability"]]
     for i, (a, b) in enumerate(result.probabilities):
         probs.append([pool.ids[i], a, b, f"{a / b:.9f}"])
     if result.lottery is not None:

@@ -111,7 +111,7 @@ class ReviewStore:
         if not items:
             return 0
         ts = now_iso()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "review_key": it.key, "batch_id": it.batch_id, "source_name": it.source_name,
                 "source_line": it.source_line, "image_sha256": it.image_sha256, "envelope_id": it.envelope_id,

@@ -374,7 +374,7 @@ class Store:
         # so two stations committing overlapping chunks wait for each other instead of
         # deadlocking. Inserted rows are counted from RETURNING, not from a pre-check,
         # so a ballot another process inserts meanwhile counts as already known here.
-        ballot_rows = [
+        ballot_rows: list[dict[str, Any]] = [
             {
                 "ballot_key": b.ballot_key,
                 "voter_serial": b.voter_serial,

@@ -140,13 +140,13 @@ def check_merkle(directory: Path, signed: Mapping[str, Any], lines: list[str], p
     elif prev is not None or proof:
         raise fail(name, "previous", "the first publication has no previous head")
     if previous is not None:
-        k = previous.get("publication")
-        if not isinstance(k, int) or not 1 <= k <= len(history):
-            raise fail(name, "previous_bundle", f"the earlier bundle's publication {k!r} is not in this history")
-        old = {"publication": k, "tree_size": previous.get("tree_size"), "root_hash": previous.get("root_hash")}
-        if history[k - 1] != old:
+        prev_k = previous.get("publication")
+        if not isinstance(prev_k, int) or not 1 <= prev_k <= len(history):
+            raise fail(name, "previous_bundle", f"the earlier bundle's publication {prev_k!r} is not in this history")
+        old = {"publication": prev_k, "tree_size": previous.get("tree_size"), "root_hash": previous.get("root_hash")}
+        if history[prev_k - 1] != old:
             raise fail(name, "previous_bundle",
-                       f"publication {k} was published as size {old['tree_size']} root {old['root_hash']}; "
-                       f"this bundle's history says {history[k - 1]} — earlier ballots were rewritten")
-        notes.append(f"earlier publication {k} (size {old['tree_size']}) is a prefix of this log")
+                       f"publication {prev_k} was published as size {old['tree_size']} root {old['root_hash']}; "
+                       f"this bundle's history says {history[prev_k - 1]} — earlier ballots were rewritten")
+        notes.append(f"earlier publication {prev_k} (size {old['tree_size']}) is a prefix of this log")
     return pub, len(lines), root, notes

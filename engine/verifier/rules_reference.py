@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .tiebreak import project_order, tie_rank
@@ -117,7 +118,7 @@ def greedy_with_quotas(p: Problem, tie_break: str) -> dict[str, Any]:
             decided[i] = outcome(i, rank, False, "below_threshold", f"{score:g} votes < threshold {p.threshold:g}")
             continue
         capped = [qi for qi in sorted(member_of[i])
-                  if quotas[qi].max_amount is not None and spent_q[qi] + cost > quotas[qi].max_amount]
+                  if (cap := quotas[qi].max_amount) is not None and spent_q[qi] + cost > cap]
         if capped:
             q = quotas[capped[0]]
             decided[i] = outcome(i, rank, False, "quota_max", f"group {q.name!r} would reach "
@@ -563,8 +564,8 @@ def reference_rules(
     g = greedy or greedy_rule
     out: dict[str, Callable[[Any, str], dict[str, Any]]] = {"exact": exact}
     for name in MES_RULES:
-        out[name] = lambda p, tb, name=name: _variant(p, tb, name)
-        out[name + "-comparison"] = lambda p, tb, name=name: comparison(name, p, tb, g)
+        out[name] = partial(_variant, rule=name)
+        out[name + "-comparison"] = partial(comparison, name, greedy=g)
     return out
 
 

@@ -64,7 +64,7 @@ def _cuts(inst: PbInstance, problem: Any, name: str, tie_break: str, target: flo
         sectors_from_categories({p.project_id: p.fields.get("category", "") for p in inst.projects}),
         max_cuts=max_cuts, max_share=None if max_share is None else max_share / 100,
         savings=dict(zip(problem.project_ids, problem.costs, strict=True)))
-    return RULES[name](problem, tie_break, limits=limits)  # type: ignore[call-arg]
+    return RULES[name](problem, tie_break, limits=limits)  # type: ignore[call-arg]  # the savings rules take limits=; RULES is typed for the common signature
 
 
 def allocate(
