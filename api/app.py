@@ -9,7 +9,8 @@ loads the frozen election and the key directory, and mounts the routers:
 * ``/v1/results`` (+ CSVs), ``/v1/bundle``, ``/v1/receipts/{id}``, ``/v1/tree-head`` — public;
 * ``/`` and ``/receipt`` — the public results page (HTML, French and English).
 
-The OpenAPI schema is at ``/openapi.json`` (docs at ``/docs``).
+The OpenAPI schema is at ``/openapi.json`` (a self-contained reference page at ``/docs``).
+Responses over 1 KiB are gzip-compressed when the client accepts it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import routes_admin, routes_bundle, routes_page, routes_results, routes_scans, routes_votes
+from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.settings import ApiSettings
@@ -52,10 +55,14 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
             "Errors: `{\"error\": {\"code\", \"message\", \"details\"}}`. See docs/api.md."
         ),
         lifespan=lifespan,
+        docs_url=None,  # the CDN-loaded Swagger UI fails offline: api/docs_page.py instead
+        redoc_url=None,
     )
     app.state.pb = pb
     install_error_handlers(app)
     for module in (routes_votes, routes_scans, routes_admin, routes_bundle, routes_results, routes_page):
         app.include_router(module.router)
+    install_docs(app)
     app.add_middleware(BodySizeLimit, limit_for=settings.body_limit)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     return app

@@ -91,6 +91,19 @@ TEXT: dict[str, dict[str, str]] = {
         "language": "Langue",
         "of": "sur",
         "share": "part",
+        "reason": "Pourquoi",
+        "verify_how": "Comment vérifier",
+        "key_fingerprint": "Empreinte de la clé des résultats (SHA-256 de la clé publique Ed25519 brute)",
+        "verifier_download": "Télécharger le vérificateur autonome (pbcount-verifier.zip)",
+        "verify_steps": ("Téléchargez le dossier de vérification et le vérificateur, puis lancez "
+                         "(Python 3 et le paquet cryptography suffisent) :"),
+        "verify_expect": "Le vérificateur affiche VERIFIED et l'empreinte de la clé : elle doit être celle ci-dessus.",
+        "quota_wide_met": "atteint à l'échelle de la ville",
+        "quota_missed_in": "manqué dans {n} enveloppe(s) sur {m}",
+        "quota_met_all": "atteint dans chaque enveloppe",
+        "receipt_next": ("Vérifiez que le numéro est recopié exactement (16 caractères, 0 et O se confondent), "
+                         "ou revenez après la prochaine publication. Si votre reçu reste introuvable, "
+                         "signalez-le à la mairie en citant ce numéro."),
         "colon": "\u00a0:",
     },
     "en": {
@@ -173,9 +186,79 @@ TEXT: dict[str, dict[str, str]] = {
         "language": "Language",
         "of": "of",
         "share": "share",
+        "reason": "Why",
+        "verify_how": "How to verify",
+        "key_fingerprint": "Results key fingerprint (SHA-256 of the raw Ed25519 public key)",
+        "verifier_download": "Download the stand-alone verifier (pbcount-verifier.zip)",
+        "verify_steps": ("Download the verification bundle and the verifier, then run "
+                         "(Python 3 and the cryptography package are enough):"),
+        "verify_expect": "The verifier prints VERIFIED and the key fingerprint: it must be the one above.",
+        "quota_wide_met": "met city-wide",
+        "quota_missed_in": "missed in {n} of {m} envelopes",
+        "quota_met_all": "met in every envelope",
+        "receipt_next": ("Check that the number is copied exactly (16 characters; 0 and O are easy to confuse), "
+                         "or come back after the next publication. If your receipt still cannot be found, "
+                         "report it to the city, quoting this number."),
         "colon": ":",
     },
 }
+
+
+# why a project was or was not funded (engine.rules.problem.REASONS), per language
+REASON_TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "funded": "financé dans l'ordre du classement",
+        "did_not_fit": "coût supérieur au budget restant à son tour",
+        "stopped": "la règle s'arrête au premier projet qui ne rentre pas",
+        "below_threshold": "moins de voix que le seuil",
+        "tie_lost": "ne rentrait plus après une égalité perdue",
+        "quota_reserve": "aurait pris sur l'argent réservé à un quota",
+        "quota_max": "son groupe avait atteint le maximum du quota",
+        "funded_after_release": "financé avec l'argent réservé que le groupe ne pouvait pas utiliser",
+        "not_affordable": "parts égales : l'argent restant de ses soutiens ne suffisait pas",
+        "not_in_optimum": "ne fait pas partie de la sélection optimale",
+        "funded_completion": "financé par l'étape de complément",
+        "no_supporters": "aucune voix",
+        "excluded": "un projet exclusif du sien a été financé avant",
+    },
+    "en": {
+        "funded": "funded in rank order",
+        "did_not_fit": "cost more than the budget left when its turn came",
+        "stopped": "the rule stops at the first project that does not fit",
+        "below_threshold": "fewer votes than the threshold",
+        "tie_lost": "did not fit after losing a tie",
+        "quota_reserve": "would have eaten into money reserved for a quota",
+        "quota_max": "its group already reached the quota's maximum",
+        "funded_after_release": "funded with reserved money the group could not use",
+        "not_affordable": "equal shares: its supporters' money left could not pay for it",
+        "not_in_optimum": "not part of the optimal selection",
+        "funded_completion": "funded by the completion step",
+        "no_supporters": "no votes",
+        "excluded": "a project exclusive with it was funded first",
+    },
+}
+
+# rule ids as shown on the page (the id itself is kept in brackets for the CSV reader)
+RULE_TEXT: dict[str, dict[str, str]] = {
+    "fr": {"greedy": "glouton (par voix, tant que le budget suffit)", "greedy-stop": "glouton avec arrêt",
+           "mes": "parts égales (MES)", "exact": "optimum exact", "majority-judgment": "jugement majoritaire",
+           "for-against": "pour/contre", "greedy-exclusive": "glouton avec exclusions"},
+    "en": {"greedy": "greedy (by votes, while the budget lasts)", "greedy-stop": "greedy, stop at first misfit",
+           "mes": "Method of Equal Shares", "exact": "exact optimum", "majority-judgment": "majority judgment",
+           "for-against": "for/against", "greedy-exclusive": "greedy with exclusions"},
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """The page's words for a ProjectOutcome reason (the id itself if unknown)."""
+    return REASON_TEXT.get(lang, REASON_TEXT["en"]).get(reason, reason.replace("_", " "))
+
+
+def rule_text(rule: str, lang: str) -> str:
+    """The page's words for a rule id, with the id in brackets (e.g. ``glouton (…) [greedy]``)."""
+    base = rule.split("+")[0].split(":")[0]
+    words = RULE_TEXT.get(lang, RULE_TEXT["en"]).get(base)
+    return f"{words} [{rule}]" if words else rule
 
 
 def pick_lang(query_lang: str | None, accept_language: str | None, default: str) -> str:

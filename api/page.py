@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from api.i18n import LANGS, TEXT, fmt_int, fmt_money, fmt_pct
+from api.i18n import LANGS, TEXT, fmt_int, fmt_money, fmt_pct, reason_text, rule_text
 
 FUNDED = "#0b6e4f"
 NOT_FUNDED = "#6b7785"
@@ -46,6 +46,20 @@ label{display:block;font-weight:600}
 input[type=text]{font:inherit;padding:.3rem;width:18rem;max-width:100%}
 button{font:inherit;padding:.3rem .9rem;background:var(--accent);color:#fff;border:0;border-radius:.3rem}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5rem;border:1px solid var(--line)}
+.table-wrap{max-width:100%;overflow-x:auto}
+table.projects{width:100%}
+table.projects td.text{min-width:8rem;overflow-wrap:anywhere}
+.chart{margin:.5rem 0;font-size:.95rem}
+.chart .bar{display:grid;grid-template-columns:minmax(6rem,14rem) 1fr;gap:.5rem;align-items:center;margin:2px 0}
+.chart .label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.chart .label:hover,.chart .label:focus{white-space:normal;overflow:visible}
+.chart .track{display:flex;align-items:center;gap:.3rem;min-width:0}
+.chart i{height:1rem;background:#6b7785;flex:none;width:calc(var(--w) - 4rem)}
+.chart .bar.funded i{background:#0b6e4f}
+.chart .budget-line{border-top:2px dashed #b3261e;color:#b3261e;font-size:.9rem;text-align:right;margin:.2rem 0}
+.quota-list{margin:.2rem 0 0 1rem}
+@media (max-width:40rem){th,td{padding:.2rem .3rem}table.projects .channel{display:none}
+.chart .bar{grid-template-columns:minmax(5rem,9rem) 1fr}}
 .legend span{display:inline-block;width:.9rem;height:.9rem;vertical-align:middle;margin:0 .3rem 0 .8rem}
 """
 
@@ -57,7 +71,8 @@ def _link(path: str, lang: str, **params: str) -> str:
 
 def bar_svg(parts: list[tuple[float, str, str]], total: float, label: str, marker: tuple[float, str] | None = None,
             ident: str = "bar") -> str:
-    """A horizontal stacked bar: ``parts`` = (value, colour, text); optional marker line."""
+    """A horizontal stacked bar: ``parts`` = (value, colour, text); optional marker line, its
+    label written below the SVG as page text (SVG text shrinks with the SVG on a phone)."""
     w, h = 600, 28
     x = 0.0
     rects = []
@@ -70,11 +85,12 @@ def bar_svg(parts: list[tuple[float, str, str]], total: float, label: str, marke
     if marker is not None:
         mx = w * marker[0] / total if total else 0
         mk = (f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="-4" y2="{h + 4}" stroke="{BUDGET_LINE}" stroke-width="3"/>'
-              f'<text x="{min(mx + 4, w - 120):.1f}" y="{h + 16}" font-size="12" fill="{BUDGET_LINE}">'
-              f"{escape(marker[1])}</text>")
+)
     return (f'<svg id="{ident}" role="img" aria-label="{escape(label)}" viewBox="-2 -6 {w + 4} {h + 26}" '
             f'width="{w}" height="{h + 20}"><title>{escape(label)}</title>'
-            f'<rect x="0" y="0" width="{w}" height="{h}" fill="#eef1f4"/>{"".join(rects)}{mk}</svg>')
+            f'<rect x="0" y="0" width="{w}" height="{h}" fill="#eef1f4"/>{"".join(rects)}{mk}</svg>'
+            + (f'<p class="marker-label" style="color:{BUDGET_LINE};margin:0">▏{escape(marker[1])}</p>'
+               if marker is not None else ""))
 
 
 def budget_line_rank(projects: list[dict[str, Any]], budget: int) -> int | None:
@@ -89,44 +105,32 @@ def budget_line_rank(projects: list[dict[str, Any]], budget: int) -> int | None:
 
 
 def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """Votes per project as HTML bars (text at the page's own size, so it stays readable on a
+    phone): each row labelled by the project's title, cut with an ellipsis when long and shown
+    whole on hover/focus (and in ``title``); funded rows marked by "✓" and colour; a dashed
+    line where the budget would run out funding in rank order."""
     projects = env["projects"]
-    row, left, width = 18, 110, 480
-    top = 4
     max_votes = max((p["votes_total"] for p in projects), default=0) or 1
-    height = top + row * len(projects) + 24
-    out = [
-        f'<svg class="chart" id="chart-{escape(env["id"])}" role="img" '
-        f'aria-labelledby="chart-{escape(env["id"])}-t chart-{escape(env["id"])}-d" '
-        f'viewBox="0 0 {left + width + 80} {height}" width="{left + width + 80}" height="{height}">',
-        f'<title id="chart-{escape(env["id"])}-t">{escape(t["chart_title"])} — {escape(env["name"])}</title>',
-        f'<desc id="chart-{escape(env["id"])}-d">{escape(t["chart_desc"])}</desc>',
-    ]
-    for i, p in enumerate(projects):
-        y = top + i * row
-        bw = width * p["votes_total"] / max_votes
-        colour = FUNDED if p["selected"] else NOT_FUNDED
-        state = t["funded_legend"] if p["selected"] else t["not_funded_legend"]
-        out.append(
-            f'<g class="bar{" funded" if p["selected"] else ""}" data-project="{escape(p["id"])}" '
-            f'data-votes="{p["votes_total"]}"><title>{escape(p["id"])} {escape(p["title"])}: '
-            f'{fmt_int(p["votes_total"], lang)} {escape(t["votes"].lower())}, {escape(state)}</title>'
-            f'<text x="{left - 6}" y="{y + 13}" font-size="12" text-anchor="end" fill="#1b1f24">'
-            f'{"✓ " if p["selected"] else ""}{escape(p["id"])}</text>'
-            f'<rect x="{left}" y="{y + 2}" width="{bw:.1f}" height="{row - 4}" fill="{colour}"/>'
-            f'<text x="{left + bw + 4:.1f}" y="{y + 13}" font-size="12" fill="#1b1f24">'
-            f'{fmt_int(p["votes_total"], lang)}</text></g>'
-        )
     cut = budget_line_rank(projects, env["budget"])
-    if cut is not None:
-        y = top + cut * row
+    eid = escape(env["id"])
+    out = [f'<figure class="chart" id="chart-{eid}" role="group" aria-labelledby="chart-{eid}-t" '
+           f'aria-describedby="chart-{eid}-d"><figcaption id="chart-{eid}-t">{escape(t["chart_title"])} — '
+           f'{escape(env["name"])}</figcaption><p class="muted" id="chart-{eid}-d">{escape(t["chart_desc"])}</p>']
+    for i, p in enumerate(projects):
+        if i == cut:
+            out.append(f'<div class="budget-line">{escape(t["budget_line"])} '
+                       f'({escape(fmt_money(env["budget"], env.get("currency", "EUR"), lang))})</div>')
+        state = t["funded_legend"] if p["selected"] else t["not_funded_legend"]
+        full = f'{p["id"]} {p["title"]}: {fmt_int(p["votes_total"], lang)} {t["votes"].lower()}, {state}'
+        pct = 100 * p["votes_total"] / max_votes
         out.append(
-            f'<g class="budget-line"><line x1="0" x2="{left + width + 80}" y1="{y}" y2="{y}" '
-            f'stroke="{BUDGET_LINE}" stroke-width="2" stroke-dasharray="6 4"/>'
-            f'<text x="{left + width + 76}" y="{y - 3}" font-size="12" text-anchor="end" fill="{BUDGET_LINE}">'
-            f'{escape(t["budget_line"])} ({escape(fmt_money(env["budget"], env.get("currency", "EUR"), lang))})'
-            f"</text></g>"
+            f'<div class="bar{" funded" if p["selected"] else ""}" data-project="{escape(p["id"])}" '
+            f'data-votes="{p["votes_total"]}"><span class="label" tabindex="0" title="{escape(full)}">'
+            f'{"✓ " if p["selected"] else ""}{escape(p["title"] or p["id"])}</span><span class="track">'
+            f'<i style="--w:{pct:.0f}%"></i>'
+            f'{fmt_int(p["votes_total"], lang)}</span></div>'
         )
-    out.append("</svg>")
+    out.append("</figure>")
     return "".join(out)
 
 
@@ -140,14 +144,19 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td>{p["rank"]}</td><th scope="row">{escape(p["id"])}</th>'
             f'<td class="text">{escape(p["title"])}{pn}</td>'
             f'<td>{fmt_money(p["cost"], currency, lang)}</td>'
-            f'<td>{fmt_int(p["votes_online"], lang)}</td><td>{fmt_int(p["votes_paper"], lang)}</td>'
+            f'<td class="channel">{fmt_int(p["votes_online"], lang)}</td>'
+            f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
-            f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td></tr>'
+            f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
+            f'<td class="text reason">{"" if p["selected"] else escape(reason_text(p.get("reason", ""), lang))}'
+            f'</td></tr>'
         )
-    head = "".join(f'<th scope="col">{escape(t[k])}</th>' for k in
-                   ("rank", "project", "title", "cost", "votes_online", "votes_paper", "votes", "funded"))
-    return (f'<table class="projects" id="table-{escape(env["id"])}"><caption>{escape(t["projects_table"])} — '
-            f'{escape(env["name"])}</caption><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}
+    head = "".join(f'<th scope="col"{cls.get(k, "")}>{escape(t[k])}</th>' for k in
+                   ("rank", "project", "title", "cost", "votes_online", "votes_paper", "votes", "funded", "reason"))
+    return (f'<div class="table-wrap"><table class="projects" id="table-{escape(env["id"])}"><caption>'
+            f'{escape(t["projects_table"])} — {escape(env["name"])}</caption><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _header(t: dict[str, str], lang: str, path: str, title: str, **params: str) -> str:
@@ -186,7 +195,21 @@ def publication_section(pub: dict[str, Any] | None, t: dict[str, str], lang: str
             f'{escape(pub["manifest_sha256"])}</dd></dl>'
         )
     return (f'<section id="verification" aria-labelledby="h-verification"><h2 id="h-verification">'
-            f'{escape(t["verification"])}</h2>{facts}{receipt_form(t, lang)}</section>')
+            f'{escape(t["verification"])}</h2>{facts}{receipt_form(t, lang)}{verify_how(pub, t)}</section>')
+
+
+def verify_how(pub: dict[str, Any] | None, t: dict[str, str]) -> str:
+    """How anyone checks the bundle: the results key fingerprint (as the verifier prints it),
+    the verifier download (``GET /v1/verifier.zip``) and the two commands to run it."""
+    fp = (pub or {}).get("key_fingerprint")
+    key = (f'<p>{escape(t["key_fingerprint"])}{t["colon"]} <span class="hash" id="key-fingerprint">'
+           f'{escape(fp)}</span></p>' if fp else "")
+    return (f'<h3 id="verify-how">{escape(t["verify_how"])}</h3>{key}'
+            f'<p><a id="dl-verifier" href="/v1/verifier.zip" download>{escape(t["verifier_download"])}</a> — '
+            f'<a href="/v1/bundle" download>{escape(t["bundle"])}</a></p><p>{escape(t["verify_steps"])}</p>'
+            f'<pre id="verify-commands">unzip pbcount-bundle.zip\n'
+            f'python3 pbcount-verifier.zip bundle --key bundle/results.pub</pre>'
+            f'<p>{escape(t["verify_expect"])}</p>')
 
 
 def downloads_section(t: dict[str, str], published: bool) -> str:
@@ -198,6 +221,26 @@ def downloads_section(t: dict[str, str], published: bool) -> str:
     items = "".join(f'<li><a id="{i}" href="{h}">{escape(label)}</a></li>' for h, label, i in links)
     return (f'<section id="downloads" aria-labelledby="h-downloads"><h2 id="h-downloads">{escape(t["downloads"])}'
             f'</h2><nav aria-label="{escape(t["downloads"])}"><ul>{items}</ul></nav></section>')
+
+
+def quota_verdict(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """The popular-neighbourhood verdict in plain words: met or not city-wide, and, when the
+    quota is declared per envelope, in how many envelopes it was missed (with their names)."""
+    pn = doc["popular_neighbourhood"]
+    wide = pn["share_of_spent"] >= pn["quota_share"]
+    with_quota = [e for e in doc["envelopes"] if e.get("quotas")]
+    missed = [e for e in with_quota if any(not q["met"] for q in e["quotas"])]
+    if not pn["quota_declared"] or not with_quota:
+        met = pn["quota_met"]
+        return f'<span class="{"ok" if met else "bad"}">{escape(t["quota_met"] if met else t["quota_missed"])}</span>'
+    head = (f'<span class="{"ok" if wide else "bad"}" id="quota-wide">'
+            f'{escape(t["quota_wide_met"] if wide else t["quota_missed"])}</span>')
+    if not missed:
+        return f'{head}; <span class="ok" id="quota-envelopes">{escape(t["quota_met_all"])}</span>'
+    names = ", ".join(f'<a href="#env-{escape(e["id"])}">{escape(e["name"])}</a>' for e in missed)
+    text = t["quota_missed_in"].format(n=len(missed), m=len(with_quota))
+    return (f'{head}; <span class="bad" id="quota-envelopes" data-missed="{len(missed)}" '
+            f'data-of="{len(with_quota)}">{escape(text)}</span> <span class="quota-list">({names})</span>')
 
 
 def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
@@ -232,12 +275,11 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
                   b["total"], t["budget_bar"], ident="budget-bar")
     )
     pn = doc["popular_neighbourhood"]
-    met = pn["quota_met"]
     popular = (
         f'<p id="popular-text">{escape(t["popular_text"])}{c} <strong id="popular-share">'
         f'{fmt_pct(pn["share_of_spent"], lang)}</strong> ({fmt_money(pn["spent"], cur, lang)}) — '
         f'{escape(t["quota"] if pn["quota_declared"] else t["reference"])} {fmt_pct(pn["quota_share"], lang)}{c} '
-        f'<span class="{"ok" if met else "bad"}">{escape(t["quota_met"] if met else t["quota_missed"])}</span></p>'
+        f'{quota_verdict(doc, t, lang)}</p>'
         + bar_svg([(pn["spent"], "#6f42c1", f'{t["popular"]}: {fmt_money(pn["spent"], cur, lang)}'),
                    (b["spent"] - pn["spent"], "#c9d1d9", "")],
                   b["spent"], t["popular_text"],
@@ -260,7 +302,7 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
             f'{fmt_int(env["ballots"]["total"], lang)} ({escape(t["online"])} '
             f'{fmt_int(env["ballots"]["online"], lang)}, '
             f'{escape(t["paper"])} {fmt_int(env["ballots"]["paper"], lang)}) — {escape(t["rule"])}{c} '
-            f'{escape(env["rule"])}</p>')
+            f'<span class="rule" data-rule="{escape(env["rule"])}">{escape(rule_text(env["rule"], lang))}</span></p>')
     for q in env.get("quotas", []):
         head += (f'<p class="quota" data-quota="{escape(q["name"])}">{escape(t["quota"])} « {escape(q["name"])} »{c} '
                  f'{fmt_money(q["group_spent"], currency, lang)} / {fmt_money(q["min_amount"], currency, lang)} — '
@@ -366,7 +408,8 @@ def render_receipt_page(check: dict[str, Any], lang: str, election_name: str) ->
             + browser_check(check, t)
         )
     elif st == "not_found":
-        body = f'<p class="bad" id="receipt-status">{escape(t["receipt_not_found"])}</p>'
+        body = (f'<p class="bad" id="receipt-status">{escape(t["receipt_not_found"])}</p>'
+                f'<p id="receipt-next">{escape(t["receipt_next"])}</p>')
     elif st == "invalid":
         why = t["receipt_typo"] if check.get("problem") == "check_mismatch" else t["receipt_invalid"]
         body = f'<p class="bad" id="receipt-status">{escape(why)}</p>'

@@ -17,31 +17,33 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-# name -> (module in pbcount/commands, one-line help shown by `pbcount --help`), in help order
+# name -> (module in pbcount/commands, one-line help shown by `pbcount --help`), in help order:
+# the order of an election (try it, keys, definition, tokens, ballots, votes, count, publish, verify),
+# then serving, other tools and maintenance
 COMMANDS: dict[str, tuple[str, str]] = {
-    "results": ("results", "Dedup, tally and allocate every envelope, then write the results CSVs."),
     "demo": ("demo", "Run the whole count on a Paris-scale synthetic election and print the results."),
-    "serve": ("serve", "Serve the HTTP API (/v1/…, OpenAPI at /openapi.json) and the public results page (/)."),
+    "keys": ("keys", "Authority keys (token signing, results signing, receipt secret)."),
+    "election": ("election", "Election definitions."),
+    "tokens": ("tokens", "Voter tokens signed by the authority key."),
+    "ballots": ("ballots", "Printable paper ballots."),
+    "testdeck": ("ballots", "Render ballots, mark them like people do, simulate scanning; write expected.json."),
+    "ingest": ("ingest", "Ingest votes into the store."),
+    "scan": ("scan", "Read ballots: accepted pages are counted, uncertain ones go to `pbcount review`."),
+    "review": ("review", "Adjudicate paper pages the scanner would not decide alone."),
+    "rejections": ("ingest", "The rejection log."),
+    "results": ("results", "Dedup, tally and allocate every envelope, then write the results CSVs."),
     "publish": ("publish", "Count the store and write the signed results bundle (a new publication if anything "
                 "changed)."),
     "verify": ("publish", "Check a bundle from its files alone; prints VERIFIED or names the first failing check."),
-    "allocate": ("allocate", "Allocate the budget of a pabulib file with a rule and print the selected projects."),
-    "testdeck": ("ballots", "Render ballots, mark them like people do, simulate scanning; write expected.json."),
-    "scan": ("scan", "Read ballots: accepted pages are counted, uncertain ones go to `pbcount review`."),
-    "keys": ("keys", "Authority keys (token signing, results signing, receipt secret)."),
-    "tokens": ("tokens", "Voter tokens signed by the authority key."),
-    "election": ("election", "Election definitions."),
-    "ingest": ("ingest", "Ingest votes into the store."),
-    "rejections": ("ingest", "The rejection log."),
-    "fixtures": ("fixtures", "Synthetic elections for demos, tests and benchmarks."),
-    "db": ("db", "Store schema migrations."),
-    "apikey": ("serve", "API keys for the HTTP API (operator, admin)."),
     "receipt": ("publish", "Voter receipts: find a ballot in a bundle and prove it is in the tree."),
+    "serve": ("serve", "Serve the HTTP API (/v1/…, OpenAPI at /openapi.json) and the public results page (/)."),
+    "apikey": ("serve", "API keys for the HTTP API (operator, admin)."),
+    "allocate": ("allocate", "Allocate the budget of a pabulib file with a rule and print the selected projects."),
+    "sortition": ("sortition", "Verifiable sortition: draw a panel by lot with quotas, verify a draw."),
     "import": ("pabulib", "Import elections from other formats."),
     "export": ("pabulib", "Export counted elections to other formats."),
-    "ballots": ("ballots", "Printable paper ballots."),
-    "review": ("review", "Adjudicate paper pages the scanner would not decide alone."),
-    "sortition": ("sortition", "Verifiable sortition: draw a panel by lot with quotas, verify a draw."),
+    "fixtures": ("fixtures", "Synthetic elections for demos, tests and benchmarks."),
+    "db": ("db", "Store schema migrations."),
 }
 
 _loaded_modules: dict[str, dict[str, Any]] = {}
@@ -51,10 +53,25 @@ def load_module_commands(module: str) -> dict[str, Any]:
     """Import ``pbcount.commands.<module>`` and return the click commands its ``register`` adds."""
     if module not in _loaded_modules:
         mod = importlib.import_module(f"pbcount.commands.{module}")
-        sub = typer.Typer()
+        sub = typer.Typer(rich_markup_mode=None)  # plain click help: no <bool>/<list[Path]> type column
         mod.register(sub)
-        _loaded_modules[module] = dict(typer.main.get_group(sub).commands)
+        commands = dict(typer.main.get_group(sub).commands)
+        for cmd in commands.values():
+            plain_metavars(cmd)
+        _loaded_modules[module] = commands
     return _loaded_modules[module]
+
+
+def plain_metavars(cmd: Any) -> None:
+    """Name each value in ``--help`` by what it is (``--out DIR``-style: ``OUT``, ``FILES...``),
+    not by its Python type (``<path>``, ``<list[Path]>``); flags show no value at all."""
+    for param in getattr(cmd, "params", []):
+        if param.metavar is None and not getattr(param, "is_flag", False) and param.name:
+            param.metavar = param.name.upper()
+        if param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None  # the metavar above says it all
+    for sub in getattr(cmd, "commands", {}).values():
+        plain_metavars(sub)
 
 
 class _LazyCommands(MutableMapping[str, Any]):
@@ -129,6 +146,16 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    epilog=(
+        "\b\nExamples:\n"
+        "  pbcount demo                                  # a whole count on a synthetic election\n"
+        "  pbcount keys init --keys keys                 # authority keys, once per election\n"
+        "  pbcount ingest evotes -e election.toml votes.jsonl\n"
+        "  pbcount scan pages/ -e election.toml          # paper ballots; doubtful ones to review\n"
+        "  pbcount results --out results                 # count and write the CSVs\n"
+        "  pbcount publish --out bundle && pbcount verify bundle --key keys/results.pub\n"
+        "Run `pbcount COMMAND -h` for a command's options."
+    ),
     rich_markup_mode=None,  # plain help for the root: rich's renderer alone costs ~70 ms to import
     context_settings={"help_option_names": ["-h", "--help"]},
 )

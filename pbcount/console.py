@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -40,6 +41,25 @@ def default_keys_dir() -> Path:
     return Path(os.environ.get("PBCOUNT_KEYS", "keys"))
 
 
+def open_existing_store(db: str | None) -> Any:
+    """Open the store for a command that only reads or counts (``results``, ``publish``):
+    a SQLite store that does not exist yet is an error, not a new empty ``pbcount.db``
+    (and lock file) left in the working directory."""
+    from sqlalchemy.engine import make_url
+
+    from engine.storage.store import Store, db_url_from_env
+
+    url = db_url_from_env(db)
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - Store.open reports a bad URL clearly
+        return Store.open(db)
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
+            and not Path(u.database).exists():
+        fail(f"no store at {u.database} (ingest votes first, or pass --db / set PBCOUNT_DB)")
+    return Store.open(db)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
@@ -58,8 +78,23 @@ def errors_as_messages() -> Iterator[None]:
 
 @contextmanager
 def progress_bar(description: str, total: int | None, unit: str = "lines") -> Iterator[Callable[[int], None]]:
-    """A rich progress bar (silent when stdout is not a terminal and PBCOUNT_PROGRESS=0)."""
-    disable = os.environ.get("PBCOUNT_PROGRESS") == "0"
+    """A rich progress bar on a terminal; when stderr is not a terminal (a redirected log),
+    no bar (it would be garbled) but one plain line at the end (``description: N lines in
+    X s``); nothing at all with PBCOUNT_PROGRESS=0."""
+    quiet = os.environ.get("PBCOUNT_PROGRESS") == "0"
+    if quiet or not err_console.is_terminal:
+        done = [0]
+        start = time.monotonic()
+
+        def count(n: int) -> None:
+            done[0] += n
+
+        yield count
+        if not quiet:
+            err_console.print(f"{description}: {done[0]:,} {unit} in {time.monotonic() - start:.1f} s",
+                              highlight=False, soft_wrap=True)
+        return
+    disable = False
     columns = [
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

@@ -11,30 +11,41 @@ from engine.counting.count import CountResult
 from engine.model.ballots import Channel
 
 
+def figures_table(title: str, cols: list[str], rows: list[list[str]], foot: list[str] | None = None) -> Table:
+    """A rich table whose figures are never cut: every column but the first is numeric,
+    ``no_wrap`` with a minimum width of its widest cell (header, rows, footer); the first
+    column folds when the terminal is narrow. On an 80-column terminal or a log file the
+    table wraps its text column rather than print ``30,000,…``."""
+    t = Table(title=title, show_footer=foot is not None)
+    for i, c in enumerate(cols):
+        cells = [r[i] for r in rows] + ([foot[i]] if foot else [])
+        if i == 0:
+            t.add_column(c, footer=foot[i] if foot else "", justify="left", overflow="fold", min_width=5)
+        else:
+            width = max([len(c), *map(len, cells)])
+            t.add_column(c, footer=foot[i] if foot else "", justify="right", no_wrap=True, min_width=width)
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
 def print_count_summary(console: Console, result: CountResult) -> None:
     e = result.election
-    t = Table(title=f"{e.name} — results by envelope", show_footer=True)
     cols = ["envelope", "budget", "spent", "left", "funded", "ballots", "online", "paper"]
-    foot = {c: "" for c in cols}
     counted = result.dedup.counted
     n_paper = sum(1 for b in counted if b.channel is Channel.PAPER)
-    foot.update({
-        "envelope": "TOTAL",
-        "budget": f"{sum(x.budget for x in e.envelopes):,}",
-        "spent": f"{sum(a.cost for a in result.allocation.envelopes.values()):,}",
-        "left": f"{sum(x.budget for x in e.envelopes) - sum(a.cost for a in result.allocation.envelopes.values()):,}",
-        "funded": str(sum(len(a.selected) for a in result.allocation.envelopes.values())),
-        "ballots": f"{len(counted):,}",
-        "online": f"{len(counted) - n_paper:,}",
-        "paper": f"{n_paper:,}",
-    })
-    for c in cols:
-        t.add_column(c, footer=foot[c], justify="left" if c == "envelope" else "right")
+    total_budget = sum(x.budget for x in e.envelopes)
+    total_spent = sum(a.cost for a in result.allocation.envelopes.values())
+    foot = ["TOTAL", f"{total_budget:,}", f"{total_spent:,}", f"{total_budget - total_spent:,}",
+            str(sum(len(a.selected) for a in result.allocation.envelopes.values())), f"{len(counted):,}",
+            f"{len(counted) - n_paper:,}", f"{n_paper:,}"]
+    rows = []
     for env in e.envelopes:
         a = result.allocation.envelopes[env.id]
         et = result.tally.envelopes[env.id]
-        t.add_row(env.id, f"{env.budget:,}", f"{a.cost:,}", f"{env.budget - a.cost:,}",
-                  str(len(a.selected)), f"{et.ballots:,}", f"{et.ballots_online:,}", f"{et.ballots_paper:,}")
+        rows.append([env.id, f"{env.budget:,}", f"{a.cost:,}", f"{env.budget - a.cost:,}",
+                     str(len(a.selected)), f"{et.ballots:,}", f"{et.ballots_online:,}", f"{et.ballots_paper:,}"])
+    t = figures_table(f"{e.name} — results by envelope", cols, rows, foot)
     console.print(t)
     print_quota_summary(console, result)
     sup = Counter(s.reason for s in result.dedup.superseded)

@@ -19,7 +19,16 @@ from engine.errors import ReceiptInputError
 from engine.model.receipts import parse_receipt_or_stub, receipt_from_stub
 from engine.storage.keyfiles import load_private_key
 from engine.verifier import VerificationFailure, verify_bundle
-from pbcount.console import DbOption, KeysOption, console, default_keys_dir, err_console, errors_as_messages, fail
+from pbcount.console import (
+    DbOption,
+    KeysOption,
+    console,
+    default_keys_dir,
+    err_console,
+    errors_as_messages,
+    fail,
+    open_existing_store,
+)
 
 
 def pending_text(n: int) -> str:
@@ -41,11 +50,10 @@ def publish(
 ) -> None:
     """Count the store and write the signed results bundle (a new publication if anything changed)."""
     from engine.services.publish import publish_store  # numpy, SQLAlchemy: not for `pbcount verify`
-    from engine.storage.store import Store
 
     with errors_as_messages():
         key = load_private_key(keys, "results")
-        store = Store.open(db)
+        store = open_existing_store(db)
         t0 = time.perf_counter()
         with console.status("counting and building the bundle…"):
             report = publish_store(store, key, out, actor=actor, allow_pending=allow_pending)

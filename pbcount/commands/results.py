@@ -19,9 +19,8 @@ from engine.formats.results_csv import (
 )
 from engine.services.count import count_store
 from engine.storage.review_store import PENDING, ReviewStore
-from engine.storage.store import Store
 from pbcount.commands.publish import pending_text
-from pbcount.console import DbOption, console, errors_as_messages
+from pbcount.console import DbOption, console, errors_as_messages, open_existing_store
 from pbcount.summary import print_count_summary
 
 
@@ -82,7 +81,7 @@ def results(
     with errors_as_messages():
         groups = (parse_groups_csv(groups_file.read_text(encoding="utf-8"), str(groups_file))
                   if groups_file is not None else None)
-        store = Store.open(db)
+        store = open_existing_store(db)
         result = count_store(store, actor=actor)
         written = write_results(out, result, groups=groups, bom=bom, xlsx=xlsx)
         pending = ReviewStore(store).counts().get(PENDING, 0)

@@ -114,5 +114,11 @@ def test_world_readable_key_refused(tmp_path: Path) -> None:
 
 
 def test_results_without_election_is_clear(tmp_path: Path) -> None:
-    code, out = run("results", "--out", str(tmp_path / "r"), "--db", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    db = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    code, out = run("results", "--out", str(tmp_path / "r"), "--db", db)
+    assert code == 2 and "no store at" in out and not (tmp_path / "empty.sqlite").exists()
+    from engine.storage.store import Store
+
+    Store.open(db).close()  # an empty store (schema, no election)
+    code, out = run("results", "--out", str(tmp_path / "r"), "--db", db)
     assert code == 2 and "no election in this store" in out

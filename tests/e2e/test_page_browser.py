@@ -92,19 +92,20 @@ def test_page_shows_the_count(served: dict, browser: object, tmp_path: Path) -> 
         sec = page.locator(f"#env-{env['id']}")
         if not sec.locator("details").evaluate("d => d.open"):
             sec.locator("summary").click()
-        bars = sec.locator("svg.chart g.bar")
+        bars = sec.locator(".chart .bar")
         assert bars.count() == len(env["projects"])
-        assert sec.locator("svg.chart g.bar.funded").count() == env["projects_funded"]
+        assert sec.locator(".chart .bar.funded").count() == env["projects_funded"]
         first = env["projects"][0]
-        bar = sec.locator(f'svg.chart g.bar[data-project="{first["id"]}"]')
+        bar = sec.locator(f'.chart .bar[data-project="{first["id"]}"]')
         assert int(bar.get_attribute("data-votes")) == first["votes_total"]
-        assert sec.locator(f'svg.chart g.bar[data-project="{first["id"]}"] rect').bounding_box()["width"] > 0
+        assert bar.locator("i").bounding_box()["width"] > 0
+        assert first["title"] in (bar.locator(".label").get_attribute("title") or "")
         row = sec.locator(f'table.projects tr[data-project="{first["id"]}"]')
         assert row.is_visible()
         assert int(row.locator("td.votes").inner_text().replace(",", "")) == first["votes_total"]
         assert sec.locator("table.projects tbody tr.funded").count() == env["projects_funded"]
         if sum(p["cost"] for p in env["projects"]) > env["budget"]:
-            assert sec.locator("svg.chart g.budget-line").count() == 1
+            assert sec.locator(".chart .budget-line").count() == 1
     assert page.locator("#budget-bar").is_visible() and page.locator("#popular-bar").is_visible()
     share = page.locator("#popular-share").inner_text()
     assert share == f"{100 * doc['popular_neighbourhood']['share_of_spent']:.1f}%"
@@ -173,3 +174,79 @@ def test_tables_work_without_javascript(served: dict, browser: object) -> None:
     assert page.locator(f"#table-{env['id']} tbody tr").count() == len(env["projects"])
     assert page.locator("#turnout").is_visible()
     ctx.close()
+
+
+# the page's text must stay readable and fit the screen on a phone and on a desktop
+MIN_FONT_PX = 12
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_page_fits_and_is_readable(served: dict, browser: object, width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page.goto(f"{served['base']}/?lang=fr")
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"results-page-{width}px.png"), full_page=True)
+    page.locator("section.envelope").first.screenshot(path=str(ARTIFACTS / f"results-envelope-{width}px.png"))
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"page is {scroll_width} px wide on a {width} px screen"
+    # smallest rendered font size of any visible text (charts included), measured in the browser
+    smallest = page.evaluate("""() => {
+        let min = 1e9, where = '';
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+            const n = walker.currentNode, el = n.parentElement;
+            if (!n.textContent.trim() || !el || el.closest('script,style,head')) continue;
+            const r = el.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0) continue;
+            const ctm = el.closest('svg') ? el.closest('svg').getScreenCTM() : null;
+            const size = parseFloat(getComputedStyle(el).fontSize) * (ctm ? ctm.a : 1);
+            if (size < min) { min = size; where = el.outerHTML.slice(0, 80); }
+        }
+        return [min, where];
+    }""")
+    assert smallest[0] >= MIN_FONT_PX, f"text {smallest[0]:.1f} px high: {smallest[1]}"
+    # chart rows carry the project title (full title on hover/focus)
+    env = served["results"]["envelopes"][0]
+    label = page.locator(f'#chart-{env["id"]} .bar .label').first
+    assert env["projects"][0]["title"] in (label.get_attribute("title") or "")
+    # French page: the rule is in French, and why each project was (not) funded is shown
+    assert "glouton" in page.locator(f"#env-{env['id']} .rule").inner_text()
+    assert page.locator(f"#table-{env['id']} td.reason").count() == len(env["projects"])
+    page.close()
+
+
+def test_docs_page_is_self_contained(served: dict) -> None:
+    r = httpx.get(f"{served['base']}/docs")
+    assert r.status_code == 200 and "/v1/results" in r.text
+    import re
+
+    hosts = re.findall(r"""(?:src|href)=["']?(?:https?:)?//([^/"' >]+)""", r.text)
+    assert hosts == [], f"/docs references external hosts: {hosts}"
+
+
+def test_page_is_compressed(served: dict) -> None:
+    r = httpx.get(f"{served['base']}/?lang=en", headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("content-encoding") == "gzip"
+    assert int(r.headers["content-length"]) < len(r.content) / 3
+
+
+def test_how_to_verify_section(served: dict, browser: object) -> None:
+    """The fingerprint is the one the stand-alone verifier prints, and the verifier downloads."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{served['base']}/?lang=en")
+    pem = httpx.get(f"{served['base']}/v1/bundle")  # the zip carries bundle/results.pub
+    import zipfile
+
+    key = serialization.load_pem_public_key(zipfile.ZipFile(io.BytesIO(pem.content)).read("bundle/results.pub"))
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert page.locator("#key-fingerprint").inner_text() == hashlib.sha256(raw).hexdigest()[:16]
+    assert "pbcount-verifier.zip bundle --key" in page.locator("#verify-commands").inner_text()
+    href = page.locator("#dl-verifier").get_attribute("href")
+    r = httpx.get(f"{served['base']}{href}")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    page.close()

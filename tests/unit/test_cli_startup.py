@@ -87,3 +87,23 @@ def test_version_and_short_help() -> None:
 def test_unknown_command_suggests_close_names() -> None:
     res = CliRunner().invoke(app, ["kyes"])
     assert res.exit_code != 0 and "keys" in res.output
+
+
+def test_help_has_examples_and_no_python_type_noise() -> None:
+    """``pbcount --help`` shows examples; no command's help shows ``<bool>``, ``<path>``,
+    ``<list[Path]>``-style type names."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from pbcount.cli import COMMANDS, app
+
+    runner = CliRunner()
+    root = runner.invoke(app, ["--help"])
+    assert root.exit_code == 0 and "Examples:" in root.output and "pbcount publish --out bundle" in root.output
+    names = [line.split()[0] for line in root.output.split("Commands:")[1].splitlines()
+             if line.startswith("  ") and not line.startswith("   ") and line.split()]
+    assert names[: len(COMMANDS)] == list(COMMANDS)
+    for name in ("results", "publish", "verify", "scan", "keys"):
+        out = runner.invoke(app, [name, "--help"]).output
+        assert not re.search(r"<(bool|str|int|path|list\[\w+\])>", out), (name, out)
