@@ -19,6 +19,7 @@ Errors of the other packages subclass a class of this module; the stand-alone ve
     ├── PabulibError                a malformed .pb file (source, line) -- also a ValueError
     ├── PrecedenceError             the precedence rule cannot order these ballots ('latest' + paper)
     ├── ReceiptInputError           typed text is neither a receipt id nor a stub number -- also a ValueError
+    ├── GroupsFileError             a voter-groups file cannot be used (file, line)
     ├── SortitionInputError         a sortition pool or features file is malformed, quotas unmeetable
     ├── TargetUnreachable           a savings target cannot be reached (most) -- also a ValueError
     ├── PaperPageError              a scanned page cannot be read (reason code, detail)
@@ -121,6 +122,10 @@ class PaperPageError(PbcountError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class GroupsFileError(PbcountError):
+    """A groups file that cannot be used (names the file and line)."""
 
 
 class SortitionInputError(PbcountError):

@@ -170,4 +170,5 @@ def _root(
 
 
 def main() -> None:
+    """Entry point of the ``pbcount`` console script."""
     app()

@@ -21,17 +21,13 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.errors import PbcountError
+from engine.errors import GroupsFileError
 from engine.formats.results_csv import pct, write_csv
 from engine.model.ballots import Ballot, Channel
 
 K_MIN = 10
 GROUP_COLUMNS = ["attribute", "group", "registered", "voted", "voted_online", "voted_paper",
                  "turnout_pct", "suppressed"]
-
-
-class GroupsFileError(PbcountError):
-    """A groups file that cannot be used (names the file and line)."""
 
 
 @dataclass(frozen=True)

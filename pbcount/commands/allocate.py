@@ -159,4 +159,5 @@ def allocate(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/allocate.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.command("allocate")(allocate)

@@ -89,5 +89,6 @@ def testdeck(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/ballots.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(ballots_app, name="ballots")
     app.command("testdeck")(testdeck)

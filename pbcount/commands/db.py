@@ -47,4 +47,5 @@ def db_status(db: DbOption = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/db.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(db_app, name="db")

@@ -139,4 +139,5 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/demo.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.command("demo")(demo)

@@ -95,4 +95,5 @@ def election_show(db: DbOption = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/election.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(election_app, name="election")

@@ -32,4 +32,5 @@ def fixtures_paris(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/fixtures.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(fixtures_app, name="fixtures")

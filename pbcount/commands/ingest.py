@@ -137,5 +137,6 @@ def rejections_list(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/ingest.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(rejections_app, name="rejections")

@@ -26,4 +26,5 @@ def keys_init(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/keys.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(keys_app, name="keys")

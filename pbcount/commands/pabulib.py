@@ -97,5 +97,6 @@ def export_pabulib(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/pabulib.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(import_app, name="import")
     app.add_typer(export_app, name="export")

@@ -174,6 +174,7 @@ def receipt_from_stub_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/publish.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.command("publish")(publish)
     app.command("verify")(verify)
     app.add_typer(receipt_app, name="receipt")

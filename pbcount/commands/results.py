@@ -94,4 +94,5 @@ def results(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/results.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.command("results")(results)

@@ -87,4 +87,5 @@ def review_reject(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/review.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(review_app, name="review")

@@ -80,6 +80,7 @@ def scan(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/scan.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.command("scan")(scan)
 
 

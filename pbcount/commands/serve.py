@@ -111,5 +111,6 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/serve.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.command("serve")(serve)
     app.add_typer(apikey_app, name="apikey")

@@ -117,4 +117,5 @@ def verify_command(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/sortition.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(sortition_app, name="sortition")

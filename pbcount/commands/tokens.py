@@ -112,4 +112,5 @@ def tokens_verify(
 
 
 def register(app: typer.Typer) -> None:
+    """Add the commands of ``pbcount/commands/tokens.py`` to the root ``app`` (see pbcount/cli.py)."""
     app.add_typer(tokens_app, name="tokens")

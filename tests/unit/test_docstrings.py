@@ -18,7 +18,7 @@ _spec.loader.exec_module(missing_docstrings)
 
 # A ratchet: the counts of public definitions still without a docstring (issue 12). Lower
 # them when you document more; a new undocumented public function fails here.
-MOST_MISSING = {"engine": 140, "ballot_scan": 35, "api": 44, "pbcount": 26}
+MOST_MISSING = {"engine": 137, "ballot_scan": 35, "api": 43, "pbcount": 12}
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
