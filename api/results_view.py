@@ -16,8 +16,9 @@ from collections import Counter
 from typing import Any
 
 from engine.counting.count import CountResult
+from engine.formats.election_canonical import definition_hash
 from engine.model.ballots import Channel
-from engine.model.election import Election, definition_hash
+from engine.model.election import Election
 
 DEFAULT_POPULAR_SHARE = 1 / 3
 

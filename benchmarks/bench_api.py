@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from engine.model.election import Election, load_election  # noqa: E402
+from engine.formats.election_definition import load_election  # noqa: E402
+from engine.model.election import Election  # noqa: E402
 from engine.model.tokens import issue_token  # noqa: E402
 from engine.services.count import count_store  # noqa: E402
 from engine.services.ingest import ingest_evote_file  # noqa: E402

@@ -37,9 +37,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.formats.bundle import publish_store  # noqa: E402
+from engine.formats.election_definition import load_election  # noqa: E402
 from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
 from engine.model.crockford import encode_bytes  # noqa: E402
-from engine.model.election import Election, load_election  # noqa: E402
+from engine.model.election import Election  # noqa: E402
 from engine.model.receipts import online_receipt_id, paper_receipt_id  # noqa: E402
 from engine.storage.keyfiles import load_private_key  # noqa: E402
 from engine.storage.store import Store  # noqa: E402

@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine  # noqa: E402
 
+from engine.formats.election_definition import load_election  # noqa: E402
 from engine.formats.results_csv import envelopes_csv, projects_csv  # noqa: E402
-from engine.model.election import load_election  # noqa: E402
 from engine.services.count import count_store  # noqa: E402
 from engine.services.ingest import ingest_evote_file  # noqa: E402
 from engine.services.workers import default_workers  # noqa: E402

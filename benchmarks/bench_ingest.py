@@ -31,8 +31,8 @@ from cryptography.exceptions import InvalidSignature  # noqa: E402
 from nacl.bindings import crypto_sign_open  # noqa: E402
 from nacl.exceptions import BadSignatureError  # noqa: E402
 
+from engine.formats.election_definition import load_election  # noqa: E402
 from engine.model.crockford import decode_bytes  # noqa: E402
-from engine.model.election import load_election  # noqa: E402
 from engine.model.tokens import TOKEN_BYTES, TOKEN_PREFIX, _signed_message  # noqa: E402
 from engine.services.ingest import ingest_evote_file  # noqa: E402
 from engine.services.workers import default_workers  # noqa: E402

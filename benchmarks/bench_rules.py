@@ -185,7 +185,7 @@ def paris_ballots(e: Election, n: int, seed: int = 2026) -> list[Ballot]:
 def bench_paris(repeat: int) -> list[dict[str, Any]]:
     import tempfile
 
-    from engine.model.election import load_election
+    from engine.formats.election_definition import load_election
     from fixtures.paris import generate_paris
 
     with tempfile.TemporaryDirectory() as tmp:

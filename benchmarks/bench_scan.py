@@ -42,7 +42,7 @@ from ballot_scan.pipeline import read_register, scan_paths  # noqa: E402
 from ballot_scan.read import list_tasks  # noqa: E402
 from ballot_scan.render import read_token_register  # noqa: E402
 from ballot_scan.testdeck import make_testdeck  # noqa: E402
-from engine.model.election import load_election  # noqa: E402
+from engine.formats.election_definition import load_election  # noqa: E402
 from engine.storage.keyfiles import load_public_key  # noqa: E402
 from engine.storage.store import Store  # noqa: E402
 from fixtures.paris import generate_paris  # noqa: E402

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 from ballot_scan.read import PageReader, list_tasks  # noqa: E402
 from ballot_scan.settings import load_settings, parse_assignments  # noqa: E402
-from engine.model.election import load_election  # noqa: E402
+from engine.formats.election_definition import load_election  # noqa: E402
 
 
 def box_truth(entry: dict) -> dict[str, str]:

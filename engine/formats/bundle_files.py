@@ -22,11 +22,11 @@ from engine.counting.allocation import ELIGIBILITY_THRESHOLD
 from engine.counting.count import CountResult
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
+from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
 from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_per_envelope
 from engine.model import merkle
 from engine.model.audit import AuditEntry
 from engine.model.ballots import REJECTION_REASONS, Channel
-from engine.model.election import canonical_json, definition_hash, election_to_dict
 from engine.storage.keyfiles import public_key_pem
 from engine.storage.rows import ReviewOutcome
 from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip

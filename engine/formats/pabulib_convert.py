@@ -17,10 +17,11 @@ import hashlib
 from fractions import Fraction
 
 from engine.counting.count import CountResult
+from engine.formats.election_definition import election_from_dict
 from engine.formats.pabulib import META_RULES, PbInstance, PbProject, PbVote, money_scale
 from engine.model import crockford
 from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key
-from engine.model.election import Election, election_from_dict
+from engine.model.election import Election
 
 # pbcount rule -> pabulib META rule
 PABULIB_RULE_NAMES = {ours: theirs for theirs, ours in META_RULES.items() if ours and theirs != "greedy-threshold"}

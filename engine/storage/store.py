@@ -26,15 +26,11 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 
 from engine.counting.dedup import DedupResult
 from engine.errors import ElectionClosedError, ElectionFrozenError, StoreError
+from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
+from engine.formats.election_definition import election_from_dict
 from engine.model.audit import AuditEntry, make_entry
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef
-from engine.model.election import (
-    Election,
-    canonical_json,
-    definition_hash,
-    election_from_dict,
-    election_to_dict,
-)
+from engine.model.election import Election
 from engine.storage.keyfiles import make_private
 from engine.storage.migrations import upgrade_to_head
 from engine.storage.rows import PublicationRow, ReviewOutcome

@@ -1,6 +1,6 @@
 """``election.json``: the frozen definition, and the validity of one published ballot under it.
 
-A deliberate independent copy of what ``engine/model/election.py`` (reading the definition)
+A deliberate independent copy of what ``engine/formats/election_definition.py`` (reading the definition)
 and ``engine/model/ballots.py`` (``validate_submission``) decide, from the published JSON.
 """
 

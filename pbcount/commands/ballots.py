@@ -9,7 +9,8 @@ import typer
 
 from ballot_scan.render import RenderError, read_token_register, render_ballots
 from ballot_scan.testdeck import DeckOptions, make_testdeck
-from engine.model.election import Election, load_election
+from engine.formats.election_definition import load_election
+from engine.model.election import Election
 from pbcount.console import ElectionOption, console, errors_as_messages, fail, progress_bar
 
 ballots_app = typer.Typer(help="Printable paper ballots.", no_args_is_help=True)

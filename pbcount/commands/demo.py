@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.services.publish import publish_store

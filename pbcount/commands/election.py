@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from engine.model.election import Election, QuotaSpec, definition_hash, load_election
+from engine.formats.election_canonical import definition_hash
+from engine.formats.election_definition import load_election
+from engine.model.election import Election, QuotaSpec
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages
 

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
+from engine.formats.election_definition import load_election
 from engine.model.ballots import Ballot, Rejection
-from engine.model.election import load_election
 from engine.services.ingest import IngestReport, ingest_evote_file
 from engine.services.workers import default_workers
 from engine.storage.keyfiles import load_public_key, load_receipt_secret

@@ -11,7 +11,7 @@ import typer
 from ballot_scan.pipeline import read_register, scan_paths
 from ballot_scan.read import list_tasks
 from ballot_scan.settings import load_settings, parse_assignments
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.services.workers import default_workers
 from engine.storage.keyfiles import load_public_key
 from engine.storage.store import Store

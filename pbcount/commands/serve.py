@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from engine.errors import StoreError
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.storage.apikey_store import ROLES, ApiKeyStore
 from engine.storage.store import Store
 from pbcount.console import DbOption, KeysOption, console, default_keys_dir, errors_as_messages, fail

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from engine.errors import TokenError
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.model.tokens import TokenVerifier, issue_token
 from engine.storage.keyfiles import load_private_key, load_public_key, open_private
 from pbcount.console import (

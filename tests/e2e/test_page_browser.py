@@ -19,7 +19,7 @@ import pytest
 from helpers.api_fixtures import serving
 
 from engine.formats.bundle import publish_store
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.storage.keyfiles import RESULTS, load_private_key, load_public_key, load_receipt_secret

@@ -26,10 +26,10 @@ sys.path.insert(0, str(REPO))
 
 with atheris.instrument_imports(include=["engine"]):
     from engine.errors import ElectionDefinitionError, TokenError
+    from engine.formats.election_definition import election_from_dict, load_election
     from engine.formats.evote import parse_evote_line
     from engine.formats.pabulib import PabulibError, parse_pabulib
     from engine.model.ballots import REJECTION_REASONS, Ballot, Rejection, SourceRef
-    from engine.model.election import election_from_dict, load_election
     from engine.model.tokens import TokenVerifier, issue_token, parse_short_code
     from engine.services.ingest import process_lines, validate_one
 
@@ -91,7 +91,7 @@ TARGETS = {"evote": fuzz_evote, "token": fuzz_token, "pb": fuzz_pb, "election": 
 
 def seeds() -> dict[str, list[bytes]]:
     """A few valid inputs per target, to start the corpus from (see the test)."""
-    from engine.model.election import election_to_dict
+    from engine.formats.election_canonical import election_to_dict
 
     vote = {"token": VALID_TOKEN, "cast_at": "2026-05-03T10:00:00Z",
             "selections": {e.id: [p.id for p in ELECTION.projects_in(e.id)][:1] for e in ELECTION.envelopes[:2]}}

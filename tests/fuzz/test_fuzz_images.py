@@ -31,7 +31,7 @@ from ballot_scan.payload import PagePayload
 from ballot_scan.pipeline import scan_paths
 from ballot_scan.read import PageReader, list_tasks
 from ballot_scan.render import read_token_register, render_page
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.model.tokens import issue_token
 from engine.storage.keyfiles import load_public_key
 from engine.storage.store import Store
@@ -147,7 +147,7 @@ def test_huge_images_are_refused_in_bounded_memory(scan_folder: Path) -> None:
         "import json, resource, sys\n"
         "from pathlib import Path\n"
         "from ballot_scan.read import PageReader, list_tasks\n"
-        "from engine.model.election import load_election\n"
+        "from engine.formats.election_definition import load_election\n"
         "r = PageReader(load_election(sys.argv[1]), ocr=False)\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "out = r.read_batch(list_tasks([Path(p) for p in sys.argv[2:]]))\n"

@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ElectionDefinitionError, TokenError
+from engine.formats.election_definition import election_from_dict, load_election
 from engine.formats.evote import parse_evote_line
 from engine.formats.pabulib import PabulibError, parse_pabulib, read_pabulib
 from engine.model.ballots import REJECTION_REASONS, Ballot, Rejection, SourceRef, Submission, validate_submission
-from engine.model.election import Election, election_from_dict, load_election
+from engine.model.election import Election
 from engine.model.receipts import online_receipt_id
 from engine.model.tokens import TokenVerifier, issue_token, parse_short_code, short_code
 from engine.services.ingest import ingest_evote_file

@@ -17,7 +17,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.model.election import Election, load_election
+from engine.formats.election_definition import load_election
+from engine.model.election import Election
 from engine.model.tokens import issue_token
 from engine.storage.apikey_store import ApiKeyStore
 from engine.storage.keyfiles import load_private_key

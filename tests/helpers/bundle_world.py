@@ -20,10 +20,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.formats.bundle import PublishReport, publish_store
+from engine.formats.election_definition import load_election
 from engine.model import merkle
 from engine.model.ballots import Ballot, Channel, SourceRef, Submission, validate_submission
 from engine.model.crockford import encode_bytes
-from engine.model.election import Election, load_election
+from engine.model.election import Election
 from engine.model.receipts import paper_receipt_id
 from engine.model.tokens import TokenVerifier
 from engine.services.ingest import ingest_evote_file

@@ -19,8 +19,8 @@ from helpers.api_fixtures import ApiWorld, make_world
 from typer.testing import CliRunner
 
 from api import ApiSettings, create_app
+from engine.formats.election_canonical import canonical_json
 from engine.model.audit import verify_chain
-from engine.model.election import canonical_json
 from engine.storage.apikey_store import ApiKeyStore
 from engine.storage.schema import api_keys, ballots
 

@@ -22,7 +22,7 @@ ALL_REVIEW = DeckOptions(p_blank_page=0, p_foreign=0, p_blank_ballot=0, p_overvo
 
 @pytest.fixture(scope="module")
 def deck(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from engine.model.election import load_election
+    from engine.formats.election_definition import load_election
 
     e = load_election(small_paris / "election.toml")
     rows = list(csv.DictReader((small_paris / "paper_tokens.csv").open()))

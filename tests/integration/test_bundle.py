@@ -272,7 +272,7 @@ def test_content_files_change_when_a_figure_changes(world: World) -> None:
 
 def test_fast_count_line_is_the_canonical_json_of_the_entry(world: World) -> None:
     from engine.formats.bundle import count_entry, count_line
-    from engine.model.election import canonical_json
+    from engine.formats.election_canonical import canonical_json
 
     add_paper_ballots(world, 10)
     store = world.store()
@@ -288,7 +288,7 @@ def test_fast_count_line_is_the_canonical_json_of_the_entry(world: World) -> Non
 def test_publish_and_verify_on_each_store_backend(store_url: str, small_paris: Path, tmp_path: Path) -> None:
     """Same service on SQLite and PostgreSQL (the log insert uses each driver's paramstyle)."""
     from engine.formats.bundle import publish_store
-    from engine.model.election import load_election
+    from engine.formats.election_definition import load_election
     from engine.services.ingest import ingest_evote_file
     from engine.storage.keyfiles import load_private_key, load_public_key, load_receipt_secret
     from engine.storage.store import Store
@@ -338,7 +338,7 @@ def test_plan_log_update_withdraws_corrects_and_recounts() -> None:
 def test_two_stores_fed_the_same_files_publish_the_same_results(small_paris: Path, tmp_path: Path) -> None:
     """Only audit.jsonl (operator actions carry their time) and the manifest signing it differ."""
     from engine.formats.bundle import publish_store
-    from engine.model.election import load_election
+    from engine.formats.election_definition import load_election
     from engine.services.ingest import ingest_evote_file
     from engine.storage.keyfiles import load_private_key, load_public_key, load_receipt_secret
     from engine.storage.store import Store

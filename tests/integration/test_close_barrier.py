@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from engine.errors import ElectionClosedError
+from engine.formats.election_definition import load_election
 from engine.model.audit import verify_chain
 from engine.model.ballots import Ballot, Channel, SourceRef
-from engine.model.election import Election, load_election
+from engine.model.election import Election
 from engine.storage.store import Store
 
 

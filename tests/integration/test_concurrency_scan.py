@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, func, select
 from ballot_scan.pipeline import scan_paths
 from ballot_scan.render import read_token_register
 from ballot_scan.testdeck import DeckOptions, make_testdeck
+from engine.formats.election_definition import load_election
 from engine.formats.results_csv import projects_csv
-from engine.model.election import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.storage.keyfiles import load_public_key, load_receipt_secret

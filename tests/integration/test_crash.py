@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
+from engine.formats.election_definition import load_election
 from engine.formats.results_csv import envelopes_csv, projects_csv
 from engine.model.audit import verify_chain
-from engine.model.election import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.storage.keyfiles import load_public_key, load_receipt_secret

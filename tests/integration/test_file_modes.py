@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from ballot_scan.render import read_token_register, render_ballots
 from engine.errors import KeyFileError
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.storage.keyfiles import init_keys, load_public_key
 from engine.storage.store import Store
 from pbcount.cli import app

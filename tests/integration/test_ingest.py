@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.formats.election_definition import load_election
 from engine.formats.results_csv import envelopes_csv, projects_csv, summary_csv
-from engine.model.election import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.storage import Store

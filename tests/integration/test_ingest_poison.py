@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from api import ApiSettings, create_app
 from engine.errors import ElectionClosedError
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.services.ingest import MAX_LINE_BYTES, ingest_evote_file
 from engine.storage import Store
 from engine.storage.keyfiles import load_public_key, load_receipt_secret

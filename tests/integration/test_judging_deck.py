@@ -20,7 +20,8 @@ import pytest
 
 from ballot_scan.layout import Rect, envelope_layout
 from ballot_scan.render import read_token_register
-from engine.model.election import Election, load_election
+from engine.formats.election_definition import load_election
+from engine.model.election import Election
 from fixtures.judging_deck.damage import EFFECTS, FIELD_SCALE, PROFILES, _augment, brightness_field
 from fixtures.judging_deck.deck import draw_ballot, make_deck, plan_deck
 from fixtures.judging_deck.score import run_scanner, score_deck, target_failures

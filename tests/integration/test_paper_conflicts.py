@@ -17,7 +17,7 @@ from ballot_scan.pipeline import scan_paths
 from ballot_scan.render import read_token_register
 from ballot_scan.testdeck import DeckOptions, make_testdeck
 from engine.errors import PrecedenceError
-from engine.model.election import election_from_dict, load_election
+from engine.formats.election_definition import election_from_dict, load_election
 from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
 from engine.storage.keyfiles import load_public_key

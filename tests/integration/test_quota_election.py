@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.counting.count import count_ballots
 from engine.errors import ElectionDefinitionError
+from engine.formats.election_canonical import definition_hash
+from engine.formats.election_definition import election_from_dict
 from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key
-from engine.model.election import definition_hash, election_from_dict
 
 
 def doc(scope: str = "election", **quota: Any) -> dict[str, Any]:

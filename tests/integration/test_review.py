@@ -12,7 +12,7 @@ from ballot_scan.adjudicate import AdjudicationError, reject, resolve
 from ballot_scan.pipeline import scan_paths
 from ballot_scan.render import read_token_register
 from ballot_scan.testdeck import DeckOptions, make_testdeck
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file

@@ -11,7 +11,7 @@ from ballot_scan.adjudicate import resolve
 from ballot_scan.payload import new_ballot_serial
 from ballot_scan.render import read_token_register
 from engine.errors import StoreError
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
 from engine.storage.keyfiles import load_public_key

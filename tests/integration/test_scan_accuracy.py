@@ -15,7 +15,7 @@ import pytest
 from ballot_scan.pipeline import read_register, scan_paths
 from ballot_scan.render import read_token_register
 from ballot_scan.testdeck import DeckOptions, make_testdeck
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.services.count import count_store
 from engine.storage.keyfiles import load_public_key
 from engine.storage.review_store import ReviewStore

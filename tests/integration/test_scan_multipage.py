@@ -13,7 +13,8 @@ from ballot_scan.layout import envelope_layout
 from ballot_scan.pipeline import scan_paths
 from ballot_scan.render import read_token_register, render_ballots
 from ballot_scan.testdeck import draw_mark
-from engine.model.election import election_from_dict, election_to_dict, load_election
+from engine.formats.election_canonical import election_to_dict
+from engine.formats.election_definition import election_from_dict, load_election
 from engine.storage.keyfiles import load_public_key
 from engine.storage.review_store import ReviewStore
 from engine.storage.store import Store

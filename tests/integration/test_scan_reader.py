@@ -19,7 +19,7 @@ from ballot_scan.pipeline import read_register, scan_paths
 from ballot_scan.read import PageReader, list_tasks
 from ballot_scan.render import read_token_register, render_ballots, render_page
 from ballot_scan.settings import ScanSettings
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.storage.keyfiles import load_public_key
 from engine.storage.store import Store
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import OperationalError
 
+from engine.formats.election_definition import load_election
 from engine.model.audit import verify_chain
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef
-from engine.model.election import load_election
 from engine.services.count import count_store
 from engine.services.ingest import ingest_evote_file
 from engine.storage.keyfiles import load_public_key, load_receipt_secret

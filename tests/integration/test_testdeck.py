@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ballot_scan.render import read_token_register
 from ballot_scan.testdeck import DeckOptions, make_testdeck, plan_deck
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 
 
 def test_expected_json_contract_and_same_seed_same_deck(small_paris: Path, tmp_path: Path) -> None:

@@ -166,7 +166,7 @@ def test_election_definitions_refuse_savings_rules_until_savings_envelopes_exist
     from pathlib import Path
 
     from engine.errors import ElectionDefinitionError
-    from engine.model.election import election_from_dict
+    from engine.formats.election_definition import election_from_dict
 
     tiny = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "tiny_election.toml"
     doc = tomllib.loads(tiny.read_text())

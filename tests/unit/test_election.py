@@ -9,12 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ElectionDefinitionError, ElectionFrozenError
-from engine.model.election import (
-    definition_hash,
-    election_from_dict,
-    election_to_dict,
-    load_election,
-)
+from engine.formats.election_canonical import definition_hash, election_to_dict
+from engine.formats.election_definition import election_from_dict, load_election
 from engine.storage import Store
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "tiny_election.toml"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from engine.formats.election_definition import load_election
 from engine.formats.evote import EVOTE_LINE_SCHEMA, parse_evote_line
 from engine.model.ballots import REJECTION_REASONS, Ballot, Rejection, SourceRef, Submission
-from engine.model.election import load_election
 from engine.model.tokens import TokenVerifier, issue_token
 from engine.services.ingest import validate_one
 

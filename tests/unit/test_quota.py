@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from engine.counting.count import count_ballots
 from engine.errors import ElectionDefinitionError
+from engine.formats.election_canonical import definition_hash, election_to_dict
+from engine.formats.election_definition import election_from_dict, load_election
 from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key
-from engine.model.election import definition_hash, election_from_dict, election_to_dict, load_election
 from engine.rules import RULES, AllocationProblem, Quota
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from ballot_scan.layout import ROWS_PER_COLUMN, envelope_layout
 from ballot_scan.payload import SPECIMEN, parse_payload, serial_with_check
 from ballot_scan.render import RenderError, read_token_register, render_ballots
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.model.tokens import parse_short_code
 
 

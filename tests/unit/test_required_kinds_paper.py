@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ballot_scan.decide import ACCEPTED, decide_page
 from ballot_scan.read import PageRead
 from engine.counting.count import count_ballots
-from engine.model.election import election_from_dict, election_to_dict
+from engine.formats.election_canonical import election_to_dict
+from engine.formats.election_definition import election_from_dict
 from engine.model.tokens import TokenVerifier, issue_token
 from engine.verifier.definition import BallotRules, parse_definition
 

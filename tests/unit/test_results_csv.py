@@ -10,6 +10,7 @@ import pytest
 
 from engine.counting.count import CountResult, count_ballots
 from engine.formats.breakdowns import categories_csv, districts_csv
+from engine.formats.election_definition import election_from_dict
 from engine.formats.group_turnout import (
     GroupsFileError,
     group_turnout_csv,
@@ -19,7 +20,6 @@ from engine.formats.group_turnout import (
 from engine.formats.results_csv import encode_csv, envelopes_csv, projects_csv, summary_csv, turnout_csv
 from engine.formats.results_xlsx import results_xlsx
 from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key
-from engine.model.election import election_from_dict
 
 DOC = {
     "election": {"id": "town-2026", "name": "Town 2026"},

@@ -18,7 +18,7 @@ from ballot_scan.payload import PagePayload
 from ballot_scan.read import PageRead, PageReader, list_tasks
 from ballot_scan.render import read_token_register, render_page
 from ballot_scan.settings import ScanSettings
-from engine.model.election import load_election
+from engine.formats.election_definition import load_election
 from engine.model.tokens import TokenVerifier
 from engine.storage.keyfiles import load_public_key
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from engine.formats.election_definition import load_election
 from engine.formats.evote import parse_evote_line
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
-from engine.model.election import load_election
 from engine.model.tokens import TokenVerifier, issue_token
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "tiny_election.toml"
@@ -77,7 +77,7 @@ def test_rejection_reasons(selections: dict[str, list[str]], expected: str) -> N
 def test_required_kind(tmp_path: Path) -> None:
     import tomllib
 
-    from engine.model.election import election_from_dict
+    from engine.formats.election_definition import election_from_dict
 
     doc = tomllib.loads(TINY.read_text())
     doc["voting"]["required_kinds"] = ["citywide"]
@@ -135,7 +135,7 @@ def test_required_kind_is_not_checked_on_a_single_paper_sheet() -> None:
     own (the voter's sheets are checked together at count time, engine.counting.dedup)."""
     import tomllib
 
-    from engine.model.election import election_from_dict
+    from engine.formats.election_definition import election_from_dict
 
     doc = tomllib.loads(TINY.read_text())
     doc["voting"]["required_kinds"] = ["citywide"]

@@ -11,8 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.errors import ElectionDefinitionError
+from engine.formats.election_canonical import definition_hash, election_to_dict
+from engine.formats.election_definition import election_from_dict, load_election
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
-from engine.model.election import definition_hash, election_from_dict, election_to_dict, load_election
 from engine.model.tokens import TokenVerifier, issue_token
 
 REPO = Path(__file__).resolve().parents[2]

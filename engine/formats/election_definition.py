@@ -1,0 +1,412 @@
+"""Reading an election definition: a TOML (or JSON) document into :class:`Election`.
+
+Every table's keys are checked (an unknown key is an error with a "did you mean"
+suggestion), every value is type-checked, and every error names the file and the key
+path (:class:`~engine.errors.ElectionDefinitionError`). See ``docs/election-format.md``.
+The values are :mod:`engine.model.election`; the canonical form is
+:mod:`engine.formats.election_canonical`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ElectionDefinitionError
+from engine.model.election import (
+    DEFAULT_PRECEDENCE,
+    ENVELOPE_KINDS,
+    PRECEDENCE_RULES,
+    QUOTA_GROUP_KEYS,
+    QUOTA_SCOPES,
+    Election,
+    Envelope,
+    Project,
+    QuotaSpec,
+    VotingPolicy,
+)
+
+# The keys each table may hold; anything else is an error with a "did you mean" suggestion
+# (a typo such as ``popular_neighborhood`` must not be silently ignored). A new key is
+# added here and documented in docs/election-format.md.
+TOP_LEVEL_KEYS = ("election", "envelopes", "projects", "voting", "quotas")
+METADATA_KEYS = ("country", "unit", "date_begin", "date_end")  # kept as-is (pabulib export)
+ELECTION_KEYS = ("id", "name", "currency", "precedence")
+VOTING_KEYS = ("max_envelopes_per_kind", "required_kinds", "opens", "closes")
+ENVELOPE_KEYS = ("id", "name", "kind", "code", "district", "budget", "max_selections", "min_selections",
+                 "category_limits", "max_selection_cost", "rule", "tie_break")
+PROJECT_KEYS = ("id", "envelope", "title", "cost", "district", "popular_neighbourhood", "category")
+QUOTA_KEYS = ("name", "group", "envelopes", "scope", "min_share", "min_amount", "max_share", "max_amount",
+              "release_unused")
+_ELSEWHERE = {"opens": "[voting] opens", "closes": "[voting] closes", "precedence": "[election] precedence",
+              "max_envelopes_per_kind": "[voting] max_envelopes_per_kind",
+              "required_kinds": "[voting] required_kinds"}
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` (difflib), or ``""``
+    (also for a ``word`` that is not a string: a malformed value has no close key)."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_keys(d: Mapping[str, Any], known: Iterable[str], where: str, *, top: bool = False) -> None:
+    """Refuse a key of table ``d`` that is not in ``known``, naming it and the closest known key."""
+    allowed = tuple(known)
+    for key in d:
+        if key in allowed:
+            continue
+        elsewhere = _ELSEWHERE.get(key) if top else None
+        hint = f" (did you mean {elsewhere}?)" if elsewhere else did_you_mean(str(key), allowed)
+        raise ElectionDefinitionError(f"{where}.{key}" if not top else f"{where}: {key}",
+                                      f"unknown key {key!r}{hint}; known keys: {', '.join(allowed)}")
+
+
+def _parse_instant(value: Any, where: str) -> datetime:
+    """An instant of the voting period: a TOML offset datetime or an ISO 8601 string with a timezone."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise ElectionDefinitionError(where, f"must be an ISO 8601 time with a timezone, got {value!r}") from None
+    if not isinstance(value, datetime):
+        raise ElectionDefinitionError(where, f"must be an ISO 8601 time with a timezone, got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ElectionDefinitionError(where, f"needs a timezone (e.g. +02:00 or Z), got {value.isoformat()!r}")
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00
+        year = 0
+    if not 1000 <= year <= 9998:
+        raise ElectionDefinitionError(where, f"year out of range in {value.isoformat()!r}")
+    return value
+
+
+def _req(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: str) -> Any:
+    if key not in d:
+        raise ElectionDefinitionError(where, f"missing required key '{key}'")
+    val = d[key]
+    if typ is int and isinstance(val, bool):
+        raise ElectionDefinitionError(f"{where}.{key}", "must be an integer")
+    if not isinstance(val, typ):
+        name = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+        raise ElectionDefinitionError(f"{where}.{key}", f"must be {name}, got {val!r}")
+    return val
+
+
+def _opt(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], where: str, default: Any) -> Any:
+    if key not in d or d[key] is None:
+        return default
+    return _req(d, key, typ, where)
+
+
+def _known_rules() -> frozenset[str]:
+    from engine.rules import ELECTION_RULES
+
+    return ELECTION_RULES
+
+
+def _known_tie_breaks() -> frozenset[str]:
+    from engine.rules import TIE_BREAKS
+
+    return frozenset(TIE_BREAKS)
+
+
+@contextmanager
+def _naming(what: str, d: Mapping[str, Any]) -> Iterator[None]:
+    """Add ``(project 'AR11-003')`` to an error's location: ``projects[6]`` alone is hard to find."""
+    try:
+        yield
+    except ElectionDefinitionError as exc:
+        ident = d.get("id")
+        if not isinstance(ident, str) or not ident:
+            raise
+        raise ElectionDefinitionError(f"{exc.location} ({what} {ident!r})", exc.message) from None
+
+
+def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozenset[str],
+              tie_breaks: frozenset[str]) -> Envelope:
+    _check_keys(ed, ENVELOPE_KEYS, w)
+    env_id = _req(ed, "id", str, w)
+    if env_id in seen_env:
+        raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
+    seen_env.add(env_id)
+    kind = _req(ed, "kind", str, w)
+    if kind not in ENVELOPE_KINDS:
+        raise ElectionDefinitionError(f"{w}.kind", f"must be one of {ENVELOPE_KINDS}, got {kind!r}")
+    budget = _req(ed, "budget", int, w)
+    if budget <= 0:
+        raise ElectionDefinitionError(f"{w}.budget", "must be positive")
+    max_sel = _req(ed, "max_selections", int, w)
+    min_sel = _opt(ed, "min_selections", int, w, 1)
+    if max_sel < 1 or min_sel < 0 or min_sel > max_sel:
+        raise ElectionDefinitionError(w, "need 0 <= min_selections <= max_selections, max >= 1")
+    limits = _opt(ed, "category_limits", dict, w, {})
+    for cat, lim in limits.items():
+        if not isinstance(lim, int) or isinstance(lim, bool) or lim < 0:
+            raise ElectionDefinitionError(f"{w}.category_limits.{cat}", "must be an integer >= 0")
+    max_cost = _opt(ed, "max_selection_cost", int, w, None)
+    rule = _opt(ed, "rule", str, w, "greedy")
+    if rule not in rules:
+        from engine.rules import BALLOT_TYPE_RULES
+
+        if rule in BALLOT_TYPE_RULES:
+            raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots, "
+                                          "exclusive groups or a savings envelope, which an election cannot "
+                                          "declare yet (docs/rules.md); use it on pabulib files with pbcount allocate")
+        raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}{did_you_mean(rule, rules)}; "
+                                      f"one of {sorted(rules)}")
+    tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
+    if tie not in tie_breaks:
+        raise ElectionDefinitionError(
+            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
+        )
+    return Envelope(
+        id=env_id,
+        name=_req(ed, "name", str, w),
+        kind=kind,
+        budget=budget,
+        max_selections=max_sel,
+        min_selections=min_sel,
+        category_limits=dict(limits),
+        max_selection_cost=max_cost,
+        district=_opt(ed, "district", str, w, None),
+        rule=rule,
+        tie_break=tie,
+        code=_opt(ed, "code", str, w, env_id.upper()),
+    )
+
+
+def _project(pd: Mapping[str, Any], w: str, seen_proj: set[str], envelopes: Mapping[str, Envelope]) -> Project:
+    _check_keys(pd, PROJECT_KEYS, w)
+    pid = _req(pd, "id", str, w)
+    if not pid or pid in seen_proj:
+        raise ElectionDefinitionError(f"{w}.id", f"empty or duplicate project id {pid!r}")
+    seen_proj.add(pid)
+    env_id = _req(pd, "envelope", str, w)
+    env = envelopes.get(env_id)
+    if env is None:
+        raise ElectionDefinitionError(f"{w}.envelope", f"unknown envelope {env_id!r}{did_you_mean(env_id, envelopes)}")
+    cost = _req(pd, "cost", int, w)
+    if cost <= 0:
+        raise ElectionDefinitionError(f"{w}.cost", "must be positive")
+    district = _opt(pd, "district", str, w, None)
+    if district is not None and env.district is not None and district != env.district:
+        raise ElectionDefinitionError(
+            f"{w}.district", f"district {district!r} is not the district of its envelope {env_id!r} "
+            f"({env.district!r})")
+    return Project(
+        id=pid,
+        envelope=env_id,
+        title=_req(pd, "title", str, w),
+        cost=cost,
+        district=district,
+        popular_neighbourhood=_opt(pd, "popular_neighbourhood", bool, w, False),
+        category=_opt(pd, "category", str, w, None),
+    )
+
+
+def _check_category_limits(envelopes: list[Envelope], projects: list[Project], source: str) -> None:
+    """A limit on a category no project of its envelope has, close to one that exists, is a typo."""
+    for i, env in enumerate(envelopes):
+        cats = {p.category for p in projects if p.envelope == env.id and p.category is not None}
+        for cat in env.category_limits:
+            hint = did_you_mean(cat, cats) if cat not in cats else ""
+            if hint:
+                raise ElectionDefinitionError(
+                    f"{source}: envelopes[{i}].category_limits.{cat} (envelope {env.id!r})",
+                    f"no project of this envelope has category {cat!r}{hint}")
+
+
+def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Election:
+    """Build and validate an :class:`Election` from a parsed document."""
+    if not isinstance(doc, Mapping):
+        raise ElectionDefinitionError(source, "top level must be a table/object")
+    _check_keys(doc, TOP_LEVEL_KEYS + METADATA_KEYS, source, top=True)
+    head = _req(doc, "election", dict, source)
+    where = f"{source}: election"
+    _check_keys(head, ELECTION_KEYS, where)
+    eid = _req(head, "id", str, where).strip()
+    if not eid:
+        raise ElectionDefinitionError(f"{where}.id", "must not be empty")
+    name = _req(head, "name", str, where)
+    currency = _opt(head, "currency", str, where, "EUR")
+    precedence = _opt(head, "precedence", str, where, DEFAULT_PRECEDENCE)
+    if precedence not in PRECEDENCE_RULES:
+        raise ElectionDefinitionError(
+            f"{where}.precedence",
+            f"unknown rule {precedence!r}{did_you_mean(precedence, PRECEDENCE_RULES)}; "
+            f"one of {', '.join(PRECEDENCE_RULES)}"
+        )
+    rules, tie_breaks = _known_rules(), _known_tie_breaks()
+
+    envelopes: list[Envelope] = []
+    seen_env: set[str] = set()
+    env_docs = _req(doc, "envelopes", list, source)
+    if not env_docs:
+        raise ElectionDefinitionError(f"{source}: envelopes", "at least one envelope is needed")
+    for i, ed in enumerate(env_docs):
+        w = f"{source}: envelopes[{i}]"
+        if not isinstance(ed, Mapping):
+            raise ElectionDefinitionError(w, "must be a table")
+        with _naming("envelope", ed):
+            envelopes.append(_envelope(ed, w, seen_env, rules, tie_breaks))
+    codes = [e.code for e in envelopes]
+    if len(set(codes)) != len(codes):
+        raise ElectionDefinitionError(f"{source}: envelopes", "envelope codes must be unique")
+    env_by_id = {e.id: e for e in envelopes}
+
+    projects: list[Project] = []
+    seen_proj: set[str] = set()
+    for i, pd in enumerate(_req(doc, "projects", list, source)):
+        w = f"{source}: projects[{i}]"
+        if not isinstance(pd, Mapping):
+            raise ElectionDefinitionError(w, "must be a table")
+        with _naming("project", pd):
+            projects.append(_project(pd, w, seen_proj, env_by_id))
+    _check_category_limits(envelopes, projects, source)
+
+    vd = _opt(doc, "voting", dict, source, {})
+    w = f"{source}: voting"
+    _check_keys(vd, VOTING_KEYS, w)
+    per_kind = _opt(vd, "max_envelopes_per_kind", dict, w, {"citywide": 1, "district": 1})
+    for k, v in per_kind.items():
+        if k not in ENVELOPE_KINDS:
+            raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}",
+                                          f"unknown kind {k!r}{did_you_mean(k, ENVELOPE_KINDS)}")
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}", "must be an integer >= 0")
+    required = tuple(_opt(vd, "required_kinds", list, w, []))
+    for k in required:
+        if k not in ENVELOPE_KINDS:
+            raise ElectionDefinitionError(f"{w}.required_kinds", f"unknown kind {k!r}{did_you_mean(k, ENVELOPE_KINDS)}")
+    opens = closes = None
+    if vd.get("opens") is not None or vd.get("closes") is not None:
+        if vd.get("opens") is None or vd.get("closes") is None:
+            raise ElectionDefinitionError(w, "a voting period needs both 'opens' and 'closes'")
+        t_open = _parse_instant(vd["opens"], f"{w}.opens")
+        t_close = _parse_instant(vd["closes"], f"{w}.closes")
+        if not t_open < t_close:
+            raise ElectionDefinitionError(f"{w}.opens", f"must be before closes ({t_close.isoformat()})")
+        opens, closes = t_open.isoformat(), t_close.isoformat()
+    quotas = _quotas_from_doc(doc, source, envelopes)
+    extra = {k: v for k, v in doc.items() if k not in TOP_LEVEL_KEYS}
+    return Election(
+        id=eid,
+        name=name,
+        currency=currency,
+        envelopes=tuple(envelopes),
+        projects=tuple(projects),
+        voting=VotingPolicy(dict(per_kind), required, opens, closes),
+        precedence=precedence,
+        extra=extra,
+        quotas=quotas,
+    )
+
+
+def _share(value: Any, where: str) -> Fraction:
+    """A share of a budget: a number in [0, 1] or a fraction string like "1/3"."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError
+        share = Fraction(value) if not isinstance(value, float) else Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise ElectionDefinitionError(where, f"must be a number or a fraction like \"1/3\", got {value!r}") from None
+    if not 0 <= share <= 1:
+        raise ElectionDefinitionError(where, f"must be between 0 and 1, got {value!r}")
+    return share
+
+
+def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelope]) -> tuple[QuotaSpec, ...]:
+    from engine.rules import QUOTA_RULES
+
+    out: list[QuotaSpec] = []
+    names: set[str] = set()
+    by_id = {e.id: e for e in envelopes}
+    for i, qd in enumerate(_opt(doc, "quotas", list, source, [])):
+        w = f"{source}: quotas[{i}]"
+        if not isinstance(qd, Mapping):
+            raise ElectionDefinitionError(w, "must be a table")
+        _check_keys(qd, QUOTA_KEYS, w)
+        name = _req(qd, "name", str, w)
+        if name in names:
+            raise ElectionDefinitionError(f"{w}.name", f"duplicate quota name {name!r}")
+        names.add(name)
+        group = _req(qd, "group", dict, w)
+        if len(group) != 1 or next(iter(group)) not in QUOTA_GROUP_KEYS:
+            hint = did_you_mean(str(next(iter(group))), QUOTA_GROUP_KEYS) if len(group) == 1 else ""
+            raise ElectionDefinitionError(
+                f"{w}.group", f"must name exactly one of {', '.join(QUOTA_GROUP_KEYS)}, got {dict(group)!r}{hint}"
+            )
+        gkey, gval = next(iter(group.items()))
+        if gkey == "popular_neighbourhood" and not isinstance(gval, bool):
+            raise ElectionDefinitionError(f"{w}.group.{gkey}", "must be true or false")
+        if gkey != "popular_neighbourhood" and not isinstance(gval, str):
+            raise ElectionDefinitionError(f"{w}.group.{gkey}", "must be a string")
+        envs = tuple(_opt(qd, "envelopes", list, w, []))
+        for env_id in envs:
+            if env_id not in by_id:
+                raise ElectionDefinitionError(f"{w}.envelopes", f"unknown envelope {env_id!r}")
+        scope = _opt(qd, "scope", str, w, "envelope")
+        if scope not in QUOTA_SCOPES:
+            raise ElectionDefinitionError(f"{w}.scope", f"must be one of {', '.join(QUOTA_SCOPES)}, got {scope!r}")
+        min_share = _share(qd["min_share"], f"{w}.min_share") if "min_share" in qd else None
+        max_share = _share(qd["max_share"], f"{w}.max_share") if "max_share" in qd else None
+        min_amount = _opt(qd, "min_amount", int, w, None)
+        max_amount = _opt(qd, "max_amount", int, w, None)
+        if min_share is not None and min_amount is not None:
+            raise ElectionDefinitionError(w, "give min_share or min_amount, not both")
+        if max_share is not None and max_amount is not None:
+            raise ElectionDefinitionError(w, "give max_share or max_amount, not both")
+        if all(x is None for x in (min_share, min_amount, max_share, max_amount)):
+            raise ElectionDefinitionError(w, "needs min_share, min_amount, max_share or max_amount")
+        if (min_amount is not None or max_amount is not None) and len(envs) != 1 and scope != "election":
+            raise ElectionDefinitionError(w, "min_amount/max_amount need exactly one envelope in 'envelopes'")
+        for amount, key in ((min_amount, "min_amount"), (max_amount, "max_amount")):
+            if amount is not None and amount < 0:
+                raise ElectionDefinitionError(f"{w}.{key}", "must be >= 0")
+        if scope == "election" and (max_share is not None or max_amount is not None):
+            raise ElectionDefinitionError(w, "an election-wide quota takes a minimum only (min_share or min_amount)")
+        if scope == "election" and min_share is None and min_amount is None:
+            raise ElectionDefinitionError(w, "an election-wide quota needs min_share or min_amount")
+        q = QuotaSpec(name, gkey, gval, envs, min_share, min_amount, max_share, max_amount,
+                      _opt(qd, "release_unused", bool, w, True), scope)
+        for env in envelopes:
+            if not q.applies_to(env.id):
+                continue
+            lo, hi = q.amounts(env.budget)
+            if hi is not None and hi < lo:
+                raise ElectionDefinitionError(w, f"maximum {hi} is below the minimum {lo} in envelope {env.id!r}")
+            if env.rule not in QUOTA_RULES:
+                raise ElectionDefinitionError(
+                    w, f"envelope {env.id!r} uses rule {env.rule!r}, which does not support quotas "
+                    f"(use one of {', '.join(sorted(QUOTA_RULES))})"
+                )
+        out.append(q)
+    return tuple(out)
+
+
+def load_election(path: str | Path) -> Election:
+    """Load a ``.toml`` or ``.json`` election definition, raising ElectionDefinitionError."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ElectionDefinitionError(str(p), f"cannot read file: {exc.strerror}") from exc
+    try:
+        doc = json.loads(raw) if p.suffix.lower() == ".json" else tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ElectionDefinitionError(str(p), f"syntax error: {exc}") from exc
+    except RecursionError as exc:  # "[[[[…" deeper than the decoder's recursion limit
+        raise ElectionDefinitionError(str(p), "syntax error: nested too deeply") from exc
+    return election_from_dict(doc, p.name)
