@@ -47,6 +47,8 @@ class ScanSettings:
     max_residual_mm: float = 0.8
     orientation_dark: float = 0.45  # bar darkness relative to the local paper: printed bar
     orientation_light: float = 0.2  # ... and the blank spot opposite it
+    orientation_min_bar: float = 0.3  # inconclusive at the fixed place: the bar searched (folds) ...
+    orientation_ratio: float = 2.0  # ... is at least this dark and this many times darker than the spot
     # ---- QR (qr)
     qr_margin_mm: float = 3.0
     qr_binarizers: tuple[str, ...] = QR_BINARIZERS  # tried in order until one decodes
@@ -97,6 +99,8 @@ class ScanSettings:
             problems.append("need 0 < ink_level < stroke_level < faint_level < 1")
         if not 0 < self.orientation_light < self.orientation_dark < 1:
             problems.append("need 0 < orientation_light < orientation_dark < 1")
+        if not 0 < self.orientation_min_bar < 1 or self.orientation_ratio <= 1:
+            problems.append("need 0 < orientation_min_bar < 1 and orientation_ratio > 1")
         if not 0 < self.min_dpi < self.max_dpi:
             problems.append("need 0 < min_dpi < max_dpi")
         if not self.interior_inset_mm < 3.0:
