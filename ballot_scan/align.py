@@ -94,8 +94,9 @@ def _find_in_corner(gray: np.ndarray, corner: int, side_px: float) -> tuple[floa
     f = 2 if side_px >= 24 else 1  # halve the resolution: a fiducial stays >= 12 px wide
     region = gray[y0 : y0 + ch, x0 : x0 + cw]
     if f > 1:
-        region = cv2.resize(region, (cw // f, ch // f), interpolation=cv2.INTER_AREA)
-        cw, ch, side_px = cw // f, ch // f, side_px / f
+        region = halve(region)
+        ch, cw = region.shape
+        side_px /= f
     region = flatten_background(region, side_px)
     _, binary = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     best = _candidates(binary, side_px, corner)
@@ -111,11 +112,11 @@ def _cleaned(flat: np.ndarray, side_px: float) -> np.ndarray:
     """Second look at a corner whose Otsu threshold found no fiducial: ink is what is darker
     than half the paper level (a fiducial is near-black; roller bands and drum dust are
     grey), light lines through the mark (low-ink rows, streaks) are closed, and thinner
-    dark lines and dust touching it are opened away (a kernel of a third of its side)."""
+    dark lines and dust touching it are opened away (a square of 0.6 of its side)."""
     binary = (flat < 128).astype(np.uint8) * 255
     kc = max(3, round(side_px / 5) | 1)
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kc, kc)))
-    ko = max(3, round(side_px / 3) | 1)
+    ko = max(3, round(side_px * 0.6) | 1)
     return cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (ko, ko)))
 
 
@@ -128,20 +129,26 @@ def _fit(src_mm: list[tuple[float, float]], dst_px: list[tuple[float, float]]) -
     return m, float(np.sqrt((resid**2).sum(axis=1).mean()))
 
 
+def halve(a: np.ndarray) -> np.ndarray:
+    """``a`` at half its resolution, each pixel the mean of a 2 x 2 block (an odd last row or
+    column dropped). A bilinear resize by exactly 2 is that mean, ten times cheaper in
+    OpenCV than ``INTER_AREA``."""
+    h, w = (a.shape[0] // 2) * 2, (a.shape[1] // 2) * 2
+    return cv2.resize(a[:h, :w], (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
+
+
 def flatten_background(region: np.ndarray, object_px: float) -> np.ndarray:
     """``region`` divided by its paper level (x 255): print removed by a grey closing
     (a maximum then minimum filter wider than ``object_px``), smoothed, then divided out.
     Paper reads 255 wherever it is, ink keeps its contrast to the paper around it."""
     k = max(3, int(object_px * 1.6) | 1)
-    small = cv2.resize(region, (max(1, region.shape[1] // 4), max(1, region.shape[0] // 4)),
-                       interpolation=cv2.INTER_AREA)
+    small = halve(halve(region)) if min(region.shape) >= 8 else region
     ks = max(3, (k // 4) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks))
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     bg = cv2.blur(bg, (ks, ks))
     bg = cv2.resize(bg, (region.shape[1], region.shape[0]), interpolation=cv2.INTER_LINEAR)
-    out = region.astype(np.float32) * 255.0 / np.maximum(bg.astype(np.float32), 1.0)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    return cv2.divide(region, np.maximum(bg, 1), scale=255.0)  # saturated at 255
 
 
 def _bar_darkness(gray: np.ndarray, m: np.ndarray, r: Rect) -> float:
