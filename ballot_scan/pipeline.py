@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import cv2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ballot_scan.decide import (
@@ -101,9 +100,6 @@ _W: dict[str, Any] = {}
 
 def _init_worker(election: Election, settings: ScanSettings) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    # one thread per worker process: the pool already fills the cores, and OpenCV's own
-    # threads (2 per call on 2 cores) only contend with the other worker
-    cv2.setNumThreads(1)
     _W["reader"] = PageReader(election, settings)
 
 

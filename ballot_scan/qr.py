@@ -9,8 +9,10 @@ Several passes, cheapest first, stopping at the first valid symbol: each binariz
 ``settings.qr_binarizers`` on the upright crop (zxing's default ``LocalAverage`` first,
 then a global histogram and fixed thresholds, which read symbols the local one loses to
 streaks or low contrast), then the crop flattened against its paper level and upscaled
-by 1.5 (thin modules, JPEG blur). A clean page costs one pass; only a damaged code pays
-for the others, before the page falls back to OCR.
+by 1.5 (thin modules, JPEG blur), then both median-filtered (JPEG ringing, speckle on the
+modules); :func:`read_qr` does all that again on the crop resampled from the scan at
+``qr_retry_scale`` x the resolution. A clean page costs one pass; only a damaged code
+pays for the others, before the page falls back to OCR.
 """
 
 from __future__ import annotations
@@ -56,8 +58,20 @@ def decode_qr(crop: np.ndarray, settings: ScanSettings = DEFAULT_SETTINGS) -> st
             return text
     flat = flatten_background(crop, crop.shape[1] / 6)
     big = cv2.resize(flat, (crop.shape[1] * 3 // 2, crop.shape[0] * 3 // 2), interpolation=cv2.INTER_CUBIC)
-    for b in settings.qr_binarizers[:2]:
-        text = _decode_once(np.ascontiguousarray(big), b)
-        if text is not None:
-            return text
+    for img in (big, cv2.medianBlur(crop, 3), cv2.medianBlur(big, 3)):
+        for b in settings.qr_binarizers[:2]:
+            text = _decode_once(np.ascontiguousarray(img), b)
+            if text is not None:
+                return text
     return None
+
+
+def read_qr(gray: np.ndarray, matrix: np.ndarray, px_per_mm: float,
+            settings: ScanSettings = DEFAULT_SETTINGS) -> str | None:
+    """The page's QR text: :func:`decode_qr` on the upright crop at ``px_per_mm``, then (a
+    damaged code only) on the crop resampled from the scan at ``qr_retry_scale`` times that
+    resolution, where modules bent by a fold or blurred by JPEG keep more pixels."""
+    text = decode_qr(qr_crop(gray, matrix, px_per_mm, settings), settings)
+    if text is None and settings.qr_retry_scale > 1:
+        text = decode_qr(qr_crop(gray, matrix, px_per_mm * settings.qr_retry_scale, settings), settings)
+    return text

@@ -42,7 +42,7 @@ from ballot_scan.marks import VOTE, paper_profile, score_boxes
 from ballot_scan.ocr import find_short_code, match_code, read_lines
 from ballot_scan.payload import parse_payload
 from ballot_scan.printed_code import PageCodeMatcher
-from ballot_scan.qr import decode_qr, qr_crop
+from ballot_scan.qr import read_qr
 from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
 from engine.model.election import Election
 
@@ -254,7 +254,7 @@ class PageReader:
                 r.fatal, r.detail = exc.reason, exc.detail
                 continue
             r.rotation_deg, r.upside_down = round(al.rotation_deg, 2), al.upside_down
-            text = decode_qr(qr_crop(img, al.matrix, self.k, self.settings), self.settings)
+            text = read_qr(img, al.matrix, self.k, self.settings)
             if text is not None:
                 payload = parse_payload(text)
                 if payload is None:

@@ -52,6 +52,7 @@ class ScanSettings:
     # ---- QR (qr)
     qr_margin_mm: float = 3.0
     qr_binarizers: tuple[str, ...] = QR_BINARIZERS  # tried in order until one decodes
+    qr_retry_scale: float = 1.5  # a code not read: tried again resampled at this x work_dpi (1: no retry)
     # ---- printed page code (printed_code)
     code_min_score: float = 0.7
     code_min_margin: float = 0.02
@@ -116,6 +117,8 @@ class ScanSettings:
                      "streak_unreadable"):
             if not 0 < getattr(self, name) < 1:
                 problems.append(f"{name} must be in (0, 1)")
+        if not 1 <= self.qr_retry_scale <= 4:
+            problems.append("qr_retry_scale must be in [1, 4]")
         if self.contrast_kernel_mm <= 0:
             problems.append("contrast_kernel_mm must be positive")
         if not 1 <= self.scratch_sectors <= 8:

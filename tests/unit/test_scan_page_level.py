@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from ballot_scan.align import align_page
-from ballot_scan.layout import ORIENTATION_BAR, envelope_layout, fiducial_rects, rect
-from ballot_scan.payload import PagePayload
+from ballot_scan.layout import ORIENTATION_BAR, QR_BOX, envelope_layout, fiducial_rects, rect
+from ballot_scan.payload import PagePayload, parse_payload
+from ballot_scan.qr import read_qr
 from ballot_scan.render import read_token_register, render_page
 from engine.formats.election_definition import load_election
 
@@ -62,3 +63,16 @@ def test_fiducial_cut_by_a_low_ink_line_and_touching_a_roller_band_is_found(img:
     page[band, :] = np.minimum(page[band, :], 150)  # a grey roller band touching it, page-wide
     al = align_page(page)
     assert not al.upside_down and abs(al.rotation_deg) < 0.3
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_qr_under_heavy_speckle_is_read_by_the_median_filtered_retry(img: np.ndarray, seed: int) -> None:
+    page = img.copy()
+    x0, y0, w, h = (_px(v) for v in QR_BOX)
+    region = page[y0 : y0 + h, x0 : x0 + w]
+    noise = np.random.default_rng(seed).random(region.shape)
+    region[noise < 0.175] = 0  # salt and pepper over 35 % of the symbol's pixels (dust, dropouts)
+    region[noise > 0.825] = 255
+    al = align_page(page)
+    text = read_qr(page, al.matrix, K)
+    assert text is not None and parse_payload(text) is not None
