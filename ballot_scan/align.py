@@ -113,11 +113,11 @@ def _cleaned(flat: np.ndarray, side_px: float) -> np.ndarray:
     than half the paper level (a fiducial is near-black; roller bands and drum dust are
     grey), light lines through the mark (low-ink rows, streaks) are closed, and thinner
     dark lines and dust touching it are opened away (a square of 0.6 of its side)."""
-    binary = (flat < 128).astype(np.uint8) * 255
+    ink = np.where(flat < 128, 255, 0).astype(np.uint8)
     kc = max(3, round(side_px / 5) | 1)
-    binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kc, kc)))
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kc, kc)))
     ko = max(3, round(side_px * 0.6) | 1)
-    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (ko, ko)))
+    return cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (ko, ko)))
 
 
 def _fit(src_mm: list[tuple[float, float]], dst_px: list[tuple[float, float]]) -> tuple[np.ndarray, float]:

@@ -16,6 +16,9 @@ the deck's own harness (:func:`fixtures.judging_deck.score.score_deck`).
 Prints ballots/s, decode images/s, their ratio, accuracy against ``expected.json``
 (silent misreads, ambiguous marks not sent to review, review rate of unambiguous
 ballots) and peak RSS of the parent and of the largest worker. Medians of ``--repeat``.
+With ``--deck`` also the CPU time per page of bare decode and of the whole page read in one
+process (:func:`cpu_per_page`): on a shared machine wall-clock rates follow the other
+jobs' load, CPU time does not.
 """
 
 from __future__ import annotations
@@ -135,6 +138,29 @@ def main() -> None:
           f"{platform.python_version()}, {args.workers} workers, load {os.getloadavg()[0]:.1f} |")
 
 
+def cpu_per_page(election: object, paths: list[str], repeat: int) -> tuple[float, float]:
+    """CPU milliseconds per page in this one process (medians of ``repeat``): bare decode,
+    and the worker's whole read (:meth:`PageReader.read_batch`: decode, align, QR, page
+    code, OCR when needed, marks). CPU time, unlike wall time, does not count the other
+    jobs of a shared machine, so the ratio stays comparable between runs."""
+    from ballot_scan.read import PageReader
+
+    tasks = list_tasks([Path(p) for p in paths])
+    reader = PageReader(election)  # type: ignore[arg-type]
+    reader.read_batch(tasks[:8])  # warm-up (OCR engine, templates)
+    dec, rd = [], []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        for p in paths:
+            _decode(p)
+        dec.append((time.process_time() - t0) * 1000 / len(paths))
+        t0 = time.process_time()
+        for i in range(0, len(tasks), 8):
+            reader.read_batch(tasks[i : i + 8])
+        rd.append((time.process_time() - t0) * 1000 / len(tasks))
+    return statistics.median(dec), statistics.median(rd)
+
+
 def bench_deck(deck: Path, workers: int, repeat: int) -> None:
     """Scan an existing judging deck ``repeat`` times; print medians and the harness's figures."""
     from fixtures.judging_deck.score import score_deck
@@ -167,6 +193,10 @@ def bench_deck(deck: Path, workers: int, repeat: int) -> None:
           f"{score.ambiguous_marks} ambiguous marks not to review, {score.clear_not_accepted_pct:.1f} % of "
           f"{score.clear} clear ballots not accepted, {score.rejected_pct:.1f} % rejected")
     print(f"peak RSS: parent {parent_mb:.0f} MB, largest child {child_mb:.0f} MB; load {os.getloadavg()[0]:.1f}")
+    dec_ms, read_ms = cpu_per_page(election, paths, repeat)
+    print(f"CPU per page, one process: bare decode {dec_ms:.1f} ms, read {read_ms:.1f} ms, ratio "
+          f"{dec_ms / read_ms:.2f}; {workers} idle cores would read {workers * 1000 / read_ms:.0f} pages/s "
+          f"(the main process's decisions and store writes apart)")
 
 
 if __name__ == "__main__":
