@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from engine.errors import PabulibError, PlatformFileError, TokenError
-from engine.formats.pabulib import parse_pabulib
+from engine.formats.pabulib import PbInstance, parse_pabulib
 from engine.formats.platform_ids import ProjectMap, read_csv_rows
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
 from engine.model.election import Election, VotingPolicy
@@ -56,6 +56,7 @@ class DecidimBudget:
     meta: dict[str, str]
     projects: dict[str, dict[str, str]]
     orders: tuple[DecidimOrder, ...]
+    instance: PbInstance  # META and PROJECTS as a pabulib instance with no votes (for an election)
 
     def online_votes(self) -> dict[str, int]:
         """Decidim's own count per project (the ``votes`` column; 0 when absent)."""
@@ -91,7 +92,7 @@ def read_decidim_export(text: str, source: str) -> DecidimBudget:
         except csv.Error as exc:
             raise PlatformFileError(source, votes_at + 2, f"unreadable VOTES: {exc}") from None
     projects = {p.project_id: {"cost": str(p.cost), **p.fields} for p in inst.projects}
-    return DecidimBudget(source, dict(inst.meta), projects, tuple(orders))
+    return DecidimBudget(source, dict(inst.meta), projects, tuple(orders), inst)
 
 
 class OrderTokenVerifier(TokenVerifier):

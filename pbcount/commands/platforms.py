@@ -4,6 +4,7 @@ and ``pbcount export consul-ballot-sheets`` (registered on the import/export gro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterator
@@ -25,7 +26,6 @@ from engine.formats.decidim import (
     read_paper_totals,
 )
 from engine.formats.election_definition import load_election
-from engine.formats.pabulib import parse_pabulib
 from engine.formats.pabulib_convert import election_from_instance, import_receipt_id
 from engine.formats.platform_ids import ProjectMap, read_project_map
 from engine.model.ballots import Ballot, Channel, Rejection, normalise_cast_time
@@ -93,7 +93,9 @@ def import_decidim(
             election = store.election()
         else:
             eid = re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem).lower()
-            election, _unit = election_from_instance(parse_pabulib(text, file.name), eid, "greedy")
+            election, _unit = election_from_instance(budget.instance, eid, "greedy")
+            # paper ballots come next (that is the point): the voter's paper ballot counts
+            election = dataclasses.replace(election, precedence="paper-first")
         store.freeze_election(election, actor="pbcount import decidim")
         env = _envelope(election, envelope)
         pmap = _project_map(projects, election)
