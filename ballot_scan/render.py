@@ -190,7 +190,8 @@ def specimen_watermark(img: Image.Image, dpi: int, word: str = "SPECIMEN") -> Im
                                  Image.Resampling.NEAREST)
     out = img.copy()
     pos = (x0 + (band_w - outline.width) // 2, y0 + (band_h - outline.height) // 2)
-    out.paste(0, (*pos, pos[0] + outline.width, pos[1] + outline.height), outline.point(lambda v: 255 if v > 127 else 0))
+    mask = outline.point(lambda v: 255 if v > 127 else 0)
+    out.paste(0, (*pos, pos[0] + outline.width, pos[1] + outline.height), mask)
     return out
 
 

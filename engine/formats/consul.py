@@ -40,6 +40,8 @@ class SheetInvestment:
 
 @dataclass(frozen=True)
 class SheetBallot:
+    """One ballot of a sheet as Consul would store it."""
+
     line: int  # 1-based line of the sheet
     index: int  # 0-based position among all ballots (Consul's ``external_id``)
     investment_ids: tuple[str, ...]  # what Consul keeps, in the sheet's order
@@ -47,6 +49,8 @@ class SheetBallot:
 
 @dataclass(frozen=True)
 class SheetProblem:
+    """An entry Consul would drop silently (or an empty ballot), with where and why."""
+
     line: int
     index: int
     entry: str
@@ -54,6 +58,7 @@ class SheetProblem:
     detail: str
 
     def where(self, source: str) -> str:
+        """``file:line (ballot n)``, n counted from 1."""
         return f"{source}:{self.line} (ballot {self.index + 1})"
 
 

@@ -43,6 +43,8 @@ PAPER_COLUMNS = ("id", "paper_ballots_to_import")
 
 @dataclass(frozen=True)
 class DecidimOrder:
+    """One checked-out order of the export: its id, Decidim project ids and line."""
+
     order_id: str
     project_ids: tuple[str, ...]  # Decidim project ids, as in the file
     line: int

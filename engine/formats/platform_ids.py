@@ -49,10 +49,12 @@ class ProjectMap:
 
     @classmethod
     def identity(cls, election: Election) -> ProjectMap:
+        """Every project under its own id."""
         ids = {p.id: p.id for p in election.projects}
         return cls(ids, ids)
 
     def platform_id(self, project_id: str) -> str:
+        """The platform's id of a pbcount project (its own id when unmapped)."""
         return self.to_platform.get(project_id, project_id)
 
 
