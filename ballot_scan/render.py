@@ -175,7 +175,7 @@ def specimen_watermark(img: Image.Image, dpi: int, word: str = "SPECIMEN") -> Im
     size = px(30.0)
     font = ballot_font(size, bold=True)
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), word, font=font, stroke_width=max(1, px(0.5)))
+    left, top, right, bottom = (int(v) for v in probe.textbbox((0, 0), word, font=font, stroke_width=max(1, px(0.5))))
     layer = Image.new("L", (right - left + 2 * size, bottom - top + 2 * size), 0)
     d = ImageDraw.Draw(layer)
     stroke = max(1, px(0.5))
