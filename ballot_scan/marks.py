@@ -33,6 +33,10 @@ Measurement (all thresholds in :class:`ballot_scan.settings.ScanSettings`):
 Decision (:meth:`BoxScore.classify`, first match wins):
 
 1. a streak wider than ``streak_max_mm`` through the interior -> ambiguous ``scanner_streak``;
+   the outline not found (``outline < box_outline_share``), or weak and light
+   (``outline < located_outline_share`` and ``outline_dark < located_outline_dark``) with
+   ink inside: the box's place was missed (a fold shears the page), what reads as a mark
+   may be the outline itself -> ambiguous ``box_not_found``;
 2. dense interior (``score >= scratch_share``) with ink spilling into at least
    ``scratch_sectors`` ring sectors -> ambiguous ``scratched_out_mark``;
 3. a mark inside whose strokes also reach two *opposite* ring sectors (a line through
@@ -45,7 +49,14 @@ Decision (:meth:`BoxScore.classify`, first match wins):
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
    (thin ballpoint and pencil ticks, slashes and crosses count);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
-   ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``.
+   ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``;
+8. the weak verdicts of 5 and 7 (``small_mark``, ``marginal_mark``, ``faint_mark``) are
+   weighed by the calibrated mark model (:mod:`ballot_scan.mark_model`): a smudge of
+   the scanner or of the paper's texture becomes empty, a clear thin stroke a vote, and
+   the rest stays ambiguous. Its texture features: ``depth`` (the mark's darkest core),
+   ``ihat`` (its line contrast), ``gmax`` (edge sharpness), ``istd``, and the paper beside
+   the box (``noise``: its texture, ``rshade``: its smudged share), each also against the
+   page's median box (``page_depth``, ``page_ihat``, ``page_noise``).
 
 Nothing ambiguous is counted or ignored silently. Complexity: O(boxes x window pixels)
 plus O(page pixels / 8) for the streaks.
@@ -54,7 +65,7 @@ plus O(page pixels / 8) for the streaks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -67,6 +78,9 @@ SECTORS = ("TL", "T", "TR", "L", "R", "BL", "B", "BR")
 OPPOSITE = (("L", "R"), ("T", "B"), ("TL", "BR"), ("TR", "BL"))
 SIDES = ("T", "B", "L", "R")
 VOTE, AMBIGUOUS, EMPTY = "vote", "ambiguous", "empty"
+# rule verdicts the mark model may overturn (a light or short mark, or shade only): the
+# strong ones (streak, box not found, scratched or crossed out, circle) are never touched
+WEAK_REASONS = ("small_mark", "marginal_mark", "faint_mark")
 
 
 @dataclass(frozen=True)
@@ -91,13 +105,39 @@ class BoxScore:
     contrast: float = 0.0  # median line contrast (black top-hat / P) of the mark's pixels
     pieces: int = 0  # separate stroke pieces in the window (many: speckle, dirt)
     around: tuple[str, ...] = ()  # ring sectors holding any stroke ink (the mark's or not)
+    # texture features (:mod:`ballot_scan.mark_model` weighs them): a pen or pencil mark is
+    # darker and sharper than the paper's own texture around the box; a smudge is not
+    depth: float = 0.0  # 1 - darkest (3x3 mean) interior level / P: how dark the mark's core is
+    noise: float = 0.0  # 95th percentile of the line contrast beside the box (paper texture)
+    rshade: float = 0.0  # share of the paper beside the box darker than faint_level x P (smudge)
+    istd: float = 0.0  # standard deviation of the interior / P
+    ihat: float = 0.0  # 99th percentile of the interior's line contrast
+    gmax: float = 0.0  # 99th percentile of the interior's gradient / P per px (sharp edges)
+    # the page's own reference (medians over all its boxes, most of them empty): a mark is
+    # darker and sharper than the page's usual box, a smudge of a dirty scanner is not
+    page_depth: float = 0.0
+    page_ihat: float = 0.0
+    page_noise: float = 0.0
 
     def classify(self, s: ScanSettings = DEFAULT_SETTINGS) -> tuple[str, str | None]:
+        """``("vote" | "ambiguous" | "empty", reason or None)``: rules 1-7, then rule 8
+        (:func:`ballot_scan.mark_model.refine`) on the weak ambiguous verdicts."""
+        verdict = self.rule_verdict(s)
+        if s.mark_model and verdict[0] == AMBIGUOUS and verdict[1] in WEAK_REASONS:
+            from ballot_scan.mark_model import refine
+
+            return refine(self, verdict, s)
+        return verdict
+
+    def rule_verdict(self, s: ScanSettings = DEFAULT_SETTINGS) -> tuple[str, str | None]:
         """``("vote" | "ambiguous" | "empty", reason or None)`` by the module's rules 1-7."""
         if self.paper_min < s.streak_unreadable:
             return AMBIGUOUS, "scanner_streak"
         if self.outline < s.box_outline_share:
             return AMBIGUOUS, "box_not_found"
+        if (self.outline < s.located_outline_share and self.outline_dark < s.located_outline_dark
+                and (self.area_mm2 > 0 or self.score > 0)):
+            return AMBIGUOUS, "box_not_found"  # a faint outline band holding a "mark": the box was missed (fold)
         inside = self.area_mm2 >= s.marginal_area_mm2
         if self.score >= s.scratch_share and len(self.sectors) >= s.scratch_sectors:
             return AMBIGUOUS, "scratched_out_mark"
@@ -307,6 +347,15 @@ def score_boxes(
     close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ow + 3, ow + 3))
     bridge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ow + 3, 2 * ow + 3))
     centre = (n - 1) // 2
+    # texture features: 3x3 mean (the mark's core), its gradient, side strips beside the box
+    flat2 = patches.reshape(-1, patches.shape[2])
+    mean3 = cv2.blur(flat2, (3, 3)).reshape(patches.shape)
+    grad = cv2.morphologyEx(mean3.reshape(flat2.shape), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
+                            ).reshape(patches.shape)
+    si, so = round(st.ring_inner_mm * k), round(st.ring_outer_mm * k)
+    side = np.zeros((wh, ww), dtype=bool)
+    side[by0:by1, bx0 - so : bx0 - si] = True
+    side[by0:by1, bx1 + si : bx1 + so] = True
     out: list[BoxScore] = []
     for i, mb in enumerate(boxes):
         oy, ox = int(oys[i]), int(oxs[i])
@@ -352,6 +401,17 @@ def score_boxes(
         n_ink = int(np.count_nonzero(ink[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_faint = int(np.count_nonzero(faint[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_shade = int(np.count_nonzero(shade[i, y0 : y0 + ih, x0 : x0 + iw]))
+        pv = float(paper[i, 0, 0])
+        depth = 1.0 - float(mean3[i, y0 : y0 + ih, x0 : x0 + iw].min()) / pv
+        ihv = hat[i, y0 : y0 + ih, x0 : x0 + iw]
+        ihat = float(np.partition(ihv.ravel(), int(0.99 * (ihv.size - 1)))[int(0.99 * (ihv.size - 1))]) / pv
+        gv = grad[i, y0 : y0 + ih, x0 : x0 + iw].ravel()
+        gmax = float(np.partition(gv, int(0.99 * (gv.size - 1)))[int(0.99 * (gv.size - 1))]) / pv
+        istd = float(patches[i, y0 : y0 + ih, x0 : x0 + iw].std()) / pv
+        sv = hat[i, oy : oy + wh, ox : ox + ww][side]
+        noise = float(np.partition(sv, int(0.95 * (sv.size - 1)))[int(0.95 * (sv.size - 1))]) / pv if sv.size else 0.0
+        sm = mean3[i, oy : oy + wh, ox : ox + ww][side]
+        rshade = float(np.count_nonzero(sm < st.faint_level * pv)) / max(1, sm.size)
         cy0, cx0 = y0 + ih // 4, x0 + iw // 4
         n_centre = int(np.count_nonzero(stroke[i, cy0 : cy0 + ih // 2, cx0 : cx0 + iw // 2]))
         out.append(BoxScore(
@@ -373,5 +433,16 @@ def score_boxes(
             round(contrast, 3),
             pieces,
             around,
+            round(max(0.0, depth), 3),
+            round(noise, 3),
+            round(rshade, 3),
+            round(istd, 4),
+            round(ihat, 3),
+            round(gmax, 3),
         ))
+    if out:
+        pd = round(float(np.median([b.depth for b in out])), 3)
+        ph = round(float(np.median([b.ihat for b in out])), 3)
+        pn = round(float(np.median([b.noise for b in out])), 3)
+        out = [replace(b, page_depth=pd, page_ihat=ph, page_noise=pn) for b in out]
     return out

@@ -65,6 +65,8 @@ class ScanSettings:
     search_mm: float = 1.0  # the outline is searched within this distance of its place
     min_outline_share: float = 0.35  # a page's boxes: median share of their outline that is ink
     box_outline_share: float = 0.3  # one box below this: not found where it should be (review)
+    located_outline_share: float = 0.4  # a box's outline below this share of ink ...
+    located_outline_dark: float = 0.1  # ... and lighter than this (vs P), with ink inside: not found
     ring_inner_mm: float = 1.0  # the ring around the box starts this far outside its edge
     ring_outer_mm: float = 2.3  # ... and ends here (the next row's box is 2.5 mm away)
     ring_side_mm: float = 3.2  # left and right, the window reaches this far (the text starts at 4 mm)
@@ -84,6 +86,7 @@ class ScanSettings:
     strike: float = 0.9  # share of the strip right of the box crossed: a struck-through row
     circle_sides: int = 3  # ink on this many of the 4 sides around the box ...
     circle_centre: float = 0.02  # ... and (almost) none in the centre of the box: a circled box
+    mark_model: bool = True  # rule 8: the calibrated mark model (ballot_scan/mark_model.json) weighs weak marks
     # ---- scanner streaks and bands (marks, page level)
     profile_tolerance: float = 0.04  # paper profile flatter than this: no correction
     streak_depth: float = 0.06  # a column / row this much darker than its neighbours: a streak
