@@ -7,7 +7,11 @@ texture: soft grey blots), and some are thin votes the rules could not be sure o
 model weighs the box's features together and may overturn the verdict, in two ways only:
 
 * ``P(empty) >= thresholds["empty"]`` -> ``empty`` (smudge, texture: the paper beside
-  the box is as dark and as textured as the "mark", its core is light and soft-edged);
+  the box is as dark and as textured as the "mark", its core is light and soft-edged),
+  unless a sharp pen line lies in the ring around the box (``ring_line_mm2`` at least
+  the setting of that name: a tick whose vertex is outside the box, its arm barely in),
+  and only when the paper beside the box is textured too (``noise >= smudge_min_noise``:
+  a light mark on clean paper is not a smudge);
 * ``P(vote) >= thresholds["vote"]`` -> ``vote`` (a clear thin stroke);
 * otherwise the rule's ambiguous verdict stands (a person looks).
 
@@ -92,7 +96,8 @@ def refine(b: BoxScore, verdict: tuple[str, str | None], settings: ScanSettings 
     if m is None or not settings.mark_model:
         return verdict
     p = m.probabilities(feature_vector(b))
-    if p[0] >= m.thresholds["empty"]:
+    smudged = b.noise >= settings.smudge_min_noise  # the paper beside the box is textured too
+    if p[0] >= m.thresholds["empty"] and smudged and b.ring_line_mm2 < settings.ring_line_mm2:
         return "empty", None
     if p[2] >= m.thresholds["vote"]:
         return "vote", None

@@ -115,6 +115,7 @@ class BoxScore:
     gmax: float = 0.0  # 99th percentile of the interior's gradient / P per px (sharp edges)
     # the page's own reference (medians over all its boxes, most of them empty): a mark is
     # darker and sharper than the page's usual box, a smudge of a dirty scanner is not
+    ring_line_mm2: float = 0.0  # area of sharp dark lines in the ring around the box (a pen stroke beside it)
     page_depth: float = 0.0
     page_ihat: float = 0.0
     page_noise: float = 0.0
@@ -412,6 +413,9 @@ def score_boxes(
         noise = float(np.partition(sv, int(0.95 * (sv.size - 1)))[int(0.95 * (sv.size - 1))]) / pv if sv.size else 0.0
         sm = mean3[i, oy : oy + wh, ox : ox + ww][side]
         rshade = float(np.count_nonzero(sm < st.faint_level * pv)) / max(1, sm.size)
+        wp = patches[i, oy : oy + wh, ox : ox + ww]
+        wl = (hat[i, oy : oy + wh, ox : ox + ww] > st.ring_line_contrast * pv) & (wp < st.stroke_level * pv)
+        ring_line = float(np.count_nonzero(wl & ring_zone)) / px2
         cy0, cx0 = y0 + ih // 4, x0 + iw // 4
         n_centre = int(np.count_nonzero(stroke[i, cy0 : cy0 + ih // 2, cx0 : cx0 + iw // 2]))
         out.append(BoxScore(
@@ -439,6 +443,7 @@ def score_boxes(
             round(istd, 4),
             round(ihat, 3),
             round(gmax, 3),
+            round(ring_line, 3),
         ))
     if out:
         pd = round(float(np.median([b.depth for b in out])), 3)

@@ -86,6 +86,9 @@ class ScanSettings:
     strike: float = 0.9  # share of the strip right of the box crossed: a struck-through row
     circle_sides: int = 3  # ink on this many of the 4 sides around the box ...
     circle_centre: float = 0.02  # ... and (almost) none in the centre of the box: a circled box
+    ring_line_contrast: float = 0.3  # a ring pixel whose line contrast (top-hat / P) exceeds this: pen line
+    ring_line_mm2: float = 0.5  # ... that much of it beside an empty-looking box: a mark beside the box (review)
+    smudge_min_noise: float = 0.05  # the model calls a mark a smudge only on paper this textured beside the box
     mark_model: bool = True  # rule 8: the calibrated mark model (ballot_scan/mark_model.json) weighs weak marks
     # ---- scanner streaks and bands (marks, page level)
     profile_tolerance: float = 0.04  # paper profile flatter than this: no correction

@@ -61,6 +61,8 @@ def deck_boxes(deck: Path) -> tuple[list[np.ndarray], list[int], list[str], dict
         if b is None:
             continue
         img, _ = load_page(task)
+        if img is None:
+            continue
         try:
             al = align_page(img)
         except AlignmentError:
