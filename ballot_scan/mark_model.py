@@ -23,7 +23,11 @@ calibration decks only (the file records the decks, seeds, mixture and the figur
 them). Each threshold is set above the highest probability that class got on a
 calibration box of another class (plus a margin), so on calibration decks no
 ambiguous-class mark or vote is made empty and no ambiguous mark or empty box is made a
-vote. Off: ``ScanSettings(mark_model=False)`` (``--set mark_model=false``).
+vote. **Off by default** (``ScanSettings.mark_model``; on: ``--set mark_model=true``): on
+the judging decks it removed a fifth of the flagged empty boxes but changed no page's
+outcome, and on a drum-smudged page it made two 2B-pencil edge ticks and a pencil dot
+empty (see ``docs/paper-ballots.md``, round 3), so it stays an opt-in until its features
+tell pencil from smudge.
 
 Complexity: O(features x classes) per weak box.
 """

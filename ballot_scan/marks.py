@@ -50,12 +50,13 @@ Decision (:meth:`BoxScore.classify`, first match wins):
    (thin ballpoint and pencil ticks, slashes and crosses count);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
    ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``;
-8. the weak verdicts of 5 and 7 (``small_mark``, ``marginal_mark``, ``faint_mark``) are
-   weighed by the calibrated mark model (:mod:`ballot_scan.mark_model`): a smudge of
-   the scanner or of the paper's texture becomes empty, a clear thin stroke a vote, and
-   the rest stays ambiguous. Its texture features: ``depth`` (the mark's darkest core),
-   ``ihat`` (its line contrast), ``gmax`` (edge sharpness), ``istd``, and the paper beside
-   the box (``noise``: its texture, ``rshade``: its smudged share), each also against the
+8. when ``mark_model`` is on (off by default), the weak verdicts of 5 and 7
+   (``small_mark``, ``marginal_mark``, ``faint_mark``) are weighed by the calibrated mark
+   model (:mod:`ballot_scan.mark_model`): a smudge of the scanner or of the paper's
+   texture becomes empty, a clear thin stroke a vote, and the rest stays ambiguous.
+   Its texture features: ``depth`` (the mark's darkest core), ``ihat`` (its line
+   contrast), ``gmax`` (edge sharpness), ``istd``, and the paper beside the box
+   (``noise``: its texture, ``rshade``: its smudged share), each also against the
    page's median box (``page_depth``, ``page_ihat``, ``page_noise``).
 
 Nothing ambiguous is counted or ignored silently. Complexity: O(boxes x window pixels)
@@ -172,6 +173,51 @@ def _rect_sums(integral: np.ndarray, x0: int, y0: int, w: int, h: int, n: int) -
     ys, xs = slice(y0, y0 + n), slice(x0, x0 + n)
     ys2, xs2 = slice(y0 + h, y0 + h + n), slice(x0 + w, x0 + w + n)
     return integral[:, ys2, xs2] - integral[:, ys, xs2] - integral[:, ys2, xs] + integral[:, ys, xs]
+
+
+def _quantile(a: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile (lower) of every row of ``a`` (one partition for all rows)."""
+    j = int(q * (a.shape[1] - 1))
+    return np.asarray(np.partition(a, j, axis=1)[:, j])
+
+
+def _texture(patches: np.ndarray, hat: np.ndarray, paper: np.ndarray, oys: np.ndarray, oxs: np.ndarray,
+             win: tuple[int, int], box: tuple[int, int, int, int], ins: int, ring_zone: np.ndarray,
+             st: ScanSettings, k: float) -> np.ndarray:
+    """(boxes, 7): depth, noise, rshade, istd, ihat, gmax, ring_line_mm2 of every box (see BoxScore).
+
+    Every box's window (at its found offset) is gathered once, then each feature is one
+    numpy reduction over all boxes: O(boxes x window pixels).
+    """
+    nb = patches.shape[0]
+    wh, ww = win
+    bx0, by0, bx1, by1 = box
+    si, so = round(st.ring_inner_mm * k), round(st.ring_outer_mm * k)
+    # the box's rows, from the left side strip to the right one; the interior within them
+    y0, y1, x0, x1 = by0, by1, bx0 - so, bx1 + so
+    at = list(zip(oys.tolist(), oxs.tolist(), strict=True))
+    wp = np.stack([patches[i, oy + y0 : oy + y1, ox + x0 : ox + x1] for i, (oy, ox) in enumerate(at)])
+    wt = np.stack([hat[i, oy + y0 : oy + y1, ox + x0 : ox + x1] for i, (oy, ox) in enumerate(at)])
+    mean3 = cv2.blur(wp.reshape(-1, wp.shape[2]), (3, 3)).reshape(wp.shape)
+    pv = paper[:, 0, 0]
+    iy, ix = slice(ins, by1 - by0 - ins), slice(so + ins, so + bx1 - bx0 - ins)
+    core = mean3[:, iy, ix]
+    grad = cv2.morphologyEx(core.reshape(-1, core.shape[2]), cv2.MORPH_GRADIENT,
+                            np.ones((3, 3), np.uint8)).reshape(core.shape)
+    depth = 1.0 - core.reshape(nb, -1).min(axis=1) / pv
+    ihat = _quantile(wt[:, iy, ix].reshape(nb, -1), 0.99) / pv
+    gmax = _quantile(grad[:, 1:-1, 1:-1].reshape(nb, -1), 0.99) / pv
+    istd = wp[:, iy, ix].reshape(nb, -1).std(axis=1) / pv
+    side = np.zeros(wp.shape[1:], dtype=bool)
+    side[:, : so - si] = True
+    side[:, so + bx1 - bx0 + si :] = True
+    noise = _quantile(wt[:, side], 0.95) / pv
+    rshade = (mean3[:, side] < st.faint_level * pv[:, None]).mean(axis=1)
+    rw = np.stack([hat[i, oy : oy + wh, ox : ox + ww][ring_zone] for i, (oy, ox) in enumerate(at)])
+    rp = np.stack([patches[i, oy : oy + wh, ox : ox + ww][ring_zone] for i, (oy, ox) in enumerate(at)])
+    line = (rw > st.ring_line_contrast * pv[:, None]) & (rp < st.stroke_level * pv[:, None])
+    ring_line = line.sum(axis=1) / (k * k)
+    return np.stack([np.maximum(depth, 0.0), noise, rshade, istd, ihat, gmax, ring_line], axis=1)
 
 
 def _integral(a: np.ndarray) -> np.ndarray:
@@ -348,15 +394,7 @@ def score_boxes(
     close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ow + 3, ow + 3))
     bridge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ow + 3, 2 * ow + 3))
     centre = (n - 1) // 2
-    # texture features: 3x3 mean (the mark's core), its gradient, side strips beside the box
-    flat2 = patches.reshape(-1, patches.shape[2])
-    mean3 = cv2.blur(flat2, (3, 3)).reshape(patches.shape)
-    grad = cv2.morphologyEx(mean3.reshape(flat2.shape), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
-                            ).reshape(patches.shape)
-    si, so = round(st.ring_inner_mm * k), round(st.ring_outer_mm * k)
-    side = np.zeros((wh, ww), dtype=bool)
-    side[by0:by1, bx0 - so : bx0 - si] = True
-    side[by0:by1, bx1 + si : bx1 + so] = True
+    tex = _texture(patches, hat, paper, oys, oxs, (wh, ww), (bx0, by0, bx1, by1), ins, ring_zone, st, k)
     out: list[BoxScore] = []
     for i, mb in enumerate(boxes):
         oy, ox = int(oys[i]), int(oxs[i])
@@ -402,20 +440,7 @@ def score_boxes(
         n_ink = int(np.count_nonzero(ink[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_faint = int(np.count_nonzero(faint[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_shade = int(np.count_nonzero(shade[i, y0 : y0 + ih, x0 : x0 + iw]))
-        pv = float(paper[i, 0, 0])
-        depth = 1.0 - float(mean3[i, y0 : y0 + ih, x0 : x0 + iw].min()) / pv
-        ihv = hat[i, y0 : y0 + ih, x0 : x0 + iw]
-        ihat = float(np.partition(ihv.ravel(), int(0.99 * (ihv.size - 1)))[int(0.99 * (ihv.size - 1))]) / pv
-        gv = grad[i, y0 : y0 + ih, x0 : x0 + iw].ravel()
-        gmax = float(np.partition(gv, int(0.99 * (gv.size - 1)))[int(0.99 * (gv.size - 1))]) / pv
-        istd = float(patches[i, y0 : y0 + ih, x0 : x0 + iw].std()) / pv
-        sv = hat[i, oy : oy + wh, ox : ox + ww][side]
-        noise = float(np.partition(sv, int(0.95 * (sv.size - 1)))[int(0.95 * (sv.size - 1))]) / pv if sv.size else 0.0
-        sm = mean3[i, oy : oy + wh, ox : ox + ww][side]
-        rshade = float(np.count_nonzero(sm < st.faint_level * pv)) / max(1, sm.size)
-        wp = patches[i, oy : oy + wh, ox : ox + ww]
-        wl = (hat[i, oy : oy + wh, ox : ox + ww] > st.ring_line_contrast * pv) & (wp < st.stroke_level * pv)
-        ring_line = float(np.count_nonzero(wl & ring_zone)) / px2
+        depth, noise, rshade, istd, ihat, gmax, ring_line = (float(v) for v in tex[i])
         cy0, cx0 = y0 + ih // 4, x0 + iw // 4
         n_centre = int(np.count_nonzero(stroke[i, cy0 : cy0 + ih // 2, cx0 : cx0 + iw // 2]))
         out.append(BoxScore(

@@ -89,7 +89,8 @@ class ScanSettings:
     ring_line_contrast: float = 0.3  # a ring pixel whose line contrast (top-hat / P) exceeds this: pen line
     ring_line_mm2: float = 0.5  # ... that much of it beside an empty-looking box: a mark beside the box (review)
     smudge_min_noise: float = 0.05  # the model calls a mark a smudge only on paper this textured beside the box
-    mark_model: bool = True  # rule 8: the calibrated mark model (ballot_scan/mark_model.json) weighs weak marks
+    mark_model: bool = False  # rule 11: the calibrated mark model (ballot_scan/mark_model.json) weighs weak
+    # marks; off by default: on judging decks it changed no page outcome and made pencil marks on smudged pages empty
     # ---- scanner streaks and bands (marks, page level)
     profile_tolerance: float = 0.04  # paper profile flatter than this: no correction
     streak_depth: float = 0.06  # a column / row this much darker than its neighbours: a streak

@@ -117,6 +117,8 @@ def main() -> int:
     ap.add_argument("--weight", type=float, default=10.0,
                     help="extra weight of votes and ambiguous marks (an error on them costs a misread or a miss)")
     ap.add_argument("--cache", type=Path, help="features of the decks saved here (reused when present)")
+    ap.add_argument("--validate", type=Path, nargs="*", default=[],
+                    help="held-out calibration decks: the fitted model's figures on them (not trained on)")
     args = ap.parse_args()
     if args.cache and args.cache.exists():
         saved = json.loads(args.cache.read_text(encoding="utf-8"))
@@ -148,6 +150,23 @@ def main() -> int:
     figures = {cls: {"boxes": int((y == i).sum()), "made_empty": int((made_empty & (y == i)).sum()),
                      "made_vote": int((made_vote & (y == i)).sum())} for i, cls in enumerate(CLASSES)}
     print(json.dumps(figures, indent=1))
+    held: dict[str, dict[str, int]] = {}
+    for deck in args.validate:
+        vx, vy, _, _ = deck_boxes(deck)
+        if not vx:
+            continue
+        xv, yv = np.array(vx), np.array(vy)
+        zv = ((xv - mean) / scale) @ w.T + b
+        pv = np.exp(zv - zv.max(axis=1, keepdims=True))
+        pv /= pv.sum(axis=1, keepdims=True)
+        ve, vv = pv[:, 0] >= t_empty, (pv[:, 2] >= t_vote) & (pv[:, 0] < t_empty)
+        for i, cls in enumerate(CLASSES):
+            h = held.setdefault(cls, {"boxes": 0, "made_empty": 0, "made_vote": 0})
+            h["boxes"] += int((yv == i).sum())
+            h["made_empty"] += int((ve & (yv == i)).sum())
+            h["made_vote"] += int((vv & (yv == i)).sum())
+    if held:
+        print("held-out calibration decks:", json.dumps(held))
     for i in np.argsort(-p[y != 0, 0])[:5]:
         print("nearest non-empty to the empty threshold:", np.array(tags)[y != 0][i], round(float(p[y != 0, 0][i]), 3))
     model = {
@@ -156,7 +175,8 @@ def main() -> int:
         "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
         "weights": w.round(6).tolist(), "bias": b.round(6).tolist(),
         "thresholds": {"empty": round(t_empty, 4), "vote": round(t_vote, 4)},
-        "training": {"decks": decks, "l2": args.l2, "margin": args.margin, "figures": figures,
+        "training": {"decks": decks, "l2": args.l2, "margin": args.margin, "weight": args.weight, "figures": figures,
+                     "held_out": {"decks": [d.name for d in args.validate], "figures": held},
                      "date": datetime.date.today().isoformat()},
     }
     args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")

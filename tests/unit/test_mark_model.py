@@ -13,6 +13,7 @@ from ballot_scan.mark_model import CLASSES, FEATURES, MODEL_PATH, MarkModel, fea
 from ballot_scan.marks import BoxScore
 from ballot_scan.settings import ScanSettings
 
+ON = ScanSettings(mark_model=True)
 BASE = dict(project_id="P", score=0.0, faint=0.05, strike=0.0, outline=0.9, dx_mm=0, dy_mm=0, span_mm=1.0,
             area_mm2=0.3, contrast=0.15, pieces=1, outline_dark=0.3)
 
@@ -28,25 +29,25 @@ def _model(on: str) -> MarkModel:
 def test_a_smudge_on_textured_paper_becomes_empty_but_not_on_clean_paper() -> None:
     weak = ("ambiguous", "small_mark")
     smudge = BoxScore(**BASE, noise=0.09, rshade=0.1)  # type: ignore[arg-type]
-    assert refine(smudge, weak, ScanSettings(), _model("empty")) == ("empty", None)
+    assert refine(smudge, weak, ON, _model("empty")) == ("empty", None)
     clean = BoxScore(**BASE, noise=0.03)  # type: ignore[arg-type]
-    assert refine(clean, weak, ScanSettings(), _model("empty")) == weak  # a light mark on clean paper stays
+    assert refine(clean, weak, ON, _model("empty")) == weak  # a light mark on clean paper stays
     beside = BoxScore(**BASE, noise=0.09, ring_line_mm2=0.8)  # type: ignore[arg-type]
-    assert refine(beside, weak, ScanSettings(), _model("empty")) == weak  # a pen line beside the box stays
-    assert refine(smudge, weak, ScanSettings(mark_model=False), _model("empty")) == weak
+    assert refine(beside, weak, ON, _model("empty")) == weak  # a pen line beside the box stays
+    assert refine(smudge, weak, ScanSettings(), _model("empty")) == weak  # off by default
 
 
 def test_the_model_decides_only_above_its_thresholds() -> None:
     weak = ("ambiguous", "marginal_mark")
     b = BoxScore(**BASE, noise=0.09)  # type: ignore[arg-type]
-    assert refine(b, weak, ScanSettings(), _model("vote")) == ("vote", None)
-    assert refine(b, weak, ScanSettings(), _model("ambiguous")) == weak
+    assert refine(b, weak, ON, _model("vote")) == ("vote", None)
+    assert refine(b, weak, ON, _model("ambiguous")) == weak
 
 
 def test_strong_verdicts_are_never_given_to_the_model() -> None:
     scratched = BoxScore(**{**BASE, "score": 0.9, "span_mm": 14.0, "area_mm2": 50.0,  # type: ignore[arg-type]
                             "sectors": ("TL", "T", "TR", "L", "R", "B")}, noise=0.2)
-    assert scratched.classify(ScanSettings()) == ("ambiguous", "scratched_out_mark")
+    assert scratched.classify(ON) == ("ambiguous", "scratched_out_mark")
 
 
 def test_the_shipped_model_matches_the_reader_and_was_trained_on_calibration_decks() -> None:
