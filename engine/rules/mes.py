@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -59,6 +60,8 @@ from engine.rules.problem import (
 from engine.rules.profile import ApprovalProfile
 
 REL_TOL = 1e-9
+
+_Rule = TypeVar("_Rule", bound=Callable[..., AllocationResult])
 
 
 @dataclass
@@ -274,6 +277,24 @@ def _complete_greedily(problem: AllocationProblem, tie_break: str, chosen: list[
     return extra
 
 
+_ENTRY_POINT_DOC = """
+    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
+    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+"""
+
+
+def _documented(rule: _Rule) -> _Rule:
+    """Append the sections the four MES entry points share to ``rule``'s own docstring."""
+    rule.__doc__ = (rule.__doc__ or "").rstrip() + "\n" + _ENTRY_POINT_DOC
+    return rule
+
+
 def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tuple[MesRun, list[str]]:
     rank = tie_rank(problem, tie_break)
     n = _profile(problem).n_voters
@@ -284,66 +305,50 @@ def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tupl
     return mes_run(problem, problem.budget / max(n, 1), rank), []
 
 
+@_documented
 def mes(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``mes``: Method of Equal Shares with cost utilities.
 
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
+    :func:`_documented`).
     """
     run, notes = _run_variant(problem, tie_break, add1=False)
     return _result(problem, "mes", tie_break, run, notes)
 
 
+@_documented
 def mes_add1(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``mes-add1``: MES with the add1 completion (per-voter budget raised by 1 until the budget is exceeded).
 
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
+    :func:`_documented`).
     """
     run, notes = _run_variant(problem, tie_break, add1=True)
     return _result(problem, "mes-add1", tie_break, run, notes)
 
 
+@_documented
 def mes_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``mes-greedy``: MES, then the money left filled greedily in vote order.
 
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
+    :func:`_documented`).
     """
     run, notes = _run_variant(problem, tie_break, add1=False)
     return _result(problem, "mes-greedy", tie_break, run, notes,
                    _complete_greedily(problem, tie_break, run.selected))
 
 
+@_documented
 def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``mes-add1-greedy``: MES add1, then the money left filled greedily in vote order.
 
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
+    :func:`_documented`).
     """
     run, notes = _run_variant(problem, tie_break, add1=True)
     return _result(problem, "mes-add1-greedy", tie_break, run, notes,

@@ -61,9 +61,15 @@ class Problem:
 
 
 
-def greedy(p: Problem, tie_break: str, stop: bool = False) -> dict[str, Any]:
-    """Fund in order of votes while money lasts (``stop``: end at the first misfit)."""
+def greedy(p: Problem, tie_break: str, stop: bool = False,
+           exclusive: Sequence[tuple[str, Sequence[str]]] = ()) -> dict[str, Any]:
+    """Fund in order of votes while money lasts (``stop``: end at the first misfit).
+
+    ``exclusive``: ``(group name, member ids)`` groups; once a project of a group is funded,
+    the later projects of that group are ``excluded`` (``greedy-exclusive``).
+    """
     left, spent, stopped = p.budget, 0, False
+    winner: dict[str, str] = {}
     selected: list[str] = []
     outcomes: list[dict[str, Any]] = []
     funded_by_score: dict[float, list[tuple[str, int]]] = {}
@@ -74,15 +80,21 @@ def greedy(p: Problem, tie_break: str, stop: bool = False) -> dict[str, Any]:
 
     for rank, i in enumerate(project_order(p, tie_break), start=1):
         pid, cost, score = p.ids[i], p.costs[i], p.scores[i]
+        mine = sorted(name for name, members in exclusive if pid in members)
         if score < p.threshold:
             out(pid, rank, False, "below_threshold", f"{score:g} votes < threshold {p.threshold:g}")
         elif stopped:
             out(pid, rank, False, "stopped", "rule stopped earlier")
+        elif any(g in winner for g in mine):
+            out(pid, rank, False, "excluded", "; ".join(f"exclusive group {g!r}: {winner[g]} was funded first"
+                                                        for g in mine if g in winner))
         elif cost <= left:
             left -= cost
             spent += cost
             selected.append(pid)
             funded_by_score.setdefault(score, []).append((pid, cost))
+            for g in mine:
+                winner[g] = pid
             out(pid, rank, True, "funded")
         elif stop:
             stopped = True
