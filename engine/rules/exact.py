@@ -24,13 +24,9 @@ milliseconds to seconds; the tie-break adds up to n small ILPs. Scores are used 
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 
+from engine.highs import new_solver, rowwise_model
 from engine.rules.problem import (
     AllocationProblem,
     AllocationResult,
@@ -38,26 +34,6 @@ from engine.rules.problem import (
     QuotaReport,
     project_order,
 )
-
-
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """HiGHS prints a licence banner on C-level stdout when first created; keep --json clean."""
-    sys.stdout.flush()
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _solve(
@@ -70,32 +46,9 @@ def _solve(
     import highspy
 
     n = len(weights)
-    with _quiet_stdout():
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    h.setOptionValue("random_seed", 0)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = len(rows)
-    lp.col_cost_ = np.asarray(-weights, dtype=np.float64)
-    lp.col_lower_ = np.zeros(n) if lower is None else np.asarray(lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
-    lp.row_lower_ = np.array([lo for _, lo, _ in rows], dtype=np.float64)
-    lp.row_upper_ = np.array([hi for _, _, hi in rows], dtype=np.float64)
-    starts, index, value = [0], [], []
-    for a, _, _ in rows:
-        nz = np.nonzero(a)[0]
-        index.extend(nz.tolist())
-        value.extend(a[nz].tolist())
-        starts.append(len(index))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h = new_solver(mip_abs_gap=0.0)
+    sparse = [((np.nonzero(a)[0].tolist(), a[np.nonzero(a)[0]].tolist()), lo, hi) for a, lo, hi in rows]
+    lp = rowwise_model(-weights, np.zeros(n) if lower is None else lower, upper, sparse, [True] * n)
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
