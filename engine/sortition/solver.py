@@ -17,6 +17,10 @@ Row = tuple[dict[int, float], float, float]  # coefficients by column, lower, up
 
 @dataclass(frozen=True)
 class Solution:
+    """A solve's outcome: status (``optimal`` or ``infeasible``), the column values, the objective
+    and the row duals (zeros for an ILP or an infeasible model).
+    """
+
     status: str  # "optimal" | "infeasible"
     x: np.ndarray
     objective: float
@@ -24,6 +28,7 @@ class Solution:
 
 
 def highs_version() -> str:
+    """The HiGHS version (``major.minor.patch``), recorded with every draw."""
     import highspy
 
     with quiet_stdout():
@@ -67,12 +72,16 @@ class IncrementalLP:
         self._rows = 0
 
     def add_row(self, coeffs: dict[int, float], lo: float, hi: float) -> None:
+        """Add the row ``lo <= coeffs @ x <= hi`` (``coeffs``: coefficient by column)."""
         idx = sorted(coeffs)
         self._h.addRow(float(lo), float(hi), len(idx), np.array(idx, dtype=np.int32),
                        np.array([coeffs[j] for j in idx], dtype=np.float64))
         self._rows += 1
 
     def run(self) -> Solution:
+        """Re-solve (warm start) and return the solution; RuntimeError if HiGHS neither solves nor
+        proves infeasibility.
+        """
         import highspy
 
         self._h.run()

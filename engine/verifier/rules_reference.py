@@ -41,6 +41,8 @@ REL_TOL = 1e-9
 
 @dataclass(frozen=True)
 class Quota:
+    """A quota as the rules read it: the member project ids and the money reserved and allowed."""
+
     name: str
     members: frozenset[str]
     min_amount: int
@@ -50,6 +52,11 @@ class Quota:
 
 @dataclass(frozen=True)
 class Problem:
+    """One envelope as the verifier's rules read it (:mod:`engine.verifier.tiebreak` too):
+    project ids, costs, scores (votes), budget, threshold, quotas, and for MES each ballot's
+    approvals.
+    """
+
     ids: tuple[str, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
@@ -202,10 +209,12 @@ def greedy_with_quotas(p: Problem, tie_break: str) -> dict[str, Any]:
 
 
 def greedy_rule(p: Problem, tie_break: str) -> dict[str, Any]:
+    """``greedy``: with quotas :func:`greedy_with_quotas`, else :func:`greedy`."""
     return greedy_with_quotas(p, tie_break) if p.quotas else greedy(p, tie_break)
 
 
 def greedy_stop_rule(p: Problem, tie_break: str) -> dict[str, Any]:
+    """``greedy-stop``; ValueError with quotas (as the engine)."""
     if p.quotas:
         raise ValueError("greedy-stop does not support quotas")
     return greedy(p, tie_break, stop=True)
@@ -251,6 +260,9 @@ class _Run:
 
 
 def mes_run(p: Any, per_voter: float, rank: list[int], supp: list[list[int]]) -> _Run:
+    """One run of MES at ``per_voter`` budget per voter: ``rank`` is the tie-break position of
+    each project, ``supp`` its supporters. O(rounds x approvals).
+    """
     costs = [float(c) for c in p.costs]
     n = len(costs)
     counts = [len(s) for s in supp]
