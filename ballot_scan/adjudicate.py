@@ -23,6 +23,8 @@ from engine.storage.store import Store
 
 
 class AdjudicationError(PbcountError):
+    """A review decision that cannot be recorded (names the item and the reason)."""
+
     pass
 
 

@@ -53,6 +53,8 @@ PDF_PAGES_PER_FILE = 100
 
 
 class RenderError(PbcountError):
+    """Ballots that cannot be rendered (names the election, envelope or token file and why)."""
+
     pass
 
 
@@ -250,6 +252,10 @@ def render_page(
 
 @dataclass(frozen=True)
 class RenderedBallot:
+    """One rendered ballot: its serial, the voter serial of its token (None for specimens) and
+    its page images.
+    """
+
     ballot_serial: str
     voter_serial: str | None
     images: tuple[str, ...]
@@ -257,6 +263,8 @@ class RenderedBallot:
 
 @dataclass(frozen=True)
 class RenderResult:
+    """What rendering wrote: the output directory, the ballots, the PDFs and ``layout.json``."""
+
     out_dir: Path
     ballots: tuple[RenderedBallot, ...]
     pdfs: tuple[Path, ...]
@@ -264,6 +272,7 @@ class RenderResult:
 
     @property
     def pages(self) -> int:
+        """Number of page images written."""
         return sum(len(b.images) for b in self.ballots)
 
 
