@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -60,8 +59,6 @@ from engine.rules.problem import (
 from engine.rules.profile import ApprovalProfile
 
 REL_TOL = 1e-9
-
-_Rule = TypeVar("_Rule", bound=Callable[..., AllocationResult])
 
 
 @dataclass
@@ -277,6 +274,7 @@ def _complete_greedily(problem: AllocationProblem, tie_break: str, chosen: list[
     return extra
 
 
+# the docstring sections the four MES entry points share (see _variant)
 _ENTRY_POINT_DOC = """
     Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
@@ -289,12 +287,6 @@ _ENTRY_POINT_DOC = """
 """
 
 
-def _documented(rule: _Rule) -> _Rule:
-    """Append the sections the four MES entry points share to ``rule``'s own docstring."""
-    rule.__doc__ = (rule.__doc__ or "").rstrip() + "\n" + _ENTRY_POINT_DOC
-    return rule
-
-
 def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tuple[MesRun, list[str]]:
     rank = tie_rank(problem, tie_break)
     n = _profile(problem).n_voters
@@ -305,54 +297,27 @@ def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tupl
     return mes_run(problem, problem.budget / max(n, 1), rank), []
 
 
-@_documented
-def mes(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes``: Method of Equal Shares with cost utilities.
+def _variant(name: str, summary: str, *, add1: bool, complete: bool) -> Callable[..., AllocationResult]:
+    """The entry point of one MES variant: ``add1`` raises the per-voter budget, ``complete``
+    fills the money left greedily (:func:`_complete_greedily`)."""
+
+    def rule(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+        run, notes = _run_variant(problem, tie_break, add1=add1)
+        completion = _complete_greedily(problem, tie_break, run.selected) if complete else None
+        return _result(problem, name, tie_break, run, notes, completion)
+
+    rule.__name__ = rule.__qualname__ = name.replace("-", "_")
+    rule.__doc__ = f"``{name}``: {summary}\n" + _ENTRY_POINT_DOC
+    return rule
 
 
-    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
-    :func:`_documented`).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=False)
-    return _result(problem, "mes", tie_break, run, notes)
-
-
-@_documented
-def mes_add1(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes-add1``: MES with the add1 completion (per-voter budget raised by 1 until the budget is exceeded).
-
-
-    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
-    :func:`_documented`).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=True)
-    return _result(problem, "mes-add1", tie_break, run, notes)
-
-
-@_documented
-def mes_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes-greedy``: MES, then the money left filled greedily in vote order.
-
-
-    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
-    :func:`_documented`).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=False)
-    return _result(problem, "mes-greedy", tie_break, run, notes,
-                   _complete_greedily(problem, tie_break, run.selected))
-
-
-@_documented
-def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes-add1-greedy``: MES add1, then the money left filled greedily in vote order.
-
-
-    Definition, parameters, returns, tie-break, complexity: :data:`_ENTRY_POINT_DOC` (appended by
-    :func:`_documented`).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=True)
-    return _result(problem, "mes-add1-greedy", tie_break, run, notes,
-                   _complete_greedily(problem, tie_break, run.selected))
+mes = _variant("mes", "Method of Equal Shares with cost utilities.", add1=False, complete=False)
+mes_add1 = _variant("mes-add1", "MES with the add1 completion (per-voter budget raised by 1 until the budget "
+                    "is exceeded).", add1=True, complete=False)
+mes_greedy = _variant("mes-greedy", "MES, then the money left filled greedily in vote order.",
+                      add1=False, complete=True)
+mes_add1_greedy = _variant("mes-add1-greedy", "MES add1, then the money left filled greedily in vote order.",
+                           add1=True, complete=True)
 
 
 def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...]]) -> list[int]:
