@@ -3,29 +3,18 @@
 ``engine_dict`` writes an :class:`~engine.rules.problem.AllocationResult` with the keys and
 order of an ``allocation.json`` entry (engine/formats/bundle.py), written here again from the
 dataclass fields so that the tests do not rely on the code they check. ``VProblem`` is the
-duck-typed problem the verifier's rules read (``engine.verifier.rules_reference.Problem``);
-tests that need more fields subclass it.
+problem the verifier's rules read (``engine.verifier.rules_reference.Problem``); tests that
+need more fields (grades, for/against counts, exclusive groups) subclass it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from engine.rules.problem import AllocationResult
+from engine.verifier.rules_reference import Problem as VProblem  # what the verifier's rules read
 
-
-@dataclass(frozen=True)
-class VProblem:
-    """The fields of ``engine.verifier.rules_reference.Problem``, without its types."""
-
-    ids: tuple[str, ...]
-    costs: tuple[int, ...]
-    scores: tuple[float, ...]
-    budget: int
-    threshold: float
-    quotas: tuple[Any, ...] = ()
-    approvals: tuple[tuple[str, ...], ...] = ()
+__all__ = ["VProblem", "engine_dict"]
 
 
 def engine_dict(r: AllocationResult) -> dict[str, Any]:
