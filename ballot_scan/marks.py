@@ -45,7 +45,9 @@ Decision (:meth:`BoxScore.classify`, first match wins):
 5. nothing inside (``area_mm2 < marginal_area_mm2``): interior ``faint >= faint_share``
    or ``shade >= shade_share`` -> ambiguous ``faint_mark``; ink beside the box left and
    right, or on ``circle_sides`` sides (a circle not closed) -> ambiguous
-   ``mark_around_box``; else empty;
+   ``mark_around_box``; a core darker than the page's median box by ``faint_depth_excess``
+   *and* a line contrast above the page's by ``faint_line_excess`` (a faint short stroke or
+   light pencil line under every pixel level) -> ambiguous ``faint_mark``; else empty;
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
    (thin ballpoint and pencil ticks, slashes and crosses count);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
@@ -156,6 +158,9 @@ class BoxScore:
                 return AMBIGUOUS, "faint_mark"
             if {"L", "R"} <= set(self.ring_sides) or len(self.ring_sides) >= s.circle_sides:
                 return AMBIGUOUS, "mark_around_box"  # an open or faint circle: never read as empty
+            if (self.depth - self.page_depth >= s.faint_depth_excess
+                    and self.ihat - self.page_ihat >= s.faint_line_excess):
+                return AMBIGUOUS, "faint_mark"  # a faint line under every pixel level, darker than the page's boxes
             return EMPTY, None
         if self.span_mm >= s.mark_min_span_mm:
             if (self.area_mm2 >= s.mark_min_area_mm2 and self.contrast >= s.mark_min_contrast

@@ -80,6 +80,8 @@ class ScanSettings:
     max_pieces: int = 6  # ... in few pieces (more: speckle or dirt, sent to review)
     marginal_area_mm2: float = 0.12  # any mark at least this big is a mark (else noise)
     faint_share: float = 0.06  # interior faint share sent to review when no ink is found
+    faint_depth_excess: float = 0.1  # no mark found, but the interior's core is this much darker than the
+    faint_line_excess: float = 0.07  # page's median box and its line contrast this much higher: faint_mark
     scratch_share: float = 0.3  # dense interior ...
     scratch_sectors: int = 5  # ... with ink in this many of the 8 ring sectors: scratched out
     sector_min_mm2: float = 0.15  # stroke area making a ring sector "inked"

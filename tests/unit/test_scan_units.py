@@ -78,6 +78,11 @@ def test_blank_page_has_no_fiducials() -> None:
      (dict(score=0.03, faint=0.05, span_mm=1.2, area_mm2=0.6), ("ambiguous", "small_mark")),  # dot
      (dict(score=0.0, faint=0.2), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.01), ("empty", None)),
+     # a faint line under every pixel level, darker and sharper than the page's usual box
+     # (read empty before the faint-stroke rule)
+     (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.15, page_ihat=0.05), ("ambiguous", "faint_mark")),
+     (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.12, ihat=0.15, page_ihat=0.05), ("empty", None)),
+     (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.08, page_ihat=0.05), ("empty", None)),
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L", "R")), ("vote", None)),  # a circled box
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B")), ("empty", None)),  # neighbours' ink
      (dict(score=0.6, faint=0.7, span_mm=6.0, area_mm2=9.0, strike=1.0), ("ambiguous", "crossed_out_mark")),
