@@ -41,7 +41,8 @@ Decision (:meth:`BoxScore.classify`, first match wins):
    ``scratch_sectors`` ring sectors -> ambiguous ``scratched_out_mark``;
 3. a mark inside whose strokes also reach two *opposite* ring sectors (a line through
    the box, a large X over it) or strike the row -> ambiguous ``crossed_out_mark``;
-4. ``score >= fill_share`` -> vote (fills, scribbles, felt-tip marks);
+4. ``score >= fill_share`` and ``span_mm >= mark_min_span_mm`` -> vote (fills, scribbles,
+   felt-tip marks; a dense felt-tip hesitation blob shorter than a vote goes on to rule 7);
 5. nothing inside (``area_mm2 < marginal_area_mm2``): interior ``faint >= faint_share``
    or ``shade >= shade_share`` -> ambiguous ``faint_mark``; ink beside the box left and
    right, or on ``circle_sides`` sides (a circle not closed) -> ambiguous
@@ -151,8 +152,8 @@ class BoxScore:
         if inside and (self.strike >= s.strike or any(a in self.sectors and b in self.sectors for a, b in OPPOSITE)
                        or any(a in self.around and b in self.around for a, b in OPPOSITE[:1] + OPPOSITE[2:])):
             return AMBIGUOUS, "crossed_out_mark"
-        if self.score >= s.fill_share:
-            return VOTE, None
+        if self.score >= s.fill_share and self.span_mm >= s.mark_min_span_mm:
+            return VOTE, None  # a dense mark reaching across the box (a felt-tip blob or hook does not)
         if not inside:
             if self.faint >= s.faint_share or self.shade >= s.shade_share:
                 return AMBIGUOUS, "faint_mark"

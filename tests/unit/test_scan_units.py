@@ -78,6 +78,8 @@ def test_blank_page_has_no_fiducials() -> None:
      (dict(score=0.03, faint=0.05, span_mm=1.2, area_mm2=0.6), ("ambiguous", "small_mark")),  # dot
      (dict(score=0.0, faint=0.2), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.01), ("empty", None)),
+     # a felt-tip hesitation hook: dense but short (read as a vote before the span condition)
+     (dict(score=0.17, faint=0.18, span_mm=2.8, area_mm2=2.7, contrast=0.17, pieces=1), ("ambiguous", "small_mark")),
      # a faint line under every pixel level, darker and sharper than the page's usual box
      # (read empty before the faint-stroke rule)
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.15, page_ihat=0.05), ("ambiguous", "faint_mark")),
