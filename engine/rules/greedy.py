@@ -1,7 +1,7 @@
 """Greedy rules: fund projects in order of votes while money lasts.
 
 ``greedy`` — Definition: order projects by score (votes) descending, ties by the
-tie-break rule (:func:`~engine.rules.problem.project_order`). Walk the order; fund a
+tie-break rule (:func:`~engine.rules.tiebreak.project_order`). Walk the order; fund a
 project if its cost fits in the budget left, otherwise skip it and go on. Projects whose
 score is below ``threshold`` are not eligible. Complexity O(n log n).
 
@@ -17,19 +17,20 @@ ranked before it by tie-break was funded and it then no longer fit), ``stopped``
 
 from __future__ import annotations
 
-from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome, project_order
+from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome
+from engine.rules.tiebreak import project_order
 
 
 def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop: bool = False) -> AllocationResult:
     """``greedy``: fund projects by score descending while their cost fits in the money left.
 
-    Definition: walk the projects in :func:`~engine.rules.problem.project_order`; a project
+    Definition: walk the projects in :func:`~engine.rules.tiebreak.project_order`; a project
     below the threshold is not eligible; one whose cost fits is funded, else skipped (with
     ``stop``, the walk ends at the first that does not fit). With quotas: see
     :func:`engine.rules.quota.greedy_with_quotas`.
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: equal scores in the tie-break order; a project that lost a tie is ``tie_lost``.
@@ -99,7 +100,7 @@ def greedy_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") ->
     """``greedy-stop``: :func:`greedy` that stops at the first project that does not fit.
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: as :func:`greedy`. Complexity: O(n log n). Quotas: ValueError.

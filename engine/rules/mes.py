@@ -13,7 +13,7 @@ pabutools (zero-cost supported projects are funded first). Used in Wieliczka, Ś
 Aarau and Assen.
 
 Tie-break (equal ``rho`` up to a relative 1e-9): the rule's tie-break
-(:func:`~engine.rules.problem.tie_rank`); ``lexicographic`` is pabutools' default (the
+(:func:`~engine.rules.tiebreak.tie_rank`); ``lexicographic`` is pabutools' default (the
 project id as a string).
 
 ``mes-add1`` — the "add1" completion as cities run it (pabutools
@@ -53,10 +53,9 @@ from engine.rules.problem import (
     AllocationProblem,
     AllocationResult,
     ProjectOutcome,
-    project_order,
-    tie_rank,
 )
 from engine.rules.profile import ApprovalProfile
+from engine.rules.tiebreak import project_order, tie_rank
 
 REL_TOL = 1e-9
 
@@ -290,10 +289,10 @@ def mes(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> Allocat
     Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.tiebreak.tie_rank`.
     Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
     """
     run, notes = _run_variant(problem, tie_break, add1=False)
@@ -306,10 +305,10 @@ def mes_add1(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> Al
     Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.tiebreak.tie_rank`.
     Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
     """
     run, notes = _run_variant(problem, tie_break, add1=True)
@@ -322,10 +321,10 @@ def mes_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> 
     Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.tiebreak.tie_rank`.
     Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
     """
     run, notes = _run_variant(problem, tie_break, add1=False)
@@ -339,10 +338,10 @@ def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id"
     Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.tiebreak.tie_rank`.
     Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
     """
     run, notes = _run_variant(problem, tie_break, add1=True)

@@ -7,7 +7,7 @@ projects and, for every project, an :class:`ProjectOutcome` explaining the decis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -168,66 +168,3 @@ class AllocationResult:
                 for o in self.outcomes
             ],
         }
-
-
-def natural_key(text: str) -> tuple:
-    """Order ids like a human: ``P2`` before ``P10``; digit runs compare as numbers."""
-    out: list[tuple[int, int | str]] = []
-    num = ""
-    word = ""
-    for ch in text:
-        if ch.isdigit():
-            if word:
-                out.append((1, word))
-                word = ""
-            num += ch
-        else:
-            if num:
-                out.append((0, int(num)))
-                num = ""
-            word += ch
-    if num:
-        out.append((0, int(num)))
-    if word:
-        out.append((1, word))
-    return tuple(out)
-
-
-def project_order(problem: AllocationProblem, tie_break: str) -> list[int]:
-    """Indices of projects, best first, by score descending then the named tie-break.
-
-    Tie-breaks (for equal scores):
-
-    * ``votes-cost-id`` (default): cheaper first, then project id in natural order.
-    * ``votes-id``: project id in natural order.
-    * ``lexicographic``: project id as a plain string (pabutools' default: "10" < "9").
-    """
-    idx: Sequence[int] = range(len(problem.project_ids))
-    ids, costs, scores = problem.project_ids, problem.costs, problem.scores
-    if tie_break == "votes-cost-id":
-        return sorted(idx, key=lambda i: (-scores[i], costs[i], natural_key(ids[i])))
-    if tie_break == "votes-id":
-        return sorted(idx, key=lambda i: (-scores[i], natural_key(ids[i])))
-    if tie_break == "lexicographic":
-        return sorted(idx, key=lambda i: (-scores[i], ids[i]))
-    raise ValueError(f"unknown tie-break {tie_break!r}")
-
-
-TIE_BREAKS = ("votes-cost-id", "votes-id", "lexicographic")
-
-
-def tie_rank(problem: AllocationProblem, tie_break: str) -> list[int]:
-    """Rank of each project (0 = preferred) among projects tied on a rule's own criterion.
-
-    Used by rules whose ties are not ties on votes (Method of Equal Shares: equal price per
-    unit of satisfaction). ``lexicographic`` is the project id as a plain string, exactly
-    pabutools' default; the others rank by votes, then as in :func:`project_order`.
-    """
-    if tie_break == "lexicographic":
-        order = sorted(range(len(problem.project_ids)), key=lambda i: problem.project_ids[i])
-    else:
-        order = project_order(problem, tie_break)
-    rank = [0] * len(order)
-    for r, i in enumerate(order):
-        rank[i] = r
-    return rank
