@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from engine.model.ballots import Ballot, Channel
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId, ProjectId
 
 
 @dataclass
@@ -25,8 +26,8 @@ class ProjectVotes:
 
 @dataclass
 class EnvelopeTally:
-    envelope_id: str
-    projects: dict[str, ProjectVotes] = field(default_factory=dict)
+    envelope_id: EnvelopeId
+    projects: dict[ProjectId, ProjectVotes] = field(default_factory=dict)
     ballots_online: int = 0
     ballots_paper: int = 0
 
@@ -37,9 +38,9 @@ class EnvelopeTally:
 
 @dataclass
 class Tally:
-    envelopes: dict[str, EnvelopeTally]
+    envelopes: dict[EnvelopeId, EnvelopeTally]
 
-    def votes(self, envelope_id: str, project_id: str) -> int:
+    def votes(self, envelope_id: EnvelopeId, project_id: ProjectId) -> int:
         return self.envelopes[envelope_id].projects[project_id].total
 
 

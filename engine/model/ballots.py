@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import cast
 
 from engine.errors import TokenError
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId, ProjectId, ReceiptId
 from engine.model.tokens import TokenVerifier
 
 
@@ -61,6 +63,10 @@ class SourceRef:
         return f"{self.name}:{self.line}"
 
 
+# A valid ballot's selections: sorted ``(envelope id, sorted project ids)`` pairs
+Selections = tuple[tuple[EnvelopeId, tuple[ProjectId, ...]], ...]
+
+
 @dataclass(frozen=True)
 class Submission:
     """A ballot as received, not yet validated. ``selections`` maps envelope -> project ids."""
@@ -82,13 +88,13 @@ class Ballot:
     voter_serial: str
     channel: Channel
     cast_at: str
-    selections: tuple[tuple[str, tuple[str, ...]], ...]
+    selections: Selections
     source: SourceRef
     image_sha256: str | None = None
     ballot_serial: str | None = None
-    receipt_id: str = ""
+    receipt_id: ReceiptId = ReceiptId("")
 
-    def projects(self, envelope: str) -> tuple[str, ...]:
+    def projects(self, envelope: str) -> tuple[ProjectId, ...]:
         for env, projects in self.selections:
             if env == envelope:
                 return projects
@@ -134,7 +140,7 @@ def ballot_key(
     channel: Channel,
     voter_serial: str,
     cast_at: str,
-    selections: tuple[tuple[str, tuple[str, ...]], ...],
+    selections: Selections,
     image_sha256: str | None,
 ) -> str:
     """SHA-256 identifying a submission: the same vote received twice has the same key."""
@@ -145,7 +151,7 @@ def ballot_key(
 
 def validate_submission(
     election: Election, verifier: TokenVerifier, sub: Submission,
-    receipt: Callable[[str], str] | None = None, *, not_after: str | None = None,
+    receipt: Callable[[str], ReceiptId] | None = None, *, not_after: str | None = None,
 ) -> Ballot | Rejection:
     """Check a submission against the election; first failing check wins.
 
@@ -211,7 +217,7 @@ def validate_submission(
         if kind not in kinds:
             return reject("envelope_not_allowed", f"a {kind!r} envelope is required", serial)
 
-    canon: list[tuple[str, tuple[str, ...]]] = []
+    canon: list[tuple[EnvelopeId, tuple[ProjectId, ...]]] = []
     for env_id in sorted(chosen_by_env):
         env = election.envelope(env_id)
         assert env is not None
@@ -262,7 +268,7 @@ def validate_submission(
                 f"selection in {env_id!r} costs {total_cost}, more than {env.max_selection_cost}",
                 serial,
             )
-        canon.append((env_id, tuple(sorted(chosen))))
+        canon.append((EnvelopeId(env_id), cast(tuple[ProjectId, ...], tuple(sorted(chosen)))))
     selections = tuple(canon)
     key = ballot_key(sub.channel, serial, cast_at, selections, sub.image_sha256)
     return Ballot(
@@ -274,5 +280,5 @@ def validate_submission(
         source=sub.source,
         image_sha256=sub.image_sha256,
         ballot_serial=sub.ballot_serial,
-        receipt_id=receipt(key) if receipt is not None else "",
+        receipt_id=receipt(key) if receipt is not None else ReceiptId(""),
     )

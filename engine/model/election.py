@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from engine.model.ids import EnvelopeId, ProjectId
+
 ENVELOPE_KINDS = ("citywide", "district")
 PRECEDENCE_RULES = ("paper-first", "online-first", "latest")
 DEFAULT_PRECEDENCE = "paper-first"
@@ -21,8 +23,8 @@ DEFAULT_PRECEDENCE = "paper-first"
 
 @dataclass(frozen=True)
 class Project:
-    id: str
-    envelope: str
+    id: ProjectId
+    envelope: EnvelopeId
     title: str
     cost: int
     district: str | None = None
@@ -32,7 +34,7 @@ class Project:
 
 @dataclass(frozen=True)
 class Envelope:
-    id: str
+    id: EnvelopeId
     name: str
     kind: str
     budget: int
@@ -62,7 +64,7 @@ class QuotaSpec:
     name: str
     group_key: str
     group_value: str | bool
-    envelopes: tuple[str, ...] = ()
+    envelopes: tuple[EnvelopeId, ...] = ()
     min_share: Fraction | None = None
     min_amount: int | None = None
     max_share: Fraction | None = None
@@ -131,26 +133,27 @@ class Election:
     extra: Mapping[str, Any] = field(default_factory=dict)
     quotas: tuple[QuotaSpec, ...] = ()
     # lookup tables filled by __post_init__ (not part of the value: no init, repr, compare)
-    _env: dict[str, Envelope] = field(init=False, repr=False, compare=False)
-    _proj: dict[str, Project] = field(init=False, repr=False, compare=False)
-    _by_env: dict[str, tuple[Project, ...]] = field(init=False, repr=False, compare=False)
+    _env: dict[EnvelopeId, Envelope] = field(init=False, repr=False, compare=False)
+    _proj: dict[ProjectId, Project] = field(init=False, repr=False, compare=False)
+    _by_env: dict[EnvelopeId, tuple[Project, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_env", {e.id: e for e in self.envelopes})
         object.__setattr__(self, "_proj", {p.id: p for p in self.projects})
-        by_env: dict[str, list[Project]] = {e.id: [] for e in self.envelopes}
+        by_env: dict[EnvelopeId, list[Project]] = {e.id: [] for e in self.envelopes}
         for p in self.projects:
             by_env.setdefault(p.envelope, []).append(p)
         object.__setattr__(self, "_by_env", {k: tuple(v) for k, v in by_env.items()})
 
     def envelope(self, envelope_id: str) -> Envelope | None:
-        return self._env.get(envelope_id)
+        # lookups take any text (an id read from a ballot is checked here); fields are typed
+        return self._env.get(EnvelopeId(envelope_id))
 
     def project(self, project_id: str) -> Project | None:
-        return self._proj.get(project_id)
+        return self._proj.get(ProjectId(project_id))
 
     def projects_in(self, envelope_id: str) -> tuple[Project, ...]:
-        return self._by_env.get(envelope_id, ())
+        return self._by_env.get(EnvelopeId(envelope_id), ())
 
     def envelope_by_code(self, code: str) -> Envelope | None:
         for e in self.envelopes:

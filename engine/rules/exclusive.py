@@ -14,6 +14,7 @@ Tie-break: as greedy (:func:`~engine.rules.tiebreak.project_order`); a lost tie 
 
 from __future__ import annotations
 
+from engine.model.ids import ProjectId
 from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome
 from engine.rules.tiebreak import project_order
 
@@ -37,7 +38,7 @@ def greedy_exclusive(problem: AllocationProblem, tie_break: str = "votes-cost-id
             groups_of.setdefault(pid, []).append(group.name)
     winner: dict[str, str] = {}  # group name -> the project of it that was funded
     left, spent = problem.budget, 0
-    selected: list[str] = []
+    selected: list[ProjectId] = []
     outcomes: list[ProjectOutcome] = []
     funded_by_score: dict[float, list[tuple[str, int]]] = {}
     for rank, i in enumerate(project_order(problem, tie_break), start=1):

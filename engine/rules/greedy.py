@@ -17,6 +17,7 @@ ranked before it by tie-break was funded and it then no longer fit), ``stopped``
 
 from __future__ import annotations
 
+from engine.model.ids import ProjectId
 from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome
 from engine.rules.tiebreak import project_order
 
@@ -46,7 +47,7 @@ def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop
     left = problem.budget
     spent = 0
     stopped = False
-    selected: list[str] = []
+    selected: list[ProjectId] = []
     outcomes: list[ProjectOutcome] = []
     funded_by_score: dict[float, list[tuple[str, int]]] = {}
     for rank, i in enumerate(order, start=1):

@@ -48,6 +48,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from engine.model.ids import ProjectId
 from engine.rules.greedy import greedy
 from engine.rules.problem import (
     AllocationProblem,
@@ -349,7 +350,7 @@ def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id"
                    _complete_greedily(problem, tie_break, run.selected))
 
 
-def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...]]) -> list[int]:
+def popularity_support(problem: AllocationProblem, outcomes: list[tuple[ProjectId, ...]]) -> list[int]:
     """For each outcome, how many voters like it best (money spent on projects they approved)."""
     prof = _profile(problem)
     index = {pid: j for j, pid in enumerate(problem.project_ids)}

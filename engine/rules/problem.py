@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from engine.model.ids import ProjectId
+
 if TYPE_CHECKING:
     from engine.rules.grades import GradeProfile
     from engine.rules.profile import ApprovalProfile
@@ -42,7 +44,7 @@ class Quota:
     """
 
     name: str
-    members: frozenset[str]
+    members: frozenset[ProjectId]
     min_amount: int = 0
     max_amount: int | None = None
     release_unused: bool = True
@@ -53,7 +55,7 @@ class ExclusiveGroup:
     """Projects that exclude each other (the same site...): at most one of them is funded."""
 
     name: str
-    members: frozenset[str]
+    members: frozenset[ProjectId]
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class ForAgainst:
 
 @dataclass(frozen=True)
 class AllocationProblem:
-    project_ids: tuple[str, ...]
+    project_ids: tuple[ProjectId, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
     budget: int
@@ -106,7 +108,7 @@ class AllocationProblem:
 
 @dataclass(frozen=True)
 class ProjectOutcome:
-    project_id: str
+    project_id: ProjectId
     rank: int  # 1-based position in the rule's order
     selected: bool
     cumulative_cost: int  # money committed after this project's turn
@@ -132,7 +134,7 @@ class AllocationResult:
     rule: str
     tie_break: str
     budget: int
-    selected: tuple[str, ...]
+    selected: tuple[ProjectId, ...]
     cost: int
     outcomes: tuple[ProjectOutcome, ...] = field(default=())
     notes: tuple[str, ...] = ()

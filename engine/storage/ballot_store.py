@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, case, func, select, update
 
 from engine.counting.dedup import DedupResult
-from engine.model.ballots import Ballot, Channel, Rejection, SourceRef
+from engine.model.ballots import Ballot, Channel, Rejection, Selections, SourceRef
 from engine.storage.election_store import ElectionStore
 from engine.storage.engine_config import now_iso
 from engine.storage.rows import ChunkOutcome, RejectionRow
@@ -27,14 +27,14 @@ _SELECTIONS_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  
 # with arguments builds a new encoder per call, a third of the cost on the ingest hot path
 
 
-def encode_selections(selections: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+def encode_selections(selections: Selections) -> str:
     """The ``selections`` column: compact JSON ``[[envelope, [project, ...]], ...]``."""
     return _SELECTIONS_JSON.encode([[e, list(p)] for e, p in selections])
 
 
-def decode_selections(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Inverse of :func:`encode_selections`."""
-    return tuple((e, tuple(p)) for e, p in json.loads(text))
+def decode_selections(text: str) -> Selections:
+    """Inverse of :func:`encode_selections` (the ids were checked when the ballot was stored)."""
+    return cast(Selections, tuple((e, tuple(p)) for e, p in json.loads(text)))
 
 
 def rejection_key(source_sha256: str, rej: Rejection) -> str:
@@ -220,7 +220,7 @@ class BallotStore(ElectionStore):
                 ballots.c.selections, ballots.c.source_name, ballots.c.source_line, ballots.c.image_sha256,
                 ballots.c.ballot_serial, ballots.c.receipt_id)
         channels = {c.value: c for c in Channel}
-        sel_cache: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        sel_cache: dict[str, Selections] = {}
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=10000).execute(
                 select(*cols).order_by(ballots.c.ballot_key)
