@@ -21,6 +21,8 @@ from engine.model.tokens import TokenVerifier
 
 
 class Channel(StrEnum):
+    """How a ballot was cast: online (e-vote) or on paper (scanned)."""
+
     ONLINE = "online"
     PAPER = "paper"
 
@@ -95,6 +97,7 @@ class Ballot:
     receipt_id: ReceiptId = ReceiptId("")
 
     def projects(self, envelope: str) -> tuple[ProjectId, ...]:
+        """The projects this ballot selects in ``envelope`` (empty if it does not vote there)."""
         for env, projects in self.selections:
             if env == envelope:
                 return projects
@@ -103,6 +106,10 @@ class Ballot:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A submission that is not a valid ballot: where it came from, a reason (a key of
+    ``REJECTION_REASONS``), a human-readable detail, the channel and what could be read of it.
+    """
+
     source: SourceRef
     reason: str
     detail: str

@@ -68,6 +68,11 @@ class ForAgainst:
 
 @dataclass(frozen=True)
 class AllocationProblem:
+    """What every rule reads: the projects of one envelope (ids, costs, scores), the budget,
+    the eligibility threshold and quotas, and what some rules need besides (approval profile,
+    grades, for/against counts, exclusive groups). ``__post_init__`` checks they agree.
+    """
+
     project_ids: tuple[ProjectId, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
@@ -108,6 +113,10 @@ class AllocationProblem:
 
 @dataclass(frozen=True)
 class ProjectOutcome:
+    """What a rule decided for one project: its rank in the rule's order, whether it is funded,
+    the money committed after its turn, and why (``reason`` code, human-readable ``detail``).
+    """
+
     project_id: ProjectId
     rank: int  # 1-based position in the rule's order
     selected: bool
@@ -131,6 +140,10 @@ class QuotaReport:
 
 @dataclass(frozen=True)
 class AllocationResult:
+    """What a rule returns: the rule and tie-break used, the budget, the funded projects (in
+    funding order) and their cost, one outcome per project, notes and quota reports.
+    """
+
     rule: str
     tie_break: str
     budget: int
@@ -141,6 +154,7 @@ class AllocationResult:
     quota_reports: tuple[QuotaReport, ...] = ()
 
     def outcome(self, project_id: str) -> ProjectOutcome | None:
+        """The outcome of ``project_id``, or None if the problem had no such project."""
         for o in self.outcomes:
             if o.project_id == project_id:
                 return o
