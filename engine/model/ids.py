@@ -4,7 +4,10 @@
 id in every engine signature: passing an envelope id where a project id is expected is a
 type error, although both are strings at run time. A reader of outside text (TOML, JSON
 line, pabulib file, QR code, HTTP path) wraps the string once, where it enters the
-engine: ``ProjectId(text)``.
+engine: ``ProjectId(text)``. A :class:`~engine.model.ballots.Submission` still holds the
+text as received; :func:`~engine.model.ballots.validate_submission` checks it against the
+election, and the :class:`~engine.model.ballots.Ballot` it returns carries typed ids
+(:data:`~engine.model.ballots.Selections`).
 
 * :data:`ProjectId`: a project's id as in the election definition (``"P12"``).
 * :data:`EnvelopeId`: an envelope's (ballot part's) id (``"arrondissement-11"``).
