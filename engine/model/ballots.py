@@ -224,7 +224,7 @@ def validate_submission(
         if kind not in kinds:
             return reject("envelope_not_allowed", f"a {kind!r} envelope is required", serial)
 
-    canon: list[tuple[EnvelopeId, tuple[ProjectId, ...]]] = []
+    canon: list[tuple[str, tuple[str, ...]]] = []
     for env_id in sorted(chosen_by_env):
         env = election.envelope(env_id)
         assert env is not None
@@ -275,8 +275,8 @@ def validate_submission(
                 f"selection in {env_id!r} costs {total_cost}, more than {env.max_selection_cost}",
                 serial,
             )
-        canon.append((EnvelopeId(env_id), cast(tuple[ProjectId, ...], tuple(sorted(chosen)))))
-    selections = tuple(canon)
+        canon.append((env_id, tuple(sorted(chosen))))
+    selections = cast(Selections, tuple(canon))  # every id was just checked against the election
     key = ballot_key(sub.channel, serial, cast_at, selections, sub.image_sha256)
     return Ballot(
         ballot_key=key,

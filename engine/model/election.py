@@ -147,29 +147,30 @@ class Election:
     extra: Mapping[str, Any] = field(default_factory=dict)
     quotas: tuple[QuotaSpec, ...] = ()
     # lookup tables filled by __post_init__ (not part of the value: no init, repr, compare)
-    _env: dict[EnvelopeId, Envelope] = field(init=False, repr=False, compare=False)
-    _proj: dict[ProjectId, Project] = field(init=False, repr=False, compare=False)
-    _by_env: dict[EnvelopeId, tuple[Project, ...]] = field(init=False, repr=False, compare=False)
+    # keyed by text: a lookup takes any string (an id read from a ballot is checked here)
+    _env: dict[str, Envelope] = field(init=False, repr=False, compare=False)
+    _proj: dict[str, Project] = field(init=False, repr=False, compare=False)
+    _by_env: dict[str, tuple[Project, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_env", {e.id: e for e in self.envelopes})
         object.__setattr__(self, "_proj", {p.id: p for p in self.projects})
-        by_env: dict[EnvelopeId, list[Project]] = {e.id: [] for e in self.envelopes}
+        by_env: dict[str, list[Project]] = {e.id: [] for e in self.envelopes}
         for p in self.projects:
             by_env.setdefault(p.envelope, []).append(p)
         object.__setattr__(self, "_by_env", {k: tuple(v) for k, v in by_env.items()})
 
     def envelope(self, envelope_id: str) -> Envelope | None:
         """The envelope with this id, or None."""
-        return self._env.get(EnvelopeId(envelope_id))  # lookups take any text; the fields are typed
+        return self._env.get(envelope_id)
 
     def project(self, project_id: str) -> Project | None:
         """The project with this id, or None."""
-        return self._proj.get(ProjectId(project_id))
+        return self._proj.get(project_id)
 
     def projects_in(self, envelope_id: str) -> tuple[Project, ...]:
         """The projects of envelope ``envelope_id`` in definition order (empty if unknown)."""
-        return self._by_env.get(EnvelopeId(envelope_id), ())
+        return self._by_env.get(envelope_id, ())
 
     def envelope_by_code(self, code: str) -> Envelope | None:
         """The envelope whose printed ``code`` is ``code`` (paper ballots), or None."""
