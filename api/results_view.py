@@ -37,6 +37,7 @@ def tie_winners(reason: str, detail: str) -> list[str]:
     return [x.strip() for x in m.group(1).split(",") if x.strip()] if m else []
 
 def popular_quota_names(election: Election) -> list[str]:
+    """Names of the quotas reserving money for popular neighbourhoods."""
     return [q.name for q in getattr(election, "quotas", ())
             if q.group_key == "popular_neighbourhood" and q.group_value is True]
 
