@@ -35,6 +35,7 @@ from engine.formats.pabulib import PbInstance, parse_pabulib
 from engine.formats.platform_ids import ProjectMap, read_csv_rows
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
 from engine.model.election import Election, VotingPolicy
+from engine.model.ids import ReceiptId
 from engine.model.tokens import SERIAL_BYTES, TokenVerifier, VoterToken
 
 ORDER_TOKEN_PREFIX = "decidim-order:"
@@ -159,7 +160,7 @@ def _one_microsecond_before(utc_text: str) -> str:
 def decidim_ballots(
     budget: DecidimBudget, election: Election, envelope_id: str, projects: ProjectMap,
     order_tokens: Mapping[str, str], verifier: OrderTokenVerifier, cast_at: str,
-    receipt: Callable[[str], str] | None = None,
+    receipt: Callable[[str], ReceiptId] | None = None,
 ) -> list[Ballot | Rejection]:
     """Each order of ``budget`` as an online ballot of ``envelope_id`` -- or a rejection with
     the file, line and reason (order id not a positive integer or repeated, a project that is

@@ -50,7 +50,7 @@ class ProjectMap:
     @classmethod
     def identity(cls, election: Election) -> ProjectMap:
         """Every project under its own id."""
-        ids = {p.id: p.id for p in election.projects}
+        ids = {str(p.id): str(p.id) for p in election.projects}
         return cls(ids, ids)
 
     def platform_id(self, project_id: str) -> str:

@@ -30,6 +30,7 @@ from engine.formats.pabulib_convert import election_from_instance, import_receip
 from engine.formats.platform_ids import ProjectMap, read_project_map
 from engine.model.ballots import Ballot, Channel, Rejection, normalise_cast_time
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId
 from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
 from engine.services.ingest import Chunk, ingest_batch
@@ -47,15 +48,15 @@ ProjectsOption = Annotated[
 EnvelopeOption = Annotated[str | None, typer.Option("--envelope", help="Envelope (default: the only one)")]
 
 
-def _envelope(election: Election, envelope: str | None) -> str:
+def _envelope(election: Election, envelope: str | None) -> EnvelopeId:
     if envelope is None:
         if len(election.envelopes) != 1:
             fail(f"election {election.id!r} has {len(election.envelopes)} envelopes: say which with --envelope")
         return election.envelopes[0].id
-    if election.envelope(envelope) is None:
+    if election.envelope(EnvelopeId(envelope)) is None:
         fail(f"no envelope {envelope!r} in election {election.id!r} "
              f"(one of {', '.join(e.id for e in election.envelopes)})")
-    return envelope
+    return EnvelopeId(envelope)
 
 
 def _project_map(path: Path | None, election: Election) -> ProjectMap:
@@ -149,13 +150,13 @@ def export_decidim_paper(
         env = _envelope(e, envelope)
         pmap = _project_map(projects, e)
         et = result.tally.envelopes[env]
-        paper = {pid: v.paper for pid, v in et.projects.items()}
+        paper: dict[str, int] = {str(pid): v.paper for pid, v in et.projects.items()}
         online = None
         if match_total is not None:
             online = read_decidim_export(match_total.read_text(encoding="utf-8-sig"), match_total.name).online_votes()
         previous = read_paper_totals(since.read_text(encoding="utf-8"), since.name) if since else None
         text = paper_totals_csv(paper, pmap, decidim_online=online,
-                                counted_total={pid: v.total for pid, v in et.projects.items()},
+                                counted_total={str(pid): v.total for pid, v in et.projects.items()},
                                 already_imported=previous)
     out.write_text(text, encoding="utf-8")
     console.print(f"wrote {len(paper)} projects ({sum(paper.values()):,} paper votes, "
@@ -187,7 +188,7 @@ def export_consul_ballot_sheets(
             raise PlatformFileError(str(projects or "--projects"), 0, f"Consul investment ids are numbers; "
                                     f"project {bad[0]!r} has none ({len(bad)} such; give a --projects map)")
         investments = {ids[p.id]: SheetInvestment(p.envelope, p.cost) for p in e.projects}
-        budgets = {x.id: x.budget for x in e.envelopes}
+        budgets: dict[str, int] = {str(x.id): x.budget for x in e.envelopes}
         if check is not None:
             ballots, problems = parse_ballot_sheet(check.read_text(encoding="utf-8-sig"), investments, budgets)
             for pr in problems:
