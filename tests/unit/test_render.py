@@ -199,3 +199,17 @@ def test_only_a_specimen_carries_the_watermark_inside_its_band(small_paris: Path
     want = render_page(e, pl, PagePayload(pl.envelope_code, 1, 1, real.ballots[0].ballot_serial, tokens[0].token),
                        tokens[0].short_code, dpi=150)
     assert (got == np.array(want)).all()
+
+
+def test_language_and_results_url_are_keys_of_the_definition(small_paris: Path) -> None:
+    """The two keys the ballot reads are accepted by the definition reader (they were refused as
+    unknown keys) and reach the stub text."""
+    import tomllib
+
+    from ballot_scan.render import stub_text
+    from engine.formats.election_definition import election_from_dict
+
+    doc = tomllib.loads((small_paris / "election.toml").read_text(encoding="utf-8"))
+    e = election_from_dict({**doc, "language": "en", "results_url": "https://vote.example.org"}, "t.toml")
+    assert stub_text(e).startswith("Your receipt") and "https://vote.example.org" in stub_text(e)
+    assert stub_text(election_from_dict(doc, "t.toml")).startswith("Votre reçu")
