@@ -134,7 +134,20 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
     return "".join(out)
 
 
+def why_not_funded(p: dict[str, Any], t: dict[str, str], lang: str, titles: dict[str, str]) -> str:
+    """The reason cell (escaped HTML): the reason in words, and for a lost tie the winners
+    by id with their titles ("did not fit after losing a tie — tie lost to AR11-003 (Title)")."""
+    text = escape(reason_text(p.get("reason", ""), lang))
+    winners = p.get("tie_lost_to") or []
+    if winners:
+        names = ", ".join(f"{escape(w)} ({escape(titles[w])})" if w in titles else escape(w) for w in winners)
+        text += f' — <span class="tie-winner">{escape(t["tie_lost_to"])} {names}</span>'
+    return text
+
+
 def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str) -> str:
+    """The HTML table of one envelope's projects: votes, cost, rank, funded or why not."""
+    titles = {p["id"]: p["title"] for p in env["projects"]}
     rows = []
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
@@ -148,7 +161,7 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
             f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
-            f'<td class="text reason">{"" if p["selected"] else escape(reason_text(p.get("reason", ""), lang))}'
+            f'<td class="text reason">{"" if p["selected"] else why_not_funded(p, t, lang, titles)}'
             f'</td></tr>'
         )
     cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}
@@ -175,6 +188,7 @@ def _document(lang: str, title: str, body: str) -> str:
 
 
 def receipt_form(t: dict[str, str], lang: str) -> str:
+    """The HTML form that looks up a receipt (``GET /receipt``)."""
     return (f'<h3>{escape(t["receipt_check"])}</h3>'
             f'<form method="get" action="/receipt" class="receipt-form"><input type="hidden" name="lang" '
             f'value="{lang}"><label for="receipt-id">{escape(t["receipt_label"])}</label>'
@@ -184,6 +198,7 @@ def receipt_form(t: dict[str, str], lang: str) -> str:
 
 
 def publication_section(pub: dict[str, Any] | None, t: dict[str, str], lang: str) -> str:
+    """The HTML section on the publication: tree head and signature facts, or "not published yet"."""
     c = t["colon"]
     if pub is None:
         facts = f'<p id="not-published">{escape(t["not_published"])}</p>'
@@ -213,6 +228,7 @@ def verify_how(pub: dict[str, Any] | None, t: dict[str, str]) -> str:
 
 
 def downloads_section(t: dict[str, str], published: bool) -> str:
+    """The HTML list of downloads: the two CSVs, the bundle once published, the API docs."""
     links = [("/v1/results/projects.csv", t["projects_csv"], "dl-projects"),
              ("/v1/results/envelopes.csv", t["envelopes_csv"], "dl-envelopes")]
     if published:
@@ -244,6 +260,7 @@ def quota_verdict(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """The HTML overview: turnout by channel and each envelope's budget and spending."""
     c = t["colon"]
     cur = doc["election"]["currency"]
     tu = doc["turnout"]
@@ -293,6 +310,7 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
+    """The HTML section of one envelope: budget, spent, left over, and its projects table."""
     c = t["colon"]
     env = {**env, "currency": currency}
     head = (f'<p>{escape(t["budget"])}{c} {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])}{c} '
@@ -323,6 +341,9 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
 
 def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, lang: str,
                         election_name: str) -> str:
+    """The whole public results page in ``lang`` (``doc``: the results document, None before a
+    count; ``pub``: the publication facts, None before publication).
+    """
     t = TEXT[lang]
     title = f"{election_name} — {t['results']}"
     parts = [_header(t, lang, "/", title), "<main>"]
@@ -378,6 +399,9 @@ VERIFY_JS = """
 
 
 def browser_check(check: dict[str, Any], t: dict[str, str]) -> str:
+    """The inclusion proof of a receipt as page data, and the script that checks it in the
+    visitor's own browser.
+    """
     data = json.dumps({"line": check["line"], "index": check["leaf_index"], "size": check["tree_size"],
                        "root": check["root"], "proof": check["proof"], "ok": t["browser_ok"],
                        "bad": t["browser_bad"]}, ensure_ascii=True).replace("</", "<\\/")

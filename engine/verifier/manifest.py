@@ -29,11 +29,13 @@ FORMAT = "pbcount-bundle-v1"
 
 REQUIRED_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
-    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json", "results.pub",
+    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv",
+    "categories.csv", "districts.csv", "merkle.json", "results.pub",
 )
 
 
 def load_key(pem: bytes, where: str) -> Ed25519PublicKey:
+    """The Ed25519 public key in ``pem``; a ``public_key`` failure naming ``where`` otherwise."""
     try:
         key = serialization.load_pem_public_key(pem)
     except (ValueError, TypeError) as exc:
@@ -44,6 +46,7 @@ def load_key(pem: bytes, where: str) -> Ed25519PublicKey:
 
 
 def raw_key(key: Ed25519PublicKey) -> bytes:
+    """The key's 32 raw bytes (what its fingerprint is taken over)."""
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
