@@ -53,6 +53,8 @@ Decision (:meth:`BoxScore.classify`, first match wins):
    (thin ballpoint and pencil ticks, slashes and crosses count); a long mark too light
    for that, on a clean page where it stands far out of the page's own boxes
    (:meth:`BoxScore.clean_page_vote`, robust z-scores of depth and line contrast) -> vote;
+   so is a light fill shading ``clean_fill_shade`` of the interior there (rule 5's
+   ``faint_mark`` otherwise);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
    ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``;
 8. when ``mark_model`` is on (off by default), the weak verdicts of 5 and 7
@@ -184,6 +186,8 @@ class BoxScore:
             return VOTE, None  # a dense mark reaching across the box (a felt-tip blob or hook does not)
         if not inside:
             if self.faint >= s.faint_share or self.shade >= s.shade_share:
+                if self.shade >= s.clean_fill_shade and self.clean_page_vote(s):
+                    return VOTE, None  # rule 8b: a light pencil fill shading the box, on a clean page
                 return AMBIGUOUS, "faint_mark"
             if {"L", "R"} <= set(self.ring_sides) or len(self.ring_sides) >= s.circle_sides:
                 return AMBIGUOUS, "mark_around_box"  # an open or faint circle: never read as empty

@@ -101,6 +101,7 @@ class ScanSettings:
     clean_mad_floor: float = 0.004  # the MAD used in the z-scores is at least this (rounded features)
     clean_depth_z: float = 15.0  # core depth at least this many MADs above the page's median box
     clean_line_z: float = 8.0  # ... and line contrast at least this many
+    clean_fill_shade: float = 0.3  # no stroke found, but this share of the interior shaded: a light fill
     smudge_min_noise: float = 0.05  # the model calls a mark a smudge only on paper this textured beside the box
     mark_model: bool = False  # rule 11: the calibrated mark model (ballot_scan/mark_model.json) weighs weak
     # marks; off by default: on judging decks it changed no page outcome and made pencil marks on smudged pages empty

@@ -98,6 +98,11 @@ CLEAN_SLASH = dict(score=0.0, faint=0.1, span_mm=4.8, area_mm2=0.7, contrast=0.1
      (dict(CLEAN_SLASH, rshade=0.2), ("ambiguous", "marginal_mark")),  # smudged beside the box
      (dict(CLEAN_SLASH, depth=0.07), ("ambiguous", "marginal_mark")),  # hardly darker than the page's boxes
      (dict(CLEAN_SLASH, span_mm=2.5), ("ambiguous", "small_mark")),  # short: a dot or hesitation stays
+     # a light pencil fill, no stroke found (faint_mark before): a vote on a clean page only
+     (dict(CLEAN_SLASH, span_mm=0.0, area_mm2=0.0, faint=0.2, shade=0.45, ihat=0.09), ("vote", None)),
+     (dict(CLEAN_SLASH, span_mm=0.0, area_mm2=0.0, faint=0.2, shade=0.45, ihat=0.09, rshade=0.1),
+      ("ambiguous", "faint_mark")),
+     (dict(CLEAN_SLASH, span_mm=0.0, area_mm2=0.0, faint=0.2, shade=0.03), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L", "R")), ("vote", None)),  # a circled box
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B")), ("empty", None)),  # neighbours' ink
      (dict(score=0.6, faint=0.7, span_mm=6.0, area_mm2=9.0, strike=1.0), ("ambiguous", "crossed_out_mark")),
