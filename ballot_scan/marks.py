@@ -50,7 +50,11 @@ Decision (:meth:`BoxScore.classify`, first match wins):
    *and* a line contrast above the page's by ``faint_line_excess`` (a faint short stroke or
    light pencil line under every pixel level) -> ambiguous ``faint_mark``; else empty;
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
-   (thin ballpoint and pencil ticks, slashes and crosses count);
+   (thin ballpoint and pencil ticks, slashes and crosses count); a long mark too light
+   for that, on a clean page where it stands far out of the page's own boxes
+   (:meth:`BoxScore.clean_page_vote`, robust z-scores of depth and line contrast) -> vote;
+   so is a light fill shading ``clean_fill_shade`` of the interior there (rule 5's
+   ``faint_mark`` otherwise);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
    ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``;
 8. when ``mark_model`` is on (off by default), the weak verdicts of 5 and 7
@@ -123,6 +127,32 @@ class BoxScore:
     page_depth: float = 0.0
     page_ihat: float = 0.0
     page_noise: float = 0.0
+    page_depth_mad: float = 1.0  # median absolute deviation of depth over the page's boxes (1: unknown)
+    page_ihat_mad: float = 1.0  # ... of ihat: both small on a clean page whose empty boxes are alike
+
+    def clean_page_vote(self, s: ScanSettings = DEFAULT_SETTINGS) -> bool:
+        """Rule 8b: a light long mark that stands far out of a *clean* page's boxes.
+
+        Definition: the page is clean (its boxes' core depth and line contrast vary by at
+        most ``clean_page_mad`` (median absolute deviation), its paper texture
+        ``page_noise`` at most ``clean_page_noise``), the paper beside this box is as clean
+        (``noise`` within ``clean_side_noise`` of the page's, ``rshade`` at most
+        ``clean_side_shade``: no ink spilling beside it), the mark is in at most
+        ``clean_max_pieces`` pieces, and its robust z-scores against the page's median box
+        (``(depth - page_depth) / max(page_depth_mad, clean_mad_floor)``, the same for
+        ``ihat``) reach ``clean_depth_z`` and ``clean_line_z``. Used only for marks that
+        already span a vote (``span_mm >= mark_min_span_mm``): dots, hesitation marks and
+        short strokes never reach it. O(1).
+        """
+        if max(self.page_depth_mad, self.page_ihat_mad) > s.clean_page_mad or self.page_noise > s.clean_page_noise:
+            return False
+        if self.noise > self.page_noise + s.clean_side_noise or self.rshade > s.clean_side_shade:
+            return False
+        if self.pieces > s.clean_max_pieces:
+            return False
+        zd = (self.depth - self.page_depth) / max(self.page_depth_mad, s.clean_mad_floor)
+        zh = (self.ihat - self.page_ihat) / max(self.page_ihat_mad, s.clean_mad_floor)
+        return zd >= s.clean_depth_z and zh >= s.clean_line_z
 
     def classify(self, s: ScanSettings = DEFAULT_SETTINGS) -> tuple[str, str | None]:
         """``("vote" | "ambiguous" | "empty", reason or None)``: rules 1-7, then rule 8
@@ -156,6 +186,8 @@ class BoxScore:
             return VOTE, None  # a dense mark reaching across the box (a felt-tip blob or hook does not)
         if not inside:
             if self.faint >= s.faint_share or self.shade >= s.shade_share:
+                if self.shade >= s.clean_fill_shade and self.clean_page_vote(s):
+                    return VOTE, None  # rule 8b: a light pencil fill shading the box, on a clean page
                 return AMBIGUOUS, "faint_mark"
             if {"L", "R"} <= set(self.ring_sides) or len(self.ring_sides) >= s.circle_sides:
                 return AMBIGUOUS, "mark_around_box"  # an open or faint circle: never read as empty
@@ -167,6 +199,8 @@ class BoxScore:
             if (self.area_mm2 >= s.mark_min_area_mm2 and self.contrast >= s.mark_min_contrast
                     and self.pieces <= s.max_pieces):
                 return VOTE, None
+            if self.clean_page_vote(s):
+                return VOTE, None  # rule 8b: a light pencil fill, tick or slash on a clean page
             return AMBIGUOUS, "marginal_mark"
         return AMBIGUOUS, "small_mark"
 
@@ -480,5 +514,8 @@ def score_boxes(
         pd = round(float(np.median([b.depth for b in out])), 3)
         ph = round(float(np.median([b.ihat for b in out])), 3)
         pn = round(float(np.median([b.noise for b in out])), 3)
-        out = [replace(b, page_depth=pd, page_ihat=ph, page_noise=pn) for b in out]
+        dmad = round(float(np.median([abs(b.depth - pd) for b in out])), 4)
+        hmad = round(float(np.median([abs(b.ihat - ph) for b in out])), 4)
+        out = [replace(b, page_depth=pd, page_ihat=ph, page_noise=pn, page_depth_mad=dmad, page_ihat_mad=hmad)
+               for b in out]
     return out

@@ -93,6 +93,18 @@ class ScanSettings:
     circle_centre: float = 0.02  # ... and (almost) none in the centre of the box: a circled box
     ring_line_contrast: float = 0.3  # a ring pixel whose line contrast (top-hat / P) exceeds this: pen line
     ring_line_mm2: float = 0.5  # ... that much of it beside an empty-looking box: a mark beside the box (review)
+    # rule 8b (a light long mark on a clean page): the page's empty boxes are tight (median absolute
+    # deviation of their core depth and line contrast at most clean_page_mad), its paper smooth, the
+    # paper beside the box clean, and the mark stands far out of the page's boxes (robust z-scores)
+    clean_page_mad: float = 0.0045  # page MAD of depth and of ihat at most this: a clean page
+    clean_page_noise: float = 0.06  # page median paper texture (page_noise) at most this
+    clean_side_noise: float = 0.015  # the paper beside the box no more textured than the page's + this
+    clean_side_shade: float = 0.01  # ... and no more of it smudged (rshade) than this
+    clean_max_pieces: int = 5  # the mark in at most this many pieces
+    clean_mad_floor: float = 0.004  # the MAD used in the z-scores is at least this (rounded features)
+    clean_depth_z: float = 15.0  # core depth at least this many MADs above the page's median box
+    clean_line_z: float = 8.0  # ... and line contrast at least this many
+    clean_fill_shade: float = 0.3  # no stroke found, but this share of the interior shaded: a light fill
     smudge_min_noise: float = 0.05  # the model calls a mark a smudge only on paper this textured beside the box
     mark_model: bool = False  # rule 11: the calibrated mark model (ballot_scan/mark_model.json) weighs weak
     # marks; off by default: on judging decks it changed no page outcome and made pencil marks on smudged pages empty
@@ -132,6 +144,8 @@ class ScanSettings:
             problems.append("contrast_kernel_mm must be positive")
         if not 1 <= self.scratch_sectors <= 8:
             problems.append("scratch_sectors must be 1..8")
+        if self.clean_mad_floor <= 0 or self.clean_max_pieces < 1:
+            problems.append("clean_mad_floor and clean_max_pieces must be positive")
         if not 1 <= self.circle_sides <= 4:
             problems.append("circle_sides must be 1..4")
         if self.max_pixels < 1 or self.max_pages_per_file < 1:

@@ -4,6 +4,7 @@ scanner streaks, PDF and multi-page TIFF scans (issue 11)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -156,3 +157,25 @@ def test_texture_features_tell_a_smudge_from_a_pen_stroke(page: dict) -> None:
     assert stroke.depth - stroke.page_depth > smudge.depth - smudge.page_depth
     assert smudge.noise > stroke.noise  # the smudge spreads beside the box: texture there too
     assert empty.ring_line_mm2 == 0 and beside.ring_line_mm2 >= ScanSettings().ring_line_mm2
+
+
+def test_a_thin_slash_counts_on_a_clean_page_but_goes_to_review_on_a_textured_one(page: dict) -> None:
+    """Rule 8b (page-adaptive): a one-pixel light slash (0.7 mm² of stroke, under the 1 mm² a
+    vote needs) stands far out of a clean page's empty boxes and counts; on a page whose
+    paper is mottled (a dirty roller, rough paper) the same stroke stays ``marginal_mark``.
+    Before rule 8b it was ``marginal_mark`` on both pages."""
+    b = [mb.box for mb in page["pl"].boxes]
+    clean = page["img"].copy()
+    rng = np.random.default_rng(3)
+    tex = cv2.GaussianBlur(rng.random(clean.shape).astype(np.float32), (0, 0), 2.0)
+    tex = np.clip((tex - tex.mean()) / tex.std(), -3, 3)
+    textured = (clean.astype(np.float32) * (1 - 0.06 * tex)).clip(0, 255).astype(np.uint8)
+    for img in (clean, textured):
+        _line(img, b[1], [(0.22, 0.78), (0.78, 0.22)], 0.1, 150)
+    st = ScanSettings()
+    al = align_page(clean, st)
+    slash = score_boxes(clean, al.matrix, page["pl"].boxes, K, st, paper_profile(clean, al.dpi / 25.4, st))[1]
+    assert slash.span_mm >= st.mark_min_span_mm and slash.area_mm2 < st.mark_min_area_mm2  # light, not small
+    assert _read(clean, page["pl"])[1] == ("vote", None)
+    assert _read(textured, page["pl"])[1] == ("ambiguous", "marginal_mark")
+    assert _read(clean, page["pl"], replace(st, clean_depth_z=1e9))[1] == ("ambiguous", "marginal_mark")

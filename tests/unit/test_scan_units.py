@@ -65,6 +65,11 @@ def test_blank_page_has_no_fiducials() -> None:
     assert exc.value.reason == "fiducials_not_found"
 
 
+CLEAN_SLASH = dict(score=0.0, faint=0.1, span_mm=4.8, area_mm2=0.7, contrast=0.18, pieces=2, depth=0.23,
+                   ihat=0.2, noise=0.03, rshade=0.0, page_depth=0.035, page_ihat=0.04, page_noise=0.03,
+                   page_depth_mad=0.004, page_ihat_mad=0.004)
+
+
 @pytest.mark.parametrize(
     ("kw", "verdict"),
     [(dict(score=0.40, faint=0.5, span_mm=6.0, area_mm2=8.0), ("vote", None)),  # felt tick / fill
@@ -85,6 +90,19 @@ def test_blank_page_has_no_fiducials() -> None:
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.15, page_ihat=0.05), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.12, ihat=0.15, page_ihat=0.05), ("empty", None)),
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.08, page_ihat=0.05), ("empty", None)),
+     # rule 8b: a light slash (too little stroke area for rule 8) far out of a clean page's
+     # boxes counts (marginal_mark before); on a textured or smudged page it stays to review
+     (dict(CLEAN_SLASH), ("vote", None)),
+     (dict(CLEAN_SLASH, page_depth_mad=0.012), ("ambiguous", "marginal_mark")),  # boxes vary: not clean
+     (dict(CLEAN_SLASH, noise=0.09), ("ambiguous", "marginal_mark")),  # textured beside the box
+     (dict(CLEAN_SLASH, rshade=0.2), ("ambiguous", "marginal_mark")),  # smudged beside the box
+     (dict(CLEAN_SLASH, depth=0.07), ("ambiguous", "marginal_mark")),  # hardly darker than the page's boxes
+     (dict(CLEAN_SLASH, span_mm=2.5), ("ambiguous", "small_mark")),  # short: a dot or hesitation stays
+     # a light pencil fill, no stroke found (faint_mark before): a vote on a clean page only
+     (dict(CLEAN_SLASH, span_mm=0.0, area_mm2=0.0, faint=0.2, shade=0.45, ihat=0.09), ("vote", None)),
+     (dict(CLEAN_SLASH, span_mm=0.0, area_mm2=0.0, faint=0.2, shade=0.45, ihat=0.09, rshade=0.1),
+      ("ambiguous", "faint_mark")),
+     (dict(CLEAN_SLASH, span_mm=0.0, area_mm2=0.0, faint=0.2, shade=0.03), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L", "R")), ("vote", None)),  # a circled box
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B")), ("empty", None)),  # neighbours' ink
      (dict(score=0.6, faint=0.7, span_mm=6.0, area_mm2=9.0, strike=1.0), ("ambiguous", "crossed_out_mark")),
