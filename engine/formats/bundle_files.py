@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from engine import __version__
 from engine.counting.allocation import ELIGIBILITY_THRESHOLD
 from engine.counting.count import CountResult
+from engine.counting.tally import EnvelopeTally, ProjectVotes
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
@@ -79,15 +80,27 @@ def election_text(result: CountResult, frozen_hash: str) -> str:
     return pretty_json({"definition": election_to_dict(result.election), "definition_hash": frozen_hash})
 
 
+def project_votes_dict(et: EnvelopeTally, pid: str, v: ProjectVotes) -> dict[str, Any]:
+    """A project's entry in ``tally.json``: votes by channel; in a grades envelope also the
+    ballots per grade (lowest first) and the ungraded ones; in a for-against one ``for`` and
+    ``against`` (``docs/bundle.md``)."""
+    d: dict[str, Any] = {"online": v.online, "paper": v.paper, "total": v.total}
+    if v.grades is not None:
+        d["grades"] = list(v.grades)
+        d["ungraded"] = et.ungraded(pid)
+    elif et.ballot == "for-against":
+        d["for"] = v.total
+        d["against"] = v.against
+    return d
+
+
 def tally_text(result: CountResult) -> str:
     """``tally.json``: per envelope, the counted ballots and each project's votes, by channel."""
     envs: dict[str, Any] = {}
     for env_id, et in result.tally.envelopes.items():
         envs[env_id] = {
             "ballots": {"online": et.ballots_online, "paper": et.ballots_paper, "total": et.ballots},
-            "projects": {
-                pid: {"online": v.online, "paper": v.paper, "total": v.total} for pid, v in et.projects.items()
-            },
+            "projects": {pid: project_votes_dict(et, pid, v) for pid, v in et.projects.items()},
         }
     counted = result.dedup.counted
     n_online = sum(1 for b in counted if b.channel is Channel.ONLINE)

@@ -65,9 +65,16 @@ GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
 # Savings rules need a savings envelope (target, sectors), not defined yet (issue 16).
 BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"} | CUTS_RULES
 ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
+FOR_AGAINST_RULES = frozenset({"for-against", "for-against-stop"})
+# The rules an election envelope may use, per ballot type (docs/election-format.md), and
+# the rule it gets when it names none
+BALLOT_RULES: dict[str, frozenset[str]] = {
+    "approval": ELECTION_RULES, "grades": GRADE_RULES, "for-against": FOR_AGAINST_RULES,
+}
+DEFAULT_BALLOT_RULE = {"approval": "greedy", "grades": "majority-judgment", "for-against": "for-against"}
 
 __all__ = [
-    "BALLOT_TYPE_RULES", "CUTS_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
+    "BALLOT_RULES", "BALLOT_TYPE_RULES", "CUTS_RULES", "DEFAULT_BALLOT_RULE", "FOR_AGAINST_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
     "TIE_BREAKS", "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst",
     "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]
