@@ -162,8 +162,8 @@ def _ballot_type(ed: Mapping[str, Any], w: str) -> tuple[str, tuple[str, ...], s
         raise ElectionDefinitionError(f"{w}.grades", f"grade {dup!r} is listed twice")
     ungraded = _opt(ed, "ungraded", str, w, None)
     if ungraded is not None and ungraded not in raw:
-        raise ElectionDefinitionError(f"{w}.ungraded", f"{ungraded!r} is not one of the grades{did_you_mean(ungraded, raw)}; "
-                                      f"one of {', '.join(map(repr, raw))}")
+        raise ElectionDefinitionError(f"{w}.ungraded", f"{ungraded!r} is not one of the grades"
+                                      f"{did_you_mean(ungraded, raw)}; one of {', '.join(map(repr, raw))}")
     return ballot, tuple(raw), ungraded
 
 

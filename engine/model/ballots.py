@@ -244,8 +244,8 @@ def validate_submission(
         env = election.envelope(env_id)
         assert env is not None
         chosen = chosen_by_env[env_id]
-        given = sub.opinions.get(env_id)
-        if (env.ballot == "approval") != (given is None):
+        stated = sub.opinions.get(env_id)
+        if (env.ballot == "approval") != (stated is None):
             form = ('{"project": "grade", ...}' if env.ballot == "grades" else
                     '{"project": "for" or "against", ...}' if env.ballot == "for-against" else "[project ids]")
             return reject("wrong_ballot_form", f"envelope {env_id!r} has {env.ballot} ballots: give {form}", serial)
@@ -295,11 +295,11 @@ def validate_submission(
                 f"selection in {env_id!r} costs {total_cost}, more than {env.max_selection_cost}",
                 serial,
             )
-        if given is None:
+        if stated is None:
             canon.append((env_id, tuple(sorted(chosen))))
             continue
         items = []
-        for pid, opinion in given.items():
+        for pid, opinion in stated.items():
             code = _opinion_code(env, opinion)
             if code is None:
                 allowed = env.grades if env.ballot == "grades" else (FOR, AGAINST)

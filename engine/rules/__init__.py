@@ -74,7 +74,8 @@ BALLOT_RULES: dict[str, frozenset[str]] = {
 DEFAULT_BALLOT_RULE = {"approval": "greedy", "grades": "majority-judgment", "for-against": "for-against"}
 
 __all__ = [
-    "BALLOT_RULES", "BALLOT_TYPE_RULES", "CUTS_RULES", "DEFAULT_BALLOT_RULE", "FOR_AGAINST_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
+    "BALLOT_RULES", "BALLOT_TYPE_RULES", "CUTS_RULES", "DEFAULT_BALLOT_RULE", "FOR_AGAINST_RULES",
+    "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
     "TIE_BREAKS", "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst",
     "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]

@@ -104,7 +104,8 @@ ALL_RULES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
 }
 
 
-def _problem(env: Env, base: Problem, votes: Mapping[str, Any], live: Mapping[str, Mapping[str, Any]] | None) -> Problem:
+def _problem(env: Env, base: Problem, votes: Mapping[str, Any],
+             live: Mapping[str, Mapping[str, Any]] | None) -> Problem:
     """The problem of an envelope: ``base`` itself for approval ballots, with the opinions else."""
     if env.ballot == "grades":
         ballots = tuple({pid: int(g) for pid, g in b.items()} for b in envelope_opinions(env.id, live))

@@ -218,7 +218,8 @@ class BallotRules:
             ok = (opinion.isdigit() and str(int(opinion)) == opinion and int(opinion) < n if env.ballot == "grades"
                   else opinion in ("for", "against"))
             if not ok:
-                return f"envelope {env.id!r}: opinion {opinion!r} of project {pid!r} is not valid on {env.ballot} ballots"
+                return (f"envelope {env.id!r}: opinion {opinion!r} of project {pid!r} is not valid "
+                        f"on {env.ballot} ballots")
         return None
 
     def _envelope_problem(self, env: Env, chosen: list[str]) -> str | None:

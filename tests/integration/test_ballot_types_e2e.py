@@ -83,8 +83,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ]
     lines += [json.dumps({"token": token(), "cast_at": "2026-09-12T10:00:00Z", "selections": s}, ensure_ascii=False)
               for s in bad]
-    lines.append('{"token": "%s", "cast_at": "2026-09-12T10:00:00Z", "selections": {"f": {"X": "for", "X": '
-                 '"against"}}}' % token())                                 # duplicate_key (both for and against)
+    both = '{"f": {"X": "for", "X": "against"}}'  # duplicate_key (both for and against)
+    lines.append(f'{{"token": "{token()}", "cast_at": "2026-09-12T10:00:00Z", "selections": {both}}}')
     evotes = root / "evotes.jsonl"
     evotes.write_text("\n".join(lines) + "\n", encoding="utf-8")
     store = Store.open(f"sqlite:///{root / 'store.sqlite'}")
@@ -146,3 +146,16 @@ def test_a_tampered_grade_fails_verification(world: dict[str, Any], tmp_path: Pa
     with pytest.raises(VerificationFailure) as exc:
         verify_bundle(bundle)
     assert "tally.json" in str(exc.value)
+
+
+def test_projects_csv_has_the_grade_counts_and_majority_grade(world: dict[str, Any]) -> None:
+    import csv
+
+    rows = {r["project_id"]: r for r in csv.DictReader(
+        (world["bundle"] / "projects.csv").read_text(encoding="utf-8").splitlines())}
+    # A: 2 "J'adore" (voters 1, 2), 1 each of the others; lower median of 0 1 2 3 3 is "J'aime bien"
+    assert rows["A"]["grade_counts"] == f"{TOP}: 2; {GOOD}: 1; {MAYBE}: 1; {NO}: 1"
+    assert rows["A"]["majority_grade"] == GOOD
+    assert rows["B"]["grade_counts"] == f"{TOP}: 0; {GOOD}: 4; {MAYBE}: 0; {NO}: 1"  # voter 5's ungraded B
+    assert (rows["X"]["votes_total"], rows["X"]["votes_against"]) == ("2", "2")
+    assert rows["X"]["grade_counts"] == "" and rows["A"]["votes_against"] == ""
