@@ -3,7 +3,7 @@
 The tally from the counted ballots; each envelope's allocation from the tally with the
 published rule and tie-break (:mod:`engine.verifier.rules_reference`; majority judgment
 :mod:`engine.verifier.rules_grades`, for-against :mod:`engine.verifier.rules_greedy_variants`,
-from each ballot's grades or the for/against counts), then election-wide quota rebalancing
+on each ballot's grades or the for/against counts), then election-wide quota rebalancing
 as ``engine/counting/allocation.py`` does.
 """
 

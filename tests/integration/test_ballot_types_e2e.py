@@ -18,83 +18,21 @@ For/against, budget 100, threshold 1 (for - against >= 1):
 from __future__ import annotations
 
 import json
-import random
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.ballot_types_world import GOOD, MAYBE, NO, TOP, build_world
 from helpers.bundle_world import ballot_lines, fix_tree_head, resign, write_lines
 
-from engine.formats.bundle import publish_store
-from engine.formats.election_definition import election_from_dict
-from engine.model.tokens import issue_token
-from engine.services.ingest import ingest_evote_file
-from engine.storage.keyfiles import load_private_key, load_public_key, load_receipt_secret
-from engine.storage.store import Store
+from engine.storage.keyfiles import load_private_key
 from engine.verifier import VerificationFailure, verify_bundle
-from fixtures.paris import _write_keys, seeded_key
-
-DOC: dict[str, Any] = {
-    "election": {"id": "types-2026", "name": "Ballot types"},
-    "envelopes": [
-        {"id": "g", "name": "Grades", "kind": "citywide", "budget": 100, "max_selections": 3, "ballot": "grades"},
-        {"id": "f", "name": "For/against", "kind": "district", "budget": 100, "max_selections": 3,
-         "ballot": "for-against"},
-    ],
-    "projects": [
-        {"id": "A", "envelope": "g", "title": "A", "cost": 60},
-        {"id": "B", "envelope": "g", "title": "B", "cost": 50},
-        {"id": "C", "envelope": "g", "title": "C", "cost": 40},
-        {"id": "X", "envelope": "f", "title": "X", "cost": 60},
-        {"id": "Y", "envelope": "f", "title": "Y", "cost": 50},
-        {"id": "Z", "envelope": "f", "title": "Z", "cost": 30},
-    ],
-}
-TOP, GOOD, MAYBE, NO = "J'adore", "J'aime bien", "Pourquoi pas", "Pas convaincu·e"
-VOTES: list[dict[str, dict[str, str]]] = [
-    {"g": {"A": TOP, "B": GOOD}, "f": {"X": "for", "Y": "against"}},
-    {"g": {"A": TOP, "B": GOOD, "C": TOP}, "f": {"X": "for", "Y": "for", "Z": "against"}},
-    {"g": {"A": NO, "B": GOOD, "C": TOP}, "f": {"X": "against", "Y": "for"}},
-    {"g": {"A": GOOD, "B": GOOD, "C": GOOD}, "f": {"Z": "for"}},
-    {"g": {"A": MAYBE, "C": GOOD}, "f": {"X": "against", "Z": "for"}},
-]
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("ballot-types")
-    keys = root / "keys"
-    _write_keys(keys, seeded_key(15, "authority"), seeded_key(15, "results"), b"r" * 32)
-    election = election_from_dict(DOC)
-    authority = load_private_key(keys, "authority")
-    rng = random.Random(15)
-
-    def token() -> str:
-        return issue_token(authority, election.id, rng.randbytes(10))
-
-    lines = [json.dumps({"token": token(), "cast_at": "2026-09-12T10:00:00Z", "selections": v}, ensure_ascii=False)
-             for v in VOTES]
-    bad = [  # each rejected with its own reason
-        {"g": {"A": "J'adorre"}},                      # bad_opinion (unknown grade)
-        {"g": ["A", "B"]},                             # wrong_ballot_form (a list on a grades envelope)
-        {"f": {"X": "maybe"}},                         # bad_opinion
-        {"g": {"Q": TOP}},                             # unknown_project
-    ]
-    lines += [json.dumps({"token": token(), "cast_at": "2026-09-12T10:00:00Z", "selections": s}, ensure_ascii=False)
-              for s in bad]
-    both = '{"f": {"X": "for", "X": "against"}}'  # duplicate_key (both for and against)
-    lines.append(f'{{"token": "{token()}", "cast_at": "2026-09-12T10:00:00Z", "selections": {both}}}')
-    evotes = root / "evotes.jsonl"
-    evotes.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    store = Store.open(f"sqlite:///{root / 'store.sqlite'}")
-    try:
-        report = ingest_evote_file(store, evotes, election, load_public_key(keys), load_receipt_secret(keys),
-                                   workers=1)
-        publish_store(store, load_private_key(keys, "results"), root / "bundle", actor="test")
-    finally:
-        store.close()
-    return {"root": root, "bundle": root / "bundle", "report": report}
+    return build_world(tmp_path_factory.mktemp("ballot-types"))
 
 
 def test_bad_opinions_are_rejected_with_their_reason(world: dict[str, Any]) -> None:
