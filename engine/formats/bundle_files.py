@@ -24,6 +24,7 @@ from engine.counting.tally import EnvelopeTally, ProjectVotes
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
+from engine.formats.fairness_json import fairness_document
 from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_per_envelope
 from engine.model import merkle
 from engine.model.audit import AuditEntry
@@ -39,13 +40,13 @@ FORMAT = "pbcount-bundle-v1"
 # a publication whose content and log are unchanged is re-emitted, not re-published.
 CONTENT_FILES = (
     "election.json", "tally.json", "allocation.json", "rejected.jsonl", "adjudication.jsonl",
-    "projects.csv", "envelopes.csv",
+    "projects.csv", "envelopes.csv", "fairness.json",
 )
 
 
 BUNDLE_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
-    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json",
+    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "fairness.json", "merkle.json",
     "results.pub", ARCHIVE_NAME, "manifest.json",
 )
 
@@ -163,6 +164,7 @@ def content_files(result: CountResult, frozen_hash: str, reviews: Sequence[Revie
         "adjudication.jsonl": adjudication_text(reviews),
         "projects.csv": projects_csv(result),
         "envelopes.csv": envelopes_csv(result),
+        "fairness.json": pretty_json(fairness_document(result)),
     }
     return {name: texts[name].encode() for name in CONTENT_FILES}
 
