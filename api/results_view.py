@@ -21,6 +21,7 @@ from engine.formats.election_canonical import definition_hash
 from engine.formats.results_csv import lower_median
 from engine.model.ballots import Channel
 from engine.model.election import Election, Envelope
+from engine.model.ids import ProjectId
 
 DEFAULT_POPULAR_SHARE = 1 / 3
 
@@ -39,7 +40,7 @@ def popular_quota_share(election: Election) -> float:
     return DEFAULT_POPULAR_SHARE
 
 
-def opinion_fields(env: Envelope, et: EnvelopeTally, pid: str) -> dict[str, Any]:
+def opinion_fields(env: Envelope, et: EnvelopeTally, pid: ProjectId) -> dict[str, Any]:
     """A project's extra results on grade / for-against envelopes: ``grades`` (best first,
     ``[name, ballots]``, ungraded counted as the envelope's ungraded grade) and
     ``majority_grade``; or ``votes_for`` / ``votes_against``. Empty for approval envelopes."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from engine.model.ballots import Ballot, Channel
 from engine.model.election import FOR, Election
+from engine.model.ids import EnvelopeId, ProjectId
 from engine.model.opinions import split_item
 
 
@@ -40,8 +41,8 @@ class EnvelopeTally:
     and the number of counted ballots by channel.
     """
 
-    envelope_id: str
-    projects: dict[str, ProjectVotes] = field(default_factory=dict)
+    envelope_id: EnvelopeId
+    projects: dict[ProjectId, ProjectVotes] = field(default_factory=dict)
     ballots_online: int = 0
     ballots_paper: int = 0
     default_grade: int = 0
@@ -52,11 +53,11 @@ class EnvelopeTally:
         """Counted ballots of this envelope, both channels."""
         return self.ballots_online + self.ballots_paper
 
-    def ungraded(self, project_id: str) -> int:
+    def ungraded(self, project_id: ProjectId) -> int:
         """Ballots of this (grades) envelope that did not grade ``project_id``."""
         return self.ballots - self.projects[project_id].total
 
-    def grade_profile(self, project_id: str) -> list[int]:
+    def grade_profile(self, project_id: ProjectId) -> list[int]:
         """Ballots per grade (lowest first), an ungraded project counted as the default grade."""
         row = list(self.projects[project_id].grades or [])
         row[self.default_grade] += self.ungraded(project_id)
@@ -67,9 +68,9 @@ class EnvelopeTally:
 class Tally:
     """The tally of an election: one :class:`EnvelopeTally` per envelope id."""
 
-    envelopes: dict[str, EnvelopeTally]
+    envelopes: dict[EnvelopeId, EnvelopeTally]
 
-    def votes(self, envelope_id: str, project_id: str) -> int:
+    def votes(self, envelope_id: EnvelopeId, project_id: ProjectId) -> int:
         """Total votes of ``project_id`` in ``envelope_id`` (KeyError for an unknown id)."""
         return self.envelopes[envelope_id].projects[project_id].total
 
@@ -110,7 +111,7 @@ def _count_opinions(et: EnvelopeTally, ballot: str, items: tuple[str, ...], pape
     """Add one ballot's ``project=opinion`` items (:mod:`engine.model.opinions`) to ``et``."""
     for item in items:
         pid, opinion = split_item(item)
-        pv = et.projects[pid]
+        pv = et.projects[ProjectId(pid)]
         if ballot == "grades":
             pv.grades[int(opinion)] += 1  # type: ignore[index]  # grades envelopes have a grades list
         elif opinion != FOR:

@@ -29,6 +29,7 @@ from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_p
 from engine.model import merkle
 from engine.model.audit import AuditEntry
 from engine.model.ballots import REJECTION_REASONS, Channel
+from engine.model.ids import ProjectId
 from engine.storage.keyfiles import public_key_pem
 from engine.storage.rows import ReviewOutcome
 from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
@@ -81,7 +82,7 @@ def election_text(result: CountResult, frozen_hash: str) -> str:
     return pretty_json({"definition": election_to_dict(result.election), "definition_hash": frozen_hash})
 
 
-def project_votes_dict(et: EnvelopeTally, pid: str, v: ProjectVotes) -> dict[str, Any]:
+def project_votes_dict(et: EnvelopeTally, pid: ProjectId, v: ProjectVotes) -> dict[str, Any]:
     """A project's entry in ``tally.json``: votes by channel; in a grades envelope also the
     ballots per grade (lowest first) and the ungraded ones; in a for-against one ``for`` and
     ``against`` (``docs/bundle.md``)."""

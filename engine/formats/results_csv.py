@@ -28,6 +28,7 @@ from engine.counting.count import CountResult
 from engine.counting.tally import EnvelopeTally
 from engine.model.ballots import Channel
 from engine.model.election import Envelope
+from engine.model.ids import ProjectId
 
 PROJECT_COLUMNS = [
     "envelope_id", "project_id", "title", "cost", "district", "category",
@@ -77,7 +78,7 @@ def lower_median(row: Sequence[int]) -> int:
     return 0
 
 
-def opinion_cells(env: Envelope, et: EnvelopeTally, pid: str) -> list[object]:
+def opinion_cells(env: Envelope, et: EnvelopeTally, pid: ProjectId) -> list[object]:
     """``votes_against``, ``grade_counts`` (best first, ``name: count``, ungraded counted as
     the envelope's ungraded grade) and ``majority_grade`` of a project; empty where they do
     not apply."""
