@@ -97,3 +97,19 @@ def test_projects_csv_has_the_grade_counts_and_majority_grade(world: dict[str, A
     assert rows["B"]["grade_counts"] == f"{TOP}: 0; {GOOD}: 4; {MAYBE}: 0; {NO}: 1"  # voter 5's ungraded B
     assert (rows["X"]["votes_total"], rows["X"]["votes_against"]) == ("2", "2")
     assert rows["X"]["grade_counts"] == "" and rows["A"]["votes_against"] == ""
+
+
+def test_pbcount_results_writes_the_grade_columns(world: dict[str, Any], tmp_path: Path) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from pbcount.cli import app
+
+    res = CliRunner().invoke(app, ["results", "--db", world["db"], "--out", str(tmp_path)],
+                             env={"PBCOUNT_PROGRESS": "0"})
+    assert res.exit_code == 0, res.output
+    rows = {r["project_id"]: r for r in csv.DictReader(
+        (tmp_path / "projects.csv").read_text(encoding="utf-8").splitlines())}
+    assert rows["C"]["majority_grade"] == GOOD and rows["Y"]["votes_against"] == "1"
+    assert (tmp_path / "results.xlsx").stat().st_size > 0
