@@ -30,7 +30,7 @@ from engine.model.ballots import Channel, SourceRef, Submission
 from engine.model.election import AGAINST, FOR, Envelope
 
 GRID_BOX_MM = 6.0  # side of a grid box
-GRID_GAP_MM = 3.0  # space between two boxes of a row
+GRID_GAP_MM = 4.0  # space between two boxes of a row (holds the strike zone beside each box)
 
 
 def grid_columns(env: Envelope) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ def test_boxes_fit_the_row_right_aligned() -> None:
     boxes = grid_box_rects(Rect(10, 20, 150, 10), 4)
     assert len(boxes) == 4 and boxes[-1].x + boxes[-1].w == pytest.approx(160)
     assert all(b.y == pytest.approx(22) for b in boxes)
-    assert all(b2.x - (b1.x + b1.w) == pytest.approx(3) for b1, b2 in zip(boxes, boxes[1:], strict=False))
+    assert all(b2.x - (b1.x + b1.w) == pytest.approx(4) for b1, b2 in zip(boxes, boxes[1:], strict=False))
 
 
 def test_one_mark_per_row_an_empty_row_and_an_overvoted_row() -> None:
