@@ -59,10 +59,10 @@ CUTS_RULES = frozenset({"cuts-greedy", "cuts-exact"})
 QUOTA_RULES = frozenset({"greedy", "exact", "for-against", "majority-judgment", "majority-judgment-typical"})
 # Rules that need the voters' grades (AllocationProblem.grades)
 GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
-# Rules that need ballots an election cannot collect yet (grades, for/against) or data it
-# cannot declare yet (exclusive groups): usable on pabulib files and in code, not in an
-# election definition (docs/rules.md, "Ballot types").
-# Savings rules need a savings envelope (target, sectors), not defined yet (issue 16).
+# Rules that are not approval rules: the grade and for/against rules (an election envelope
+# uses them with its ``ballot`` type, BALLOT_RULES below) and those needing data an election
+# cannot declare yet (exclusive groups; savings envelopes, issue 16): usable on pabulib
+# files and in code (docs/rules.md, "Ballot types").
 BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"} | CUTS_RULES
 ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
 FOR_AGAINST_RULES = frozenset({"for-against", "for-against-stop"})
