@@ -351,6 +351,22 @@ def for_against_note(p: dict[str, Any], t: dict[str, str], lang: str) -> str:
             f'{fmt_int(p["votes_against"], lang)})</span>')
 
 
+def fairness_paragraph(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """The published fairness figures of an approval envelope (``fairness.json`` of the
+    bundle): voters with nothing funded, Gini of satisfaction, EJR verdict; '' without them."""
+    r = env.get("fairness")
+    if not r or not r.get("voters"):
+        return ""
+    ejr = r["ejr"]
+    verdict = (escape(t["fair_ejr_ok"]) if ejr["satisfied"] else
+               escape(t["fair_ejr_bad"].format(n=fmt_int(ejr["witness"]["group_size"], lang),
+                                                projects=", ".join(ejr["witness"]["projects"]))))
+    return (f'<p class="fairness" data-nothing="{r["nothing_funded_share"]}" data-ejr="{int(ejr["satisfied"])}">'
+            f'{escape(t["fair_title"])}{t["colon"]} {escape(t["fair_nothing"])} '
+            f'{fmt_pct(r["nothing_funded_share"], lang)} — {escape(t["fair_gini"])} {r["gini_cost"]:.2f} — '
+            f'<span class="{"ok" if ejr["satisfied"] else "bad"}">{verdict}</span></p>')
+
+
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
     """The HTML section of one envelope: budget, spent, left over, and its projects table."""
     c = t["colon"]
@@ -368,6 +384,7 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
                  f'{fmt_money(q["group_spent"], currency, lang)} / {fmt_money(q["min_amount"], currency, lang)} — '
                  f'<span class="{"ok" if q["met"] else "bad"}">'
                  f'{escape(t["quota_met"] if q["met"] else t["quota_missed"])}</span></p>')
+    head += fairness_paragraph(env, t, lang)
     bar = bar_svg([(env["spent"], FUNDED, t["spent"]), (env["left_over"], "#c9d1d9", t["left"])],
                   env["budget"], f'{t["budget_bar"]} — {env["name"]}', ident=f'budget-{env["id"]}')
     legend = (f'<p class="legend" aria-hidden="true"><span style="background:{FUNDED}"></span>'
@@ -401,8 +418,9 @@ def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, 
         toc = "".join(f'<li><a href="#env-{escape(e["id"])}">{escape(e["name"])}</a></li>' for e in doc["envelopes"])
         parts.append(f'<nav aria-label="{escape(t["envelopes"])}"><h2>{escape(t["envelopes"])}</h2>'
                      f'<ul>{toc}</ul></nav>')
+        fair = (pub or {}).get("fairness") or {}
         for i, env in enumerate(doc["envelopes"]):
-            parts.append(envelope_section(env, t, lang, cur, open_=(i == 0)))
+            parts.append(envelope_section({**env, "fairness": fair.get(env["id"])}, t, lang, cur, open_=(i == 0)))
     parts.append("</main>")
     return _document(lang, title, "".join(parts))
 
