@@ -77,6 +77,18 @@ TEXT: dict[str, dict[str, str]] = {
         "funded_legend": "financé",
         "not_funded_legend": "non financé",
         "budget_line": "ligne de budget",
+        "grade_chart_title": "Profil des mentions de chaque projet",
+        "grade_chart_desc": "Barres empilées : part des votants ayant donné chaque mention, de la meilleure "
+                            "(à gauche) à la moins bonne ; le trait vertical marque la médiane (50 %), "
+                            "la mention où il tombe est la mention majoritaire.",
+        "majority_grade": "mention majoritaire",
+        "fair_title": "Équité (fichier fairness.json publié)",
+        "fair_nothing": "votants sans aucun projet financé :",
+        "fair_gini": "indice de Gini de la satisfaction (coût) :",
+        "fair_ejr_ok": "aucun groupe cohésif sous-représenté (EJR)",
+        "fair_ejr_bad": "groupe cohésif sous-représenté (EJR) : {n} votants soutenant {projects}",
+        "votes_for": "pour",
+        "votes_against": "contre",
         "chart_title": "Projets par nombre de voix",
         "chart_desc": "Barres horizontales : voix par projet, dans l'ordre du classement ; "
                       "projets financés en vert foncé ; "
@@ -174,6 +186,17 @@ TEXT: dict[str, dict[str, str]] = {
         "funded_legend": "funded",
         "not_funded_legend": "not funded",
         "budget_line": "budget line",
+        "grade_chart_title": "Grade profile of each project",
+        "grade_chart_desc": "Stacked bars: share of voters giving each grade, best (left) to worst; the "
+                            "vertical line marks the median (50 %); the grade it falls in is the majority grade.",
+        "majority_grade": "majority grade",
+        "fair_title": "Fairness (published fairness.json)",
+        "fair_nothing": "voters with nothing funded:",
+        "fair_gini": "Gini of satisfaction (cost):",
+        "fair_ejr_ok": "no under-represented cohesive group (EJR)",
+        "fair_ejr_bad": "under-represented cohesive group (EJR): {n} voters supporting {projects}",
+        "votes_for": "for",
+        "votes_against": "against",
         "chart_title": "Projects by votes",
         "chart_desc": "Horizontal bars: votes per project in rank order; funded projects in dark green; "
                       "the dashed line marks where the budget would run out funding in rank order.",

@@ -60,6 +60,8 @@ table.projects td.text{min-width:8rem;overflow-wrap:anywhere}
 .quota-list{margin:.2rem 0 0 1rem}
 @media (max-width:40rem){th,td{padding:.2rem .3rem}table.projects .channel{display:none}
 .chart .bar{grid-template-columns:minmax(5rem,9rem) 1fr}}
+.chart.grades .track svg{width:calc(100% - 8rem);height:auto}
+.chart .median-grade{font-size:.9rem}
 .legend span{display:inline-block;width:.9rem;height:.9rem;vertical-align:middle;margin:0 .3rem 0 .8rem}
 """
 
@@ -128,7 +130,7 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
             f'data-votes="{p["votes_total"]}"><span class="label" tabindex="0" title="{escape(full)}">'
             f'{"✓ " if p["selected"] else ""}{escape(p["title"] or p["id"])}</span><span class="track">'
             f'<i style="--w:{pct:.0f}%"></i>'
-            f'{fmt_int(p["votes_total"], lang)}</span></div>'
+            f'{fmt_int(p["votes_total"], lang)}{for_against_note(p, t, lang)}</span></div>'
         )
     out.append("</figure>")
     return "".join(out)
@@ -309,6 +311,74 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
             f'<h3>{escape(t["popular"])}</h3>{popular}</div></div></section>')
 
 
+# grade colours, best first (a diverging green -> red scale; the worst grade is red)
+GRADE_COLOURS = ("#0b6e4f", "#52a37b", "#a6cfa0", "#f2d49b", "#e89a6b", "#c8553d", "#8f2d1f")
+
+
+def grade_colours(n: int) -> list[str]:
+    """``n`` colours best first: the ends of :data:`GRADE_COLOURS` and evenly spaced between."""
+    if n <= 1:
+        return [GRADE_COLOURS[0]]
+    last = len(GRADE_COLOURS) - 1
+    return [GRADE_COLOURS[round(i * last / (n - 1))] for i in range(n)]
+
+
+def grade_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """Majority judgment's usual picture: per project (rank order) a stacked bar of its grade
+    shares, best grade on the left, the median (50 %) marked by a vertical line, and the
+    majority grade written beside it (``data-median`` holds it for tests and scripts)."""
+    eid = escape(env["id"])
+    out = [f'<figure class="chart grades" id="grades-{eid}" role="group" aria-labelledby="grades-{eid}-t" '
+           f'aria-describedby="grades-{eid}-d"><figcaption id="grades-{eid}-t">{escape(t["grade_chart_title"])}'
+           f' — {escape(env["name"])}</figcaption><p class="muted" id="grades-{eid}-d">'
+           f'{escape(t["grade_chart_desc"])}</p>']
+    projects = env["projects"]
+    names = [g for g, _n in projects[0]["grades"]] if projects else []
+    colours = grade_colours(len(names))
+    out.append('<p class="legend">' + "".join(
+        f'<span style="background:{c}"></span>{escape(g)}' for g, c in zip(names, colours, strict=True)) + "</p>")
+    for p in projects:
+        total = sum(n for _g, n in p["grades"])
+        parts = [(n, c, f"{g}: {fmt_int(n, lang)}") for (g, n), c in zip(p["grades"], colours, strict=True)]
+        label = (f'{p["title"] or p["id"]}: {t["majority_grade"]} {p["majority_grade"] or "—"}; '
+                 + "; ".join(f"{g} {fmt_int(n, lang)}" for g, n in p["grades"]))
+        svg = bar_svg(parts, total, label, ident=f'grades-{env["id"]}-{p["id"]}')
+        median = '<line x1="300" x2="300" y1="-4" y2="32" stroke="#111" stroke-width="2" class="median"/></svg>'
+        svg = svg.replace("</svg>", median, 1)
+        out.append(f'<div class="bar{" funded" if p["selected"] else ""}" data-project="{escape(p["id"])}" '
+                   f'data-median="{escape(p["majority_grade"] or "")}"><span class="label" tabindex="0" '
+                   f'title="{escape(label)}">{"✓ " if p["selected"] else ""}{escape(p["title"] or p["id"])}</span>'
+                   f'<span class="track">{svg}<span class="median-grade">{escape(p["majority_grade"] or "—")}'
+                   f'</span></span></div>')
+    out.append("</figure>")
+    return "".join(out)
+
+
+def for_against_note(p: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """`` (for 12, against 3)`` after a for-against project's score in the chart."""
+    if "votes_against" not in p:
+        return ""
+    return (f' <span class="for-against" data-for="{p["votes_for"]}" data-against="{p["votes_against"]}">'
+            f'({escape(t["votes_for"])} {fmt_int(p["votes_for"], lang)}, {escape(t["votes_against"])} '
+            f'{fmt_int(p["votes_against"], lang)})</span>')
+
+
+def fairness_paragraph(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """The published fairness figures of an approval envelope (``fairness.json`` of the
+    bundle): voters with nothing funded, Gini of satisfaction, EJR verdict; '' without them."""
+    r = env.get("fairness")
+    if not r or not r.get("voters"):
+        return ""
+    ejr = r["ejr"]
+    verdict = (escape(t["fair_ejr_ok"]) if ejr["satisfied"] else
+               escape(t["fair_ejr_bad"].format(n=fmt_int(ejr["witness"]["group_size"], lang),
+                                                projects=", ".join(ejr["witness"]["projects"]))))
+    return (f'<p class="fairness" data-nothing="{r["nothing_funded_share"]}" data-ejr="{int(ejr["satisfied"])}">'
+            f'{escape(t["fair_title"])}{t["colon"]} {escape(t["fair_nothing"])} '
+            f'{fmt_pct(r["nothing_funded_share"], lang)} — {escape(t["fair_gini"])} {r["gini_cost"]:.2f} — '
+            f'<span class="{"ok" if ejr["satisfied"] else "bad"}">{verdict}</span></p>')
+
+
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
     """The HTML section of one envelope: budget, spent, left over, and its projects table."""
     c = t["colon"]
@@ -326,6 +396,7 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
                  f'{fmt_money(q["group_spent"], currency, lang)} / {fmt_money(q["min_amount"], currency, lang)} — '
                  f'<span class="{"ok" if q["met"] else "bad"}">'
                  f'{escape(t["quota_met"] if q["met"] else t["quota_missed"])}</span></p>')
+    head += fairness_paragraph(env, t, lang)
     bar = bar_svg([(env["spent"], FUNDED, t["spent"]), (env["left_over"], "#c9d1d9", t["left"])],
                   env["budget"], f'{t["budget_bar"]} — {env["name"]}', ident=f'budget-{env["id"]}')
     legend = (f'<p class="legend" aria-hidden="true"><span style="background:{FUNDED}"></span>'
@@ -335,7 +406,8 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
     return (f'<section class="envelope" id="env-{escape(env["id"])}" aria-labelledby="h-env-{escape(env["id"])}">'
             f'<h2 id="h-env-{escape(env["id"])}">{escape(env["name"])}</h2>{head}{bar}'
             f'<details{" open" if open_ else ""}><summary>{escape(t["chart_title"])} / '
-            f'{escape(t["projects_table"])}</summary>{legend}{envelope_chart(env, t, lang)}'
+            f'{escape(t["projects_table"])}</summary>{legend}'
+            f'{grade_chart(env, t, lang) if env.get("ballot") == "grades" else envelope_chart(env, t, lang)}'
             f'{projects_table(env, t, lang, currency)}</details></section>')
 
 
@@ -358,8 +430,9 @@ def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, 
         toc = "".join(f'<li><a href="#env-{escape(e["id"])}">{escape(e["name"])}</a></li>' for e in doc["envelopes"])
         parts.append(f'<nav aria-label="{escape(t["envelopes"])}"><h2>{escape(t["envelopes"])}</h2>'
                      f'<ul>{toc}</ul></nav>')
+        fair = (pub or {}).get("fairness") or {}
         for i, env in enumerate(doc["envelopes"]):
-            parts.append(envelope_section(env, t, lang, cur, open_=(i == 0)))
+            parts.append(envelope_section({**env, "fairness": fair.get(env["id"])}, t, lang, cur, open_=(i == 0)))
     parts.append("</main>")
     return _document(lang, title, "".join(parts))
 

@@ -93,6 +93,20 @@ def tree_head_facts(pb: AppState) -> dict[str, Any] | None:
             "manifest_sha256": th["manifest_sha256"] or "—", "publication": th["publication"]}
 
 
+def published_fairness(pb: AppState) -> dict[str, Any] | None:
+    """Envelope id -> fairness report of the bundle directory's ``fairness.json``, when its
+    manifest signs the latest tree head (a stale bundle's figures are not shown)."""
+    th = tree_head(pb)
+    p = pb.bundle_dir / "fairness.json"
+    if th is None or th["manifest_sha256"] is None or not p.is_file():
+        return None
+    try:
+        doc = json.loads(p.read_bytes())
+        return {env: entry["report"] for env, entry in doc["envelopes"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def receipt_proof(pb: AppState, receipt_text: str) -> dict[str, Any]:
     """Everything a voter needs to check a receipt; ``status`` says what was found:
     ``found``, ``withdrawn`` (counted in an earlier publication, then withdrawn),

@@ -17,9 +17,12 @@ from collections import Counter
 from typing import Any
 
 from engine.counting.count import CountResult
+from engine.counting.tally import EnvelopeTally
 from engine.formats.election_canonical import definition_hash
+from engine.formats.results_csv import lower_median
 from engine.model.ballots import Channel
-from engine.model.election import Election
+from engine.model.election import Election, Envelope
+from engine.model.ids import ProjectId
 
 DEFAULT_POPULAR_SHARE = 1 / 3
 
@@ -48,6 +51,20 @@ def popular_quota_share(election: Election) -> float:
         if q.group_key == "popular_neighbourhood" and q.group_value is True and q.min_share is not None:
             return float(q.min_share)
     return DEFAULT_POPULAR_SHARE
+
+
+def opinion_fields(env: Envelope, et: EnvelopeTally, pid: ProjectId) -> dict[str, Any]:
+    """A project's extra results on grade / for-against envelopes: ``grades`` (best first,
+    ``[name, ballots]``, ungraded counted as the envelope's ungraded grade) and
+    ``majority_grade``; or ``votes_for`` / ``votes_against``. Empty for approval envelopes."""
+    if env.ballot == "for-against":
+        return {"votes_for": et.projects[pid].total, "votes_against": et.projects[pid].against}
+    if env.ballot != "grades":
+        return {}
+    row = et.grade_profile(pid)
+    scale = env.grade_scale
+    return {"grades": [[scale[g], row[g]] for g in reversed(range(len(scale)))],
+            "majority_grade": scale[lower_median(row)] if sum(row) else None}
 
 
 def results_document(result: CountResult, counted_at: str, closed_at: str | None,
@@ -80,6 +97,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
                 "votes_online": v.online, "votes_paper": v.paper, "votes_total": v.total,
                 "rank": o.rank, "selected": o.selected, "cumulative_cost": o.cumulative_cost,
                 "reason": o.reason, "tie_lost_to": tie_winners(o.reason, o.detail),
+                **opinion_fields(env, et, p.id),
             })
         total_spent += alloc.cost
         popular_spent += env_popular
@@ -87,7 +105,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
         quota_reports.extend(r for r in reports if r.name in popular_names)
         envelopes.append({
             "quotas": alloc.to_dict()["quota_reports"],
-            "id": env.id, "name": env.name, "kind": env.kind, "rule": alloc.rule,
+            "id": env.id, "name": env.name, "kind": env.kind, "rule": alloc.rule, "ballot": env.ballot,
             "tie_break": alloc.tie_break, "budget": env.budget, "spent": alloc.cost,
             "left_over": env.budget - alloc.cost, "projects_funded": len(alloc.selected),
             "popular_spent": env_popular,

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.i18n import pick_lang
 from api.page import render_receipt_page, render_results_page
-from api.publication import check_receipt, tree_head_facts
+from api.publication import check_receipt, published_fairness, tree_head_facts
 from api.routes_votes import app_state
 from engine.verifier.manifest import raw_key
 
@@ -59,7 +59,8 @@ def results_page(request: Request, lang: LangQuery = None) -> HTMLResponse:
     pc = pb.latest_count()
     pub = tree_head_facts(pb)
     if pub is not None:
-        pub = {**pub, "key_fingerprint": results_key_fingerprint(pb.bundle_dir, pb.settings.keys_dir)}
+        pub = {**pub, "key_fingerprint": results_key_fingerprint(pb.bundle_dir, pb.settings.keys_dir),
+               "fairness": published_fairness(pb)}
     html = render_results_page(pc.document if pc else None, pub, chosen, pb.election.name)
     return HTMLResponse(html, headers={"Content-Language": chosen})
 

@@ -383,6 +383,10 @@ def render_ballots(
     if env is None:
         known = ", ".join(e.id for e in election.envelopes)
         raise RenderError(f"unknown envelope {envelope_id!r} (known: {known})")
+    if env.ballot != "approval":  # grids are decided by ballot_scan/grid.py, not printed yet
+        raise RenderError(f"envelope {env.id!r} has {env.ballot} ballots: paper grids (one box per "
+                          f"{'grade' if env.ballot == 'grades' else 'opinion'} per project) cannot be printed yet; "
+                          "collect this envelope's votes online")
     if not 72 <= dpi <= 1200:
         raise RenderError(f"--dpi must be between 72 and 1200, got {dpi}")
     out_dir.mkdir(parents=True, exist_ok=True)

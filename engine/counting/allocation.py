@@ -4,7 +4,10 @@ Pure: takes the election, a :class:`~engine.counting.tally.Tally` and (for rules
 voters' approvals, such as Method of Equal Shares) the counted ballots; returns
 per-envelope results. The rule and tie-break of each envelope come from the election
 definition; the election's quotas become :class:`~engine.rules.problem.Quota` reserves of
-the envelopes they apply to. Projects need at least one vote to be eligible (threshold 1).
+the envelopes they apply to. Projects need at least one vote to be eligible (threshold 1;
+for-against: a score for - against of at least 1; grades envelopes have no threshold). A
+grades envelope's problem carries its :class:`~engine.rules.GradeProfile` (ungraded projects
+counted as the default grade), a for-against one its :class:`~engine.rules.ForAgainst` counts.
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from engine.counting.tally import Tally
 from engine.model.ballots import Ballot
 from engine.model.election import Election, QuotaSpec
 from engine.model.ids import EnvelopeId
-from engine.rules import PROFILE_RULES, RULES, AllocationProblem, AllocationResult, ApprovalProfile, Quota
+from engine.rules import (
+    PROFILE_RULES,
+    RULES,
+    AllocationProblem,
+    AllocationResult,
+    ApprovalProfile,
+    ForAgainst,
+    GradeProfile,
+    Quota,
+)
 
 ELIGIBILITY_THRESHOLD = 1
 
@@ -135,14 +147,24 @@ def envelope_problem(
         if counted is None:
             raise ValueError(f"rule {env.rule!r} of envelope {envelope_id!r} needs the counted ballots")
         profile = envelope_profile(election, envelope_id, counted)
+    grades = for_against = None
+    if env.ballot == "grades":
+        grades = GradeProfile(env.grade_scale, np.asarray([et.grade_profile(p.id) for p in projects],
+                                                          dtype=np.int64).reshape(len(projects), len(env.grades)),
+                              env.default_grade)
+    elif env.ballot == "for-against":
+        for_against = ForAgainst(tuple(et.projects[p.id].total for p in projects),
+                                 tuple(et.projects[p.id].against for p in projects))
     return AllocationProblem(
         project_ids=tuple(p.id for p in projects),
         costs=tuple(p.cost for p in projects),
         scores=tuple(float(et.projects[p.id].total) for p in projects),
         budget=env.budget,
-        threshold=ELIGIBILITY_THRESHOLD,
+        threshold=0 if env.ballot == "grades" else ELIGIBILITY_THRESHOLD,
         quotas=envelope_quotas(election, envelope_id),
         profile=profile,
+        grades=grades,
+        for_against=for_against,
     )
 
 

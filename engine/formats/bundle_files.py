@@ -20,14 +20,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from engine import __version__
 from engine.counting.allocation import ELIGIBILITY_THRESHOLD
 from engine.counting.count import CountResult
+from engine.counting.tally import EnvelopeTally, ProjectVotes
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
 from engine.formats.breakdowns import categories_csv, districts_csv
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
+from engine.formats.fairness_json import fairness_document
 from engine.formats.results_csv import envelopes_csv, projects_csv, summary_csv, superseded_per_envelope, turnout_csv
 from engine.model import merkle
 from engine.model.audit import AuditEntry
 from engine.model.ballots import REJECTION_REASONS, Channel
+from engine.model.ids import ProjectId
 from engine.storage.keyfiles import public_key_pem
 from engine.storage.rows import ReviewOutcome
 from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
@@ -40,13 +43,14 @@ FORMAT = "pbcount-bundle-v1"
 CONTENT_FILES = (
     "election.json", "tally.json", "allocation.json", "rejected.jsonl", "adjudication.jsonl",
     "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv", "categories.csv", "districts.csv",
+    "fairness.json",
 )
 
 
 BUNDLE_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
     "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv",
-    "categories.csv", "districts.csv", "merkle.json",
+    "categories.csv", "districts.csv", "fairness.json", "merkle.json",
     "results.pub", ARCHIVE_NAME, "manifest.json",
 )
 
@@ -81,15 +85,27 @@ def election_text(result: CountResult, frozen_hash: str) -> str:
     return pretty_json({"definition": election_to_dict(result.election), "definition_hash": frozen_hash})
 
 
+def project_votes_dict(et: EnvelopeTally, pid: ProjectId, v: ProjectVotes) -> dict[str, Any]:
+    """A project's entry in ``tally.json``: votes by channel; in a grades envelope also the
+    ballots per grade (lowest first) and the ungraded ones; in a for-against one ``for`` and
+    ``against`` (``docs/bundle.md``)."""
+    d: dict[str, Any] = {"online": v.online, "paper": v.paper, "total": v.total}
+    if v.grades is not None:
+        d["grades"] = list(v.grades)
+        d["ungraded"] = et.ungraded(pid)
+    elif et.ballot == "for-against":
+        d["for"] = v.total
+        d["against"] = v.against
+    return d
+
+
 def tally_text(result: CountResult) -> str:
     """``tally.json``: per envelope, the counted ballots and each project's votes, by channel."""
     envs: dict[str, Any] = {}
     for env_id, et in result.tally.envelopes.items():
         envs[env_id] = {
             "ballots": {"online": et.ballots_online, "paper": et.ballots_paper, "total": et.ballots},
-            "projects": {
-                pid: {"online": v.online, "paper": v.paper, "total": v.total} for pid, v in et.projects.items()
-            },
+            "projects": {pid: project_votes_dict(et, pid, v) for pid, v in et.projects.items()},
         }
     counted = result.dedup.counted
     n_online = sum(1 for b in counted if b.channel is Channel.ONLINE)
@@ -156,6 +172,7 @@ def content_files(result: CountResult, frozen_hash: str, reviews: Sequence[Revie
         "turnout.csv": turnout_csv(result),
         "categories.csv": categories_csv(result),
         "districts.csv": districts_csv(result),
+        "fairness.json": pretty_json(fairness_document(result)),
     }
     return {name: texts[name].encode() for name in CONTENT_FILES}
 

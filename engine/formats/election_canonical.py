@@ -58,6 +58,12 @@ def election_to_dict(e: Election) -> dict[str, Any]:
             d["max_selection_cost"] = x.max_selection_cost
         if x.district is not None:
             d["district"] = x.district
+        if x.ballot != "approval":  # only when not the default, so existing hashes are unchanged
+            d["ballot"] = x.ballot
+        if x.grades:
+            d["grades"] = list(x.grades)
+        if x.ungraded is not None:
+            d["ungraded"] = x.ungraded
         return d
 
     def proj_dict(p: Project) -> dict[str, Any]:

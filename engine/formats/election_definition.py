@@ -21,8 +21,10 @@ from typing import Any
 
 from engine.errors import ElectionDefinitionError
 from engine.model.election import (
+    BALLOT_TYPES,
     DEFAULT_PRECEDENCE,
     ENVELOPE_KINDS,
+    PARIS_GRADES_BEST_FIRST,
     PRECEDENCE_RULES,
     QUOTA_GROUP_KEYS,
     QUOTA_SCOPES,
@@ -44,7 +46,7 @@ METADATA_KEYS = ("country", "unit", "date_begin", "date_end", "language", "resul
 ELECTION_KEYS = ("id", "name", "currency", "precedence")
 VOTING_KEYS = ("max_envelopes_per_kind", "required_kinds", "opens", "closes")
 ENVELOPE_KEYS = ("id", "name", "kind", "code", "district", "budget", "max_selections", "min_selections",
-                 "category_limits", "max_selection_cost", "rule", "tie_break")
+                 "category_limits", "max_selection_cost", "rule", "tie_break", "ballot", "grades", "ungraded")
 PROJECT_KEYS = ("id", "envelope", "title", "cost", "district", "popular_neighbourhood", "category")
 QUOTA_KEYS = ("name", "group", "envelopes", "scope", "min_share", "min_amount", "max_share", "max_amount",
               "release_unused")
@@ -137,6 +139,37 @@ def _naming(what: str, d: Mapping[str, Any]) -> Iterator[None]:
         raise ElectionDefinitionError(f"{exc.location} ({what} {ident!r})", exc.message) from None
 
 
+def _ballot_type(ed: Mapping[str, Any], w: str) -> tuple[str, tuple[str, ...], str | None]:
+    """(ballot type, grades best first, the grade of an ungraded project or None) of an envelope.
+
+    ``grades`` and ``ungraded`` belong to ``ballot = "grades"`` only; ``grades`` defaults to
+    the four Paris grades, ``ungraded`` to the lowest (an unnamed grade is an error).
+    """
+    ballot = _opt(ed, "ballot", str, w, "approval")
+    if ballot not in BALLOT_TYPES:
+        raise ElectionDefinitionError(f"{w}.ballot", f"unknown ballot type {ballot!r}"
+                                      f"{did_you_mean(ballot, BALLOT_TYPES)}; one of {', '.join(BALLOT_TYPES)}")
+    if ballot != "grades":
+        for key in ("grades", "ungraded"):
+            if key in ed:
+                raise ElectionDefinitionError(f"{w}.{key}", f"only for ballot = \"grades\" (this envelope: {ballot!r})")
+        return ballot, (), None
+    raw = _opt(ed, "grades", list, w, list(PARIS_GRADES_BEST_FIRST))
+    if len(raw) < 2:
+        raise ElectionDefinitionError(f"{w}.grades", "needs at least two grades, best first")
+    for i, g in enumerate(raw):
+        if not isinstance(g, str) or not g.strip():
+            raise ElectionDefinitionError(f"{w}.grades[{i}]", f"must be a non-empty string, got {g!r}")
+    if len(set(raw)) != len(raw):
+        dup = next(g for g in raw if raw.count(g) > 1)
+        raise ElectionDefinitionError(f"{w}.grades", f"grade {dup!r} is listed twice")
+    ungraded = _opt(ed, "ungraded", str, w, None)
+    if ungraded is not None and ungraded not in raw:
+        raise ElectionDefinitionError(f"{w}.ungraded", f"{ungraded!r} is not one of the grades"
+                                      f"{did_you_mean(ungraded, raw)}; one of {', '.join(map(repr, raw))}")
+    return ballot, tuple(raw), ungraded
+
+
 def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozenset[str],
               tie_breaks: frozenset[str]) -> Envelope:
     _check_keys(ed, ENVELOPE_KEYS, w)
@@ -159,12 +192,27 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
         if not isinstance(lim, int) or isinstance(lim, bool) or lim < 0:
             raise ElectionDefinitionError(f"{w}.category_limits.{cat}", "must be an integer >= 0")
     max_cost = _opt(ed, "max_selection_cost", int, w, None)
-    rule = _opt(ed, "rule", str, w, "greedy")
-    if rule not in rules:
+    ballot, grades, ungraded = _ballot_type(ed, w)
+    if ballot != "approval" and (limits or max_cost is not None):
+        raise ElectionDefinitionError(
+            f"{w}.{'category_limits' if limits else 'max_selection_cost'}",
+            f"applies to approval ballots only; this envelope has ballot = {ballot!r}")
+    from engine.rules import BALLOT_RULES, DEFAULT_BALLOT_RULE
+
+    rule = _opt(ed, "rule", str, w, DEFAULT_BALLOT_RULE[ballot])
+    if ballot != "approval" and rule not in BALLOT_RULES[ballot]:
+        raise ElectionDefinitionError(
+            f"{w}.rule", f"rule {rule!r} cannot count ballot = {ballot!r}; use one of "
+            f"{', '.join(sorted(BALLOT_RULES[ballot]))}")
+    if ballot == "approval" and rule in BALLOT_RULES["grades"] | BALLOT_RULES["for-against"]:
+        need = "grades" if rule in BALLOT_RULES["grades"] else "for-against"
+        raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs ballot = {need!r} in this envelope "
+                                      "(it is an approval envelope: the default)")
+    if ballot == "approval" and rule not in rules:
         from engine.rules import BALLOT_TYPE_RULES
 
         if rule in BALLOT_TYPE_RULES:
-            raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs grade or for/against ballots, "
+            raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs "
                                           "exclusive groups or a savings envelope, which an election cannot "
                                           "declare yet (docs/rules.md); use it on pabulib files with pbcount allocate")
         raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}{did_you_mean(rule, rules)}; "
@@ -186,6 +234,9 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
         district=_opt(ed, "district", str, w, None),
         rule=rule,
         tie_break=tie,
+        ballot=ballot,
+        grades=grades,
+        ungraded=ungraded,
         code=_opt(ed, "code", str, w, env_id.upper()),
     )
 

@@ -5,9 +5,12 @@
 
 * ``token`` (string, required): the voter's token text; spaces around it are stripped.
 * ``cast_at`` (string, required): ISO 8601 time with a timezone; the latest counts.
-* ``selections`` (object, required): envelope id -> list of project ids (strings).
+* ``selections`` (object, required): envelope id -> list of project ids (strings) for an
+  approval envelope, or an object project id -> opinion for a grade envelope (a grade
+  name: ``{"P012": "J'adore"}``) or a for/against one (``"for"`` or ``"against"``).
   The envelopes present are the voter's chosen envelopes (Paris: the city-wide
-  envelope and one district).
+  envelope and one district). A project given twice in one object is ``duplicate_key``
+  (so never both for and against); the grade names are checked against the election.
 
 The same grammar serves every entry point: ``pbcount ingest evotes`` (each line of a
 file), ``POST /v1/votes:batch`` (each line of the body) and ``POST /v1/votes`` (the body).
@@ -55,12 +58,22 @@ EVOTE_LINE_SCHEMA: dict[str, Any] = {
         "selections": {
             "type": "object", "maxProperties": MAX_ENVELOPES,
             "propertyNames": {"minLength": 1, "maxLength": MAX_ID_CHARS},
-            "additionalProperties": {"type": "array", "maxItems": MAX_PROJECTS_PER_ENVELOPE, "items": _ID},
-            "description": "envelope id -> project ids; an empty list counts as absent",
+            "additionalProperties": {"oneOf": [
+                {"type": "array", "maxItems": MAX_PROJECTS_PER_ENVELOPE, "items": _ID,
+                 "description": "approval envelope: the chosen project ids"},
+                {"type": "object", "maxProperties": MAX_PROJECTS_PER_ENVELOPE,
+                 "propertyNames": {"minLength": 1, "maxLength": MAX_ID_CHARS},
+                 "additionalProperties": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+                 "description": "grade envelope: project id -> grade name; for/against envelope: "
+                                "project id -> \"for\" or \"against\""},
+            ]},
+            "description": "envelope id -> project ids (or opinions); an empty list or object counts as absent",
         },
     },
     "examples": [{"token": "PB1-…", "cast_at": "2026-09-12T10:15:00Z",
-                  "selections": {"paris": ["P012", "P101"], "d11": ["D11-004"]}}],
+                  "selections": {"paris": ["P012", "P101"], "d11": ["D11-004"]}},
+                 {"token": "PB1-…", "cast_at": "2026-09-12T10:15:00Z",
+                  "selections": {"paris": {"P012": "J'adore", "P101": "Pas convaincu·e"}}}],
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -201,15 +214,28 @@ def parse_evote_line_reference(text: str | bytes, source: SourceRef) -> Submissi
     if not isinstance(sel, dict) or len(sel) > MAX_ENVELOPES:
         return Rejection(source, "missing_field",
                          f"'selections' must be an object of at most {MAX_ENVELOPES} envelopes")
+    opinions: dict[str, dict[str, str]] = {}
     for env, projects in sel.items():
         if not 0 < len(env) <= MAX_ID_CHARS:
             return Rejection(source, "missing_field", f"selections: envelope id {shown(env)} must have "
                              f"1 to {MAX_ID_CHARS} characters")
+        if isinstance(projects, dict):
+            if len(projects) > MAX_PROJECTS_PER_ENVELOPE or not all(
+                    0 < len(p) <= MAX_ID_CHARS and isinstance(o, str) and 0 < len(o) <= MAX_ID_CHARS
+                    for p, o in projects.items()):
+                return Rejection(source, "missing_field", f"selections[{shown(env)}] must map at most "
+                                 f"{MAX_PROJECTS_PER_ENVELOPE} project ids to an opinion (a grade name, "
+                                 f"'for' or 'against') of 1 to {MAX_ID_CHARS} characters")
+            opinions[env] = projects
+            continue
         if (not isinstance(projects, list) or len(projects) > MAX_PROJECTS_PER_ENVELOPE
                 or not all(isinstance(p, str) and 0 < len(p) <= MAX_ID_CHARS for p in projects)):
             return Rejection(source, "missing_field", f"selections[{shown(env)}] must be a list of at most "
                              f"{MAX_PROJECTS_PER_ENVELOPE} project ids of 1 to {MAX_ID_CHARS} characters")
-    return Submission(token=token.strip(), channel=Channel.ONLINE, selections=sel, source=source, cast_at=cast_at)
+    if opinions:
+        sel = {env: projects for env, projects in sel.items() if env not in opinions}
+    return Submission(token=token.strip(), channel=Channel.ONLINE, selections=sel, source=source, cast_at=cast_at,
+                      opinions=opinions)
 
 
 _FIELDS = frozenset(VOTE_FIELDS)

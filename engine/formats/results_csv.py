@@ -25,13 +25,19 @@ import io
 from collections.abc import Sequence
 
 from engine.counting.count import CountResult
+from engine.counting.tally import EnvelopeTally
 from engine.model.ballots import Channel
+from engine.model.election import Envelope
+from engine.model.ids import ProjectId
 
 PROJECT_COLUMNS = [
     "envelope_id", "project_id", "title", "cost", "district", "category",
     "popular_neighbourhood", "votes_online", "votes_paper", "votes_total", "vote_share_pct", "rank",
     "selected", "cumulative_cost", "reason", "detail",
 ]
+# Added after the project columns only when the election has a grades or for-against
+# envelope (so files of approval elections, and older bundles, keep their columns)
+OPINION_COLUMNS = ["votes_against", "grade_counts", "majority_grade"]
 ENVELOPE_COLUMNS = [
     "envelope_id", "name", "kind", "budget", "spent", "left_over", "projects_funded",
     "ballots_total", "ballots_online", "ballots_paper", "superseded",
@@ -62,9 +68,35 @@ def encode_csv(text: str, *, bom: bool = False) -> bytes:
     return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
 
 
+def lower_median(row: Sequence[int]) -> int:
+    """Index of the lower median grade of per-grade counts (lowest first); 0 when empty."""
+    seen, target = 0, (sum(row) - 1) // 2
+    for g, c in enumerate(row):
+        seen += c
+        if seen > target:
+            return g
+    return 0
+
+
+def opinion_cells(env: Envelope, et: EnvelopeTally, pid: ProjectId) -> list[object]:
+    """``votes_against``, ``grade_counts`` (best first, ``name: count``, ungraded counted as
+    the envelope's ungraded grade) and ``majority_grade`` of a project; empty where they do
+    not apply."""
+    if env.ballot == "for-against":
+        return [et.projects[pid].against, "", ""]
+    if env.ballot == "grades":
+        row = et.grade_profile(pid)
+        scale = env.grade_scale
+        counts = "; ".join(f"{scale[g]}: {row[g]}" for g in reversed(range(len(scale))))
+        return ["", counts, scale[lower_median(row)] if sum(row) else ""]
+    return ["", "", ""]
+
+
 def projects_csv(result: CountResult) -> str:
-    """One row per project; ``vote_share_pct`` is of the envelope's counted ballots."""
+    """One row per project; ``vote_share_pct`` is of the envelope's counted ballots. With a
+    grades or for-against envelope in the election, also :data:`OPINION_COLUMNS`."""
     e = result.election
+    opinions = any(env.ballot != "approval" for env in e.envelopes)
     rows: list[list[object]] = []
     for env in e.envelopes:
         alloc = result.allocation.envelopes[env.id]
@@ -77,8 +109,8 @@ def projects_csv(result: CountResult) -> str:
                 env.id, p.id, p.title, p.cost, p.district or "", p.category or "",
                 int(p.popular_neighbourhood), v.online, v.paper, v.total, pct(v.total, et.ballots), o.rank,
                 int(o.selected), o.cumulative_cost, o.reason, o.detail,
-            ])
-    return write_csv(rows, PROJECT_COLUMNS)
+            ] + (opinion_cells(env, et, p.id) if opinions else []))
+    return write_csv(rows, PROJECT_COLUMNS + (OPINION_COLUMNS if opinions else []))
 
 
 def superseded_per_envelope(result: CountResult) -> dict[str, int]:

@@ -15,8 +15,9 @@ from enum import StrEnum
 from typing import cast
 
 from engine.errors import TokenError
-from engine.model.election import Election
+from engine.model.election import AGAINST, FOR, Election, Envelope
 from engine.model.ids import EnvelopeId, ProjectId, ReceiptId
+from engine.model.opinions import opinion_item
 from engine.model.tokens import TokenVerifier
 
 
@@ -51,6 +52,8 @@ REJECTION_REASONS: dict[str, str] = {
     "category_limit_exceeded": "too many projects of one category",
     "over_budget_selection": "selected projects cost more than the envelope allows",
     "duplicate_submission": "exactly the same submission was already received",
+    "wrong_ballot_form": "a list of projects for a grade or for/against envelope, or opinions for an approval one",
+    "bad_opinion": "an unknown grade, or an opinion other than 'for' / 'against'",
 }
 
 
@@ -71,7 +74,10 @@ Selections = tuple[tuple[EnvelopeId, tuple[ProjectId, ...]], ...]
 
 @dataclass(frozen=True)
 class Submission:
-    """A ballot as received, not yet validated. ``selections`` maps envelope -> project ids."""
+    """A ballot as received, not yet validated. ``selections`` maps envelope -> project ids
+    (approval envelopes); ``opinions`` maps envelope -> {project id: grade name, or ``for`` /
+    ``against``} (grade and for/against envelopes, :mod:`engine.model.opinions`).
+    """
 
     token: str
     channel: Channel
@@ -80,11 +86,13 @@ class Submission:
     cast_at: str | None = None
     image_sha256: str | None = None
     ballot_serial: str | None = None
+    opinions: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Ballot:
-    """A valid ballot. ``selections``: sorted ``(envelope, sorted project ids)`` pairs."""
+    """A valid ballot. ``selections``: sorted ``(envelope, sorted project ids)`` pairs; in a
+    grade or for/against envelope the items are ``"project=opinion"`` (:mod:`engine.model.opinions`)."""
 
     ballot_key: str
     voter_serial: str
@@ -156,6 +164,16 @@ def ballot_key(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _opinion_code(env: Envelope, opinion: object) -> str | None:
+    """The stored opinion (grade index lowest first, or for/against), None if not allowed."""
+    if not isinstance(opinion, str):
+        return None
+    if env.ballot == "grades":
+        scale = env.grade_scale
+        return str(scale.index(opinion)) if opinion in scale else None
+    return opinion if opinion in (FOR, AGAINST) else None
+
+
 def validate_submission(
     election: Election, verifier: TokenVerifier, sub: Submission,
     receipt: Callable[[str], ReceiptId] | None = None, *, not_after: str | None = None,
@@ -199,7 +217,10 @@ def validate_submission(
                           f"allows ({not_after})", serial)
     else:
         cast_at = ""
-    chosen_by_env = {env: p for env, p in sub.selections.items() if p}
+    chosen_by_env: dict[str, list[str]] = {env: p for env, p in sub.selections.items() if p}
+    for env_id, given in sub.opinions.items():
+        if given:
+            chosen_by_env[env_id] = list(given)
     if not chosen_by_env:
         return reject("empty_ballot", "no project selected", serial)
 
@@ -229,6 +250,11 @@ def validate_submission(
         env = election.envelope(env_id)
         assert env is not None
         chosen = chosen_by_env[env_id]
+        stated = sub.opinions.get(env_id)
+        if (env.ballot == "approval") != (stated is None):
+            form = ('{"project": "grade", ...}' if env.ballot == "grades" else
+                    '{"project": "for" or "against", ...}' if env.ballot == "for-against" else "[project ids]")
+            return reject("wrong_ballot_form", f"envelope {env_id!r} has {env.ballot} ballots: give {form}", serial)
         seen: set[str] = set()
         cats: dict[str, int] = {}
         total_cost = 0
@@ -275,7 +301,19 @@ def validate_submission(
                 f"selection in {env_id!r} costs {total_cost}, more than {env.max_selection_cost}",
                 serial,
             )
-        canon.append((env_id, tuple(sorted(chosen))))
+        if stated is None:
+            canon.append((env_id, tuple(sorted(chosen))))
+            continue
+        items = []
+        for pid, opinion in stated.items():
+            code = _opinion_code(env, opinion)
+            if code is None:
+                allowed = env.grades if env.ballot == "grades" else (FOR, AGAINST)
+                return reject("bad_opinion", f"project {pid!r} in {env_id!r}: {opinion!r} is not "
+                              f"{'a grade' if env.ballot == 'grades' else 'an opinion'} of this envelope; "
+                              f"one of {', '.join(map(repr, allowed))}", serial)
+            items.append(opinion_item(pid, code))
+        canon.append((env_id, tuple(sorted(items))))
     selections = cast(Selections, tuple(canon))  # every id was just checked against the election
     key = ballot_key(sub.channel, serial, cast_at, selections, sub.image_sha256)
     return Ballot(

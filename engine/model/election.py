@@ -19,6 +19,10 @@ from engine.model.ids import EnvelopeId, ProjectId
 ENVELOPE_KINDS = ("citywide", "district")
 PRECEDENCE_RULES = ("paper-first", "online-first", "latest")
 DEFAULT_PRECEDENCE = "paper-first"
+BALLOT_TYPES = ("approval", "grades", "for-against")
+# Paris's four grades as printed on its ballots, best first (docs/election-format.md)
+PARIS_GRADES_BEST_FIRST = ("J'adore", "J'aime bien", "Pourquoi pas", "Pas convaincu·e")
+FOR, AGAINST = "for", "against"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,12 @@ class Project:
 class Envelope:
     """A budget envelope (citywide or district): its budget, the allocation rule, and how many
     projects (and which categories, and at what total cost) a ballot may select in it.
+
+    ``ballot``: what a voter gives each project: ``approval`` (a list of chosen projects),
+    ``grades`` (one of ``grades``, listed best first, per project; a project left ungraded
+    counts as ``ungraded``, by default the lowest grade) or ``for-against`` (for or against
+    per project). ``min_selections``/``max_selections`` then count the projects given an
+    opinion.
     """
 
     id: EnvelopeId
@@ -54,6 +64,19 @@ class Envelope:
     rule: str = "greedy"
     tie_break: str = "votes-cost-id"
     code: str = ""
+    ballot: str = "approval"
+    grades: tuple[str, ...] = ()  # best first, as printed; only for ballot = "grades"
+    ungraded: str | None = None  # the grade an ungraded project counts as (None: the lowest)
+
+    @property
+    def grade_scale(self) -> tuple[str, ...]:
+        """The grades lowest first (index 0 = lowest: the order of the rules and the ballot log)."""
+        return tuple(reversed(self.grades))
+
+    @property
+    def default_grade(self) -> int:
+        """Index (lowest first) of the grade an ungraded project counts as."""
+        return self.grade_scale.index(self.ungraded) if self.ungraded is not None else 0
 
 
 QUOTA_GROUP_KEYS = ("popular_neighbourhood", "category", "district")

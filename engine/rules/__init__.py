@@ -59,15 +59,23 @@ CUTS_RULES = frozenset({"cuts-greedy", "cuts-exact"})
 QUOTA_RULES = frozenset({"greedy", "exact", "for-against", "majority-judgment", "majority-judgment-typical"})
 # Rules that need the voters' grades (AllocationProblem.grades)
 GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
-# Rules that need ballots an election cannot collect yet (grades, for/against) or data it
-# cannot declare yet (exclusive groups): usable on pabulib files and in code, not in an
-# election definition (docs/rules.md, "Ballot types").
-# Savings rules need a savings envelope (target, sectors), not defined yet (issue 16).
+# Rules that are not approval rules: the grade and for/against rules (an election envelope
+# uses them with its ``ballot`` type, BALLOT_RULES below) and those needing data an election
+# cannot declare yet (exclusive groups; savings envelopes, issue 16): usable on pabulib
+# files and in code (docs/rules.md, "Ballot types").
 BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"} | CUTS_RULES
 ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
+FOR_AGAINST_RULES = frozenset({"for-against", "for-against-stop"})
+# The rules an election envelope may use, per ballot type (docs/election-format.md), and
+# the rule it gets when it names none
+BALLOT_RULES: dict[str, frozenset[str]] = {
+    "approval": ELECTION_RULES, "grades": GRADE_RULES, "for-against": FOR_AGAINST_RULES,
+}
+DEFAULT_BALLOT_RULE = {"approval": "greedy", "grades": "majority-judgment", "for-against": "for-against"}
 
 __all__ = [
-    "BALLOT_TYPE_RULES", "CUTS_RULES", "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
+    "BALLOT_RULES", "BALLOT_TYPE_RULES", "CUTS_RULES", "DEFAULT_BALLOT_RULE", "FOR_AGAINST_RULES",
+    "ELECTION_RULES", "GRADE_RULES", "PROFILE_RULES", "QUOTA_RULES", "RULES",
     "TIE_BREAKS", "AllocationProblem", "AllocationResult", "ApprovalProfile", "ExclusiveGroup", "ForAgainst",
     "GradeProfile", "ProjectOutcome", "Quota", "QuotaReport", "Rule",
 ]

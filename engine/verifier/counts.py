@@ -1,21 +1,26 @@
 """``tally.json``, ``allocation.json``, ``rejected.jsonl``, ``adjudication.jsonl``: recomputed.
 
 The tally from the counted ballots; each envelope's allocation from the tally with the
-published rule and tie-break (:mod:`engine.verifier.rules_reference`), then election-wide
-quota rebalancing as ``engine/counting/allocation.py`` does.
+published rule and tie-break (:mod:`engine.verifier.rules_reference`; majority judgment
+:mod:`engine.verifier.rules_grades`, for-against :mod:`engine.verifier.rules_greedy_variants`,
+on each ballot's grades or the for/against counts), then election-wide quota rebalancing
+as ``engine/counting/allocation.py`` does.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .definition import Definition, Env, QuotaDef
 from .errors import fail
 from .jsonio import read_json, read_jsonl
-from .rules_reference import PROFILE_RULES, RULES, Problem, Quota
+from .rules_grades import grade_rules
+from .rules_greedy_variants import for_against
+from .rules_reference import PROFILE_RULES, RULES, Problem, Quota, greedy_rule, greedy_stop_rule
 
 
 def recompute_tally(d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -27,6 +32,7 @@ def recompute_tally(d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dic
                "projects": {p.id: {"online": 0, "paper": 0, "total": 0} for p in d.by_env[e.id]}}
         for e in d.envelopes
     }
+    kind = {e.id: e for e in d.envelopes}
     n = {"online": 0, "paper": 0, "total": 0}
     for e in live.values():
         ch = e["channel"]
@@ -36,11 +42,80 @@ def recompute_tally(d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dic
             et = envs[env_id]
             et["ballots"][ch] += 1
             et["ballots"]["total"] += 1
+            if kind[env_id].ballot != "approval":
+                _add_opinions(kind[env_id], et["projects"], chosen, ch)
+                continue
             for pid in chosen:
                 pv = et["projects"][pid]
                 pv[ch] += 1
                 pv["total"] += 1
+    for env in d.envelopes:  # the published extras of grade and for-against envelopes
+        et = envs[env.id]
+        for pv in et["projects"].values():
+            if env.ballot == "grades":
+                pv.setdefault("grades", [0] * len(env.grades))
+                pv["ungraded"] = et["ballots"]["total"] - pv["total"]
+            elif env.ballot == "for-against":
+                pv.setdefault("against", 0)
+                pv["for"] = pv["total"]
     return {"ballots": n, "envelopes": envs}
+
+
+def _add_opinions(env: Env, projects: dict[str, Any], items: Any, ch: str) -> None:
+    """One ballot's ``project=opinion`` items: a grade index (lowest first) or for/against."""
+    for item in items:
+        pid, _sep, opinion = item.rpartition("=")
+        pv = projects[pid]
+        if env.ballot == "grades":
+            pv.setdefault("grades", [0] * len(env.grades))[int(opinion)] += 1
+        elif opinion != "for":
+            pv["against"] = pv.get("against", 0) + 1
+            continue
+        pv[ch] += 1
+        pv["total"] += 1
+
+
+def envelope_opinions(env_id: str, live: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, str]]:
+    """Per counted ballot covering this envelope, its ``{project: opinion}`` (grade/for-against)."""
+    return [dict(item.rpartition("=")[::2] for item in e["selections"][env_id])
+            for e in (live or {}).values() if env_id in e["selections"]]
+
+
+@dataclass(frozen=True)
+class OpinionProblem(Problem):
+    """A grade or for-against envelope as :mod:`.rules_grades` and :mod:`.rules_greedy_variants`
+    read it: the grade scale (lowest first), the default grade and each ballot's grades, or
+    the for and against counts (problem order)."""
+
+    grade_names: tuple[str, ...] = ()
+    default_grade: int = 0
+    grade_ballots: tuple[Mapping[str, int], ...] = ()
+    votes_for: tuple[int, ...] = ()
+    votes_against: tuple[int, ...] = ()
+
+
+# Every rule this verifier recomputes: the approval rules of rules_reference, majority
+# judgment (rules_grades) and for-against (rules_greedy_variants), each the verifier's own copy.
+ALL_RULES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+    **RULES,
+    **grade_rules(greedy_rule),
+    "for-against": lambda p, tie: for_against(p, tie, greedy_rule),
+    "for-against-stop": lambda p, tie: for_against(p, tie, greedy_rule, stop=greedy_stop_rule),
+}
+
+
+def _problem(env: Env, base: Problem, votes: Mapping[str, Any],
+             live: Mapping[str, Mapping[str, Any]] | None) -> Problem:
+    """The problem of an envelope: ``base`` itself for approval ballots, with the opinions else."""
+    if env.ballot == "grades":
+        ballots = tuple({pid: int(g) for pid, g in b.items()} for b in envelope_opinions(env.id, live))
+        return OpinionProblem(base.ids, base.costs, base.scores, base.budget, 0.0, base.quotas,
+                              grade_names=env.grade_names, default_grade=env.default_grade, grade_ballots=ballots)
+    if env.ballot == "for-against":
+        return OpinionProblem(base.ids, base.costs, base.scores, base.budget, base.threshold, base.quotas,
+                              votes_for=tuple(votes[pid]["for"] for pid in base.ids),
+                              votes_against=tuple(votes[pid]["against"] for pid in base.ids))
+    return base
 
 
 def check_tally(directory: Path, d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -115,11 +190,11 @@ def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: flo
     envs = {e.id: e for e in d.envelopes}
 
     def run(env: Env) -> tuple[Problem, dict[str, Any]]:
-        rule = RULES.get(env.rule)
+        rule = ALL_RULES.get(env.rule)
         if rule is None:
             raise fail(name, "rule_unsupported",
                        f"envelope {env.id} uses rule {env.rule!r}, which this verifier cannot recompute "
-                       f"(it knows {', '.join(sorted(RULES))})")
+                       f"(it knows {', '.join(sorted(ALL_RULES))})")
         projects = d.by_env[env.id]
         votes = tally["envelopes"][env.id]["projects"]
         quotas = []
@@ -136,6 +211,7 @@ def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: flo
         problem = Problem(tuple(p.id for p in projects), tuple(p.cost for p in projects),
                           tuple(float(votes[p.id]["total"]) for p in projects), env.budget, threshold,
                           tuple(quotas), envelope_approvals(env.id, live) if env.rule in PROFILE_RULES else ())
+        problem = _problem(env, problem, votes, live)
         try:
             return problem, rule(problem, env.tie_break)
         except ValueError as exc:

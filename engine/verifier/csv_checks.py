@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .definition import Definition
+from .definition import Definition, Env
 from .errors import fail
 from .jsonio import read_file
+from .rules_grades import lower_median
 
 
 def _csv_rows(directory: Path, name: str) -> list[list[str]]:
@@ -47,6 +48,24 @@ PROJECT_COLUMNS = [
 ]
 
 
+# only when the election has a grades or for-against envelope (engine/formats/results_csv.py)
+OPINION_COLUMNS = ["votes_against", "grade_counts", "majority_grade"]
+
+
+def _opinion_cells(env: Env, v: Mapping[str, Any]) -> list[Any]:
+    """votes_against, grade_counts (best first, ungraded counted as the ungraded grade) and
+    majority_grade, recomputed from the tally entry of one project."""
+    if env.ballot == "for-against":
+        return [v["against"], "", ""]
+    if env.ballot != "grades":
+        return ["", "", ""]
+    row = list(v["grades"])
+    row[env.default_grade] += v["ungraded"]
+    names = env.grade_names
+    text = "; ".join(f"{names[g]}: {row[g]}" for g in range(len(names) - 1, -1, -1))
+    return ["", text, names[lower_median(row, env.default_grade)[0]] if sum(row) else ""]
+
+
 ENVELOPE_COLUMNS = [
     "envelope_id", "name", "kind", "budget", "spent", "left_over", "projects_funded",
     "ballots_total", "ballots_online", "ballots_paper", "superseded",
@@ -63,6 +82,7 @@ def check_csvs(directory: Path, d: Definition, tally: Mapping[str, Any], alloc: 
     allocation, and compare them with the published files header and cell by cell.
     """
     rows: list[list[Any]] = []
+    opinions = any(env.ballot != "approval" for env in d.envelopes)
     for env in d.envelopes:
         votes = tally["envelopes"][env.id]["projects"]
         n_env = tally["envelopes"][env.id]["ballots"]["total"]
@@ -72,8 +92,10 @@ def check_csvs(directory: Path, d: Definition, tally: Mapping[str, Any], alloc: 
             rows.append([env.id, p.id, p.title, p.cost, p.district or "", p.category or "",
                          int(p.popular_neighbourhood), v["online"], v["paper"], v["total"], _pct(v["total"], n_env),
                          o["rank"],
-                         int(o["selected"]), o["cumulative_cost"], o["reason"], o["detail"]])
-    _compare_rows("projects.csv", PROJECT_COLUMNS, _csv_rows(directory, "projects.csv"), rows)
+                         int(o["selected"]), o["cumulative_cost"], o["reason"], o["detail"]]
+                        + (_opinion_cells(env, v) if opinions else []))
+    _compare_rows("projects.csv", PROJECT_COLUMNS + (OPINION_COLUMNS if opinions else []),
+                  _csv_rows(directory, "projects.csv"), rows)
 
     sup = tally["superseded"]
     erows: list[list[Any]] = []

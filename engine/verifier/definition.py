@@ -32,6 +32,19 @@ class Env:
     max_selection_cost: int | None
     rule: str
     tie_break: str
+    ballot: str = "approval"  # approval | grades | for-against
+    grades: tuple[str, ...] = ()  # best first, as published
+    ungraded: str | None = None  # the grade of an ungraded project (None: the lowest)
+
+    @property
+    def grade_names(self) -> tuple[str, ...]:
+        """The grades lowest first (a ballot log item ``P=2`` is grade ``grade_names[2]``)."""
+        return tuple(reversed(self.grades))
+
+    @property
+    def default_grade(self) -> int:
+        """Index (lowest first) counted for a project a ballot does not grade."""
+        return self.grade_names.index(self.ungraded) if self.ungraded is not None else 0
 
 
 @dataclass(frozen=True)
@@ -119,7 +132,8 @@ def parse_definition(doc: Mapping[str, Any]) -> Definition:
     envs = [
         Env(e["id"], e["name"], e["kind"], int(e["budget"]), int(e["max_selections"]),
             int(e.get("min_selections", 1)), dict(e.get("category_limits", {})),
-            e.get("max_selection_cost"), e.get("rule", "greedy"), e.get("tie_break", "votes-cost-id"))
+            e.get("max_selection_cost"), e.get("rule", "greedy"), e.get("tie_break", "votes-cost-id"),
+            str(e.get("ballot", "approval")), tuple(e.get("grades", ())), e.get("ungraded"))
         for e in doc["envelopes"]
     ]
     projects: dict[str, Proj] = {}
@@ -195,11 +209,31 @@ class BallotRules:
                 return f"a {kind!r} envelope is required"
         return None
 
+    @staticmethod
+    def _opinions_problem(env: Env, items: list[str]) -> str | None:
+        """Why a grade / for-against selection's ``project=opinion`` items are not valid, or None."""
+        n = len(env.grades)
+        for item in items:
+            pid, sep, opinion = item.rpartition("=")
+            if not sep or not pid:
+                return f"envelope {env.id!r}: item {item!r} is not 'project=opinion' ({env.ballot} ballots)"
+            ok = (opinion.isdigit() and str(int(opinion)) == opinion and int(opinion) < n if env.ballot == "grades"
+                  else opinion in ("for", "against"))
+            if not ok:
+                return (f"envelope {env.id!r}: opinion {opinion!r} of project {pid!r} is not valid "
+                        f"on {env.ballot} ballots")
+        return None
+
     def _envelope_problem(self, env: Env, chosen: list[str]) -> str | None:
         if not chosen:
             return f"envelope {env.id!r}: empty selection"
         if chosen != sorted(chosen):
             return f"envelope {env.id!r}: project ids are not sorted"
+        if env.ballot != "approval":
+            problem = self._opinions_problem(env, chosen)
+            if problem:
+                return problem
+            chosen = [item.rpartition("=")[0] for item in chosen]
         cats: dict[str, int] = {}
         cost = 0
         for pid in chosen:

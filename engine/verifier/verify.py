@@ -35,6 +35,8 @@ from .counts import check_allocation, check_rejected_and_adjudication, check_tal
 from .csv_checks import check_csvs, check_summary_csvs
 from .definition import check_election
 from .errors import VerificationFailure, fail
+from .fairness_check import NAME as FAIRNESS
+from .fairness_check import check_fairness
 from .manifest import check_file_hashes, check_manifest, raw_key
 from .rules_reference import RULES
 
@@ -92,6 +94,8 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     tally = step("tally.json", "tally", check_tally, directory, d, live)
     alloc = step("allocation.json", "allocation", check_allocation, directory, d, tally, live)
     step("projects.csv", "CSV files", check_csvs, directory, d, tally, alloc)
+    fair_notes = (step(FAIRNESS, "fairness report", check_fairness, directory, d, alloc, live)
+                  if FAIRNESS in signed.get("files", {}) else [])  # bundles before fairness.json have none
     pending = step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory,
                    tally, signed)
     step("summary.csv", "summary, turnout and breakdown CSVs", check_summary_csvs, directory, d, tally, alloc)
@@ -103,6 +107,9 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
         notes.append(f"{pending} paper page{'s were' if pending != 1 else ' was'} pending review at this "
                      "publication: not counted yet (adjudication.jsonl)")
     notes.append(f"audit log: {n_audit} entries, chain intact")
+    if fair_notes:
+        notes.append(f"fairness.json: figures and witnesses recomputed; {len(fair_notes)} 'satisfied' "
+                     "verdicts are the engine's bounded search, not re-run")
     return Verified(pub, size, root, len(live), fp, key_pem is not None, notes)
 
 

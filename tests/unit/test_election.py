@@ -69,7 +69,7 @@ def test_hash_changes_with_a_rule() -> None:
         (lambda d: d["envelopes"][0].update(kind="region"), "envelopes[0].kind", "must be one of"),
         (lambda d: d["envelopes"][0].update(rule="lottery"), "envelopes[0].rule", "unknown rule"),
         (lambda d: d["envelopes"][0].update(rule="majority-judgment"), "envelopes[0].rule",
-         "needs grade or for/against ballots"),
+         "needs ballot = 'grades'"),
         (lambda d: d["envelopes"][1].pop("budget"), "envelopes[1]", "missing required key 'budget'"),
         (lambda d: d["envelopes"][2].update(id="city"), "envelopes[2].id", "duplicate envelope"),
         (lambda d: d["election"].update(precedence="first"), "election.precedence", "unknown rule"),

@@ -141,5 +141,5 @@ def test_the_schema_says_what_the_parser_does() -> None:
     sel = s["properties"]["selections"]
     n_env = sel["maxProperties"]
     assert isinstance(parse_evote_line(line(selections={f"e{i}": [] for i in range(n_env)}), SRC), Submission)
-    n_proj = sel["additionalProperties"]["maxItems"]
+    n_proj = sel["additionalProperties"]["oneOf"][0]["maxItems"]
     assert isinstance(parse_evote_line(line(selections={"city": ["p"] * n_proj}), SRC), Submission)
