@@ -23,6 +23,7 @@ from engine.counting.count import CountResult
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
+from engine.formats.savings_csv import has_savings, savings_csv
 from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_per_envelope
 from engine.model import merkle
 from engine.model.audit import AuditEntry
@@ -40,6 +41,10 @@ CONTENT_FILES = (
     "election.json", "tally.json", "allocation.json", "rejected.jsonl", "adjudication.jsonl",
     "projects.csv", "envelopes.csv",
 )
+
+
+# Written only when the election needs them: savings.csv for savings envelopes (reverse PB)
+OPTIONAL_FILES = ("savings.csv",)
 
 
 BUNDLE_FILES = (
@@ -135,7 +140,10 @@ def content_files(result: CountResult, frozen_hash: str, reviews: Sequence[Revie
         "projects.csv": projects_csv(result),
         "envelopes.csv": envelopes_csv(result),
     }
-    return {name: texts[name].encode() for name in CONTENT_FILES}
+    files = {name: texts[name].encode() for name in CONTENT_FILES}
+    if has_savings(result):
+        files["savings.csv"] = savings_csv(result).encode()
+    return files
 
 
 def content_digest(files: Mapping[str, bytes]) -> str:
@@ -234,7 +242,7 @@ def build_bundle(inputs: BundleInputs, key: Ed25519PrivateKey, software_version:
         files, head=head, election_id=inputs.result.election.id, frozen_hash=inputs.frozen_hash,
         key=key, software_version=software_version, pending_review=pending_count(inputs.reviews),
     )
-    return {name: files[name] for name in BUNDLE_FILES}
+    return {name: files[name] for name in (*BUNDLE_FILES, *OPTIONAL_FILES) if name in files}
 
 
 def write_bundle(out: Path, files: Mapping[str, bytes]) -> list[Path]:
