@@ -38,6 +38,7 @@ class SectorReport:
 
     @property
     def spending_after(self) -> int:
+        """The sector's spending once the published cuts are made."""
         return self.spending_before - self.saved
 
 

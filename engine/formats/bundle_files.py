@@ -23,8 +23,8 @@ from engine.counting.count import CountResult
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
-from engine.formats.savings_csv import has_savings, savings_csv
 from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_per_envelope
+from engine.formats.savings_csv import has_savings, savings_csv
 from engine.model import merkle
 from engine.model.audit import AuditEntry
 from engine.model.ballots import REJECTION_REASONS, Channel

@@ -203,7 +203,8 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
 
 
 def _project(pd: Mapping[str, Any], w: str, seen_proj: set[str], envelopes: Mapping[str, Envelope]) -> Project:
-    home = envelopes.get(pd.get("envelope")) if isinstance(pd.get("envelope"), str) else None
+    env_ref = pd.get("envelope")
+    home = envelopes.get(env_ref) if isinstance(env_ref, str) else None
     if home is not None and home.savings is not None:
         return _savings_line(pd, w, seen_proj, home)
     _check_keys(pd, PROJECT_KEYS, w)

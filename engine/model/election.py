@@ -76,6 +76,7 @@ class SavingsSpec:
     sectors: tuple[SectorSpec, ...] = ()
 
     def sector(self, name: str) -> SectorSpec:
+        """The declared sector ``name``, or one with no spending or limits of its own."""
         for s in self.sectors:
             if s.name == name:
                 return s

@@ -35,6 +35,8 @@ EXHAUSTIVE_MAX = 16  # 2**16 subsets: well under a second in CPython
 
 @dataclass(frozen=True)
 class SectorLimit:
+    """At most ``max_cuts`` cuts and/or ``max_amount`` saved among ``members`` (None: no limit)."""
+
     sector: str
     members: frozenset[str]
     max_cuts: int | None
@@ -68,6 +70,8 @@ def sector_limits(savings: Mapping[str, Any], lines: Sequence[Any]) -> tuple[Sec
 
 
 def cut_order(p: Any, tie_break: str) -> list[int]:
+    """Line indices in cut order: votes to cut, then (``votes-cost-id``) the larger saving,
+    then the id in natural order; ``votes-id`` and ``lexicographic`` as in tiebreak.py."""
     idx = range(len(p.ids))
     if tie_break == "votes-cost-id":
         return sorted(idx, key=lambda i: (-p.scores[i], -p.costs[i], natural_key(p.ids[i])))

@@ -15,12 +15,12 @@ import csv
 import json
 from pathlib import Path
 
+from helpers.bundle_world import read_json, resign, write_json
 from typer.testing import CliRunner
 
 from engine.storage.keyfiles import load_private_key
 from engine.verifier.errors import VerificationFailure
 from engine.verifier.verify import verify_bundle
-from helpers.bundle_world import read_json, resign, write_json
 from pbcount.cli import app
 
 SAVINGS = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "savings_election.toml"
