@@ -130,6 +130,8 @@ def instructions_text(election: Election, env: Envelope) -> str:
     """Every rule the voter must follow on this envelope, in the election's language only:
     at most / at least N projects, the limit per category, the cost cap."""
     money = lambda n: _fmt_cost(n, election.currency)  # noqa: E731
+    if env.savings is not None:
+        return savings_instructions_text(election, env)
     if ballot_language(election) == "en":
         parts = [f"Mark at most {env.max_selections} box(es)"]
         if env.min_selections > 1:
@@ -145,6 +147,36 @@ def instructions_text(election: Election, env: Envelope) -> str:
     if env.max_selection_cost is not None:
         parts.append(f"les projets choisis coûtent au plus {money(env.max_selection_cost)} au total")
     return " ; ".join(parts) + "."
+
+
+def savings_instructions_text(election: Election, env: Envelope) -> str:
+    """A savings envelope's rules (reverse PB): tick the lines to *cut*, at most / at least
+    N, the fewest sectors, the savings target."""
+    target = _fmt_cost(env.budget, election.currency)
+    need = env.savings.min_sectors if env.savings is not None else 0
+    if ballot_language(election) == "en":
+        parts = [f"Mark the spending lines to CUT: at most {env.max_selections} box(es)"]
+        if env.min_selections > 1:
+            parts.append(f"at least {env.min_selections}")
+        if need > 1:
+            parts.append(f"in at least {need} sectors")
+        return "; ".join(parts) + f". Savings target: {target}."
+    parts = [f"Cochez les dépenses à SUPPRIMER : au plus {env.max_selections} case(s)"]
+    if env.min_selections > 1:
+        parts.append(f"au moins {env.min_selections}")
+    if need > 1:
+        parts.append(f"dans au moins {need} secteurs")
+    return " ; ".join(parts) + f". Objectif d'économies : {target}."
+
+
+def line_amount_text(election: Election, env: Envelope, cost: int, category: str | None) -> str:
+    """The second line of a box: the cost, or for a savings line the amount saved if cut and its sector."""
+    money = _fmt_cost(cost, election.currency)
+    if env.savings is None:
+        return money
+    if ballot_language(election) == "en":
+        return f"saves {money} if cut · sector {category}"
+    return f"économie {money} si supprimée · secteur {category}"
 
 
 def draw_fitted(
@@ -205,7 +237,7 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
         assert proj is not None
         tx, ty, _, _ = b.text.px(dpi)
         d.text((tx, ty), f"{b.number}. {proj.id}  {proj.title}", fill=0, font=small)
-        d.text((tx, ty + px(3.3)), _fmt_cost(proj.cost, election.currency), fill=0, font=small)
+        d.text((tx, ty + px(3.3)), line_amount_text(election, env, proj.cost, proj.category), fill=0, font=small)
     # tear-off stub line: the part below it (ballot serial) is kept by the voter
     y = px(STUB_LINE_Y)
     for x in range(px(15), px(PAGE_W_MM - 15), px(4)):
