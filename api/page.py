@@ -9,6 +9,7 @@ contrast against white, and funded projects are marked by text as well as by col
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -134,7 +135,10 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
     return "".join(out)
 
 
-def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str) -> str:
+def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str,
+                   reasons: Callable[[str, str], str] = reason_text, every_reason: bool = False) -> str:
+    """The projects of an envelope by rank; the reason is shown for unfunded projects (for
+    every project with ``every_reason``: savings lines say why they were cut too)."""
     rows = []
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
@@ -148,7 +152,7 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
             f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
-            f'<td class="text reason">{"" if p["selected"] else escape(reason_text(p.get("reason", ""), lang))}'
+            f'<td class="text reason">{"" if p["selected"] and not every_reason else escape(reasons(p.get("reason", ""), lang))}'
             f'</td></tr>'
         )
     cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}
@@ -293,6 +297,10 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
+    if env.get("savings"):  # reverse PB: target, sectors before/after (api/page_savings.py)
+        from api.page_savings import savings_envelope_section
+
+        return savings_envelope_section(env, t, lang, currency, open_)
     c = t["colon"]
     env = {**env, "currency": currency}
     head = (f'<p>{escape(t["budget"])}{c} {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])}{c} '

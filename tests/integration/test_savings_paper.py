@@ -8,8 +8,8 @@ are valid for it (tokens are bound to the election id).
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
