@@ -143,6 +143,7 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
               if p["popular_neighbourhood"] else "")
+        shown = "" if p["selected"] and not every_reason else escape(reasons(p.get("reason", ""), lang))
         rows.append(
             f'<tr class="{"funded" if p["selected"] else ""}" data-project="{escape(p["id"])}">'
             f'<td>{p["rank"]}</td><th scope="row">{escape(p["id"])}</th>'
@@ -152,7 +153,7 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
             f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
-            f'<td class="text reason">{"" if p["selected"] and not every_reason else escape(reasons(p.get("reason", ""), lang))}'
+            f'<td class="text reason">{shown}'
             f'</td></tr>'
         )
     cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}

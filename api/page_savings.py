@@ -58,7 +58,8 @@ CUT_REASON_TEXT: dict[str, dict[str, str]] = {
            "below_threshold": "kept: nobody voted to cut it"},
 }
 
-RULE_WORDS = {"fr": {"cuts-greedy": "suppressions par ordre de voix", "cuts-exact": "suppressions les moins contestées"},
+RULE_WORDS = {"fr": {"cuts-greedy": "suppressions par ordre de voix",
+                     "cuts-exact": "suppressions les moins contestées"},
               "en": {"cuts-greedy": "cuts in order of votes", "cuts-exact": "least-opposed cuts"}}
 
 
