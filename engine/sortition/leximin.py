@@ -12,8 +12,9 @@ fixed probability: solve, over the panels found so far, the dual LP
     minimise ŷ − Σ_{i fixed} f_i y_i   s.t.  Σ_{i∈C} y_i ≤ ŷ for every panel C,
                                               Σ_{i not fixed} y_i = 1,  y, ŷ ≥ 0;
 
-price a new panel with the ILP "panel maximising Σ_{i∈C} y_i" (over types of interchangeable
-people, :mod:`engine.sortition.pricing`: a few dozen integers instead of one binary per person); if it beats ŷ by more than
+price a new panel with the ILP "panel maximising Σ_{i∈C} y_i" (over types of
+interchangeable people, :mod:`engine.sortition.pricing`: a few dozen integers instead of
+one binary per person); if it beats ŷ by more than
 1e-7 add it and solve again, otherwise every unfixed person with ``y_i > 1e-7`` is fixed at
 the LP's value (the largest minimum the unfixed can share). Finally the primal LP
 "minimise ε s.t. Σ_C p_C = 1, Σ_{C∋i} p_C ≥ f_i − ε" gives the panel probabilities, turned

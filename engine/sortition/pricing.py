@@ -42,7 +42,7 @@ def person_types(rows: list[Row], upper: np.ndarray) -> list[tuple[int, ...]]:
 def best_panel_by_type(weights: np.ndarray, rows: list[Row], types: list[tuple[int, ...]]) -> tuple[int, ...] | None:
     """The heaviest panel (module docstring), or None when no panel exists."""
     t_count = len(types)
-    type_of = {}
+    type_of: dict[int, int] = {}
     for t, members in enumerate(types):
         for i in members:
             type_of[i] = t
@@ -55,9 +55,9 @@ def best_panel_by_type(weights: np.ndarray, rows: list[Row], types: list[tuple[i
     for coeffs, lo, hi in rows:
         by_type: dict[int, float] = {}
         for i, v in coeffs.items():
-            t = type_of.get(i)
-            if t is not None and t not in by_type:  # same coefficient for every member of a type
-                by_type[t] = v
+            kind = type_of.get(i)
+            if kind is not None and kind not in by_type:  # same coefficient for every member of a type
+                by_type[kind] = v
         new_rows.append((by_type, lo, hi))
     link: dict[int, dict[int, float]] = {t: {t: -1.0} for t in range(t_count)}
     for k, (t, _i) in enumerate(heavy):
