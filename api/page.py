@@ -180,6 +180,7 @@ def _document(lang: str, title: str, body: str) -> str:
 
 
 def receipt_form(t: dict[str, str], lang: str) -> str:
+    """The HTML form that looks up a receipt (``GET /receipt``)."""
     return (f'<h3>{escape(t["receipt_check"])}</h3>'
             f'<form method="get" action="/receipt" class="receipt-form"><input type="hidden" name="lang" '
             f'value="{lang}"><label for="receipt-id">{escape(t["receipt_label"])}</label>'
@@ -189,6 +190,7 @@ def receipt_form(t: dict[str, str], lang: str) -> str:
 
 
 def publication_section(pub: dict[str, Any] | None, t: dict[str, str], lang: str) -> str:
+    """The HTML section on the publication: tree head and signature facts, or "not published yet"."""
     c = t["colon"]
     if pub is None:
         facts = f'<p id="not-published">{escape(t["not_published"])}</p>'
@@ -218,6 +220,7 @@ def verify_how(pub: dict[str, Any] | None, t: dict[str, str]) -> str:
 
 
 def downloads_section(t: dict[str, str], published: bool) -> str:
+    """The HTML list of downloads: the two CSVs, the bundle once published, the API docs."""
     links = [("/v1/results/projects.csv", t["projects_csv"], "dl-projects"),
              ("/v1/results/envelopes.csv", t["envelopes_csv"], "dl-envelopes")]
     if published:
@@ -249,6 +252,7 @@ def quota_verdict(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """The HTML overview: turnout by channel and each envelope's budget and spending."""
     c = t["colon"]
     cur = doc["election"]["currency"]
     tu = doc["turnout"]
@@ -298,6 +302,7 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
+    """The HTML section of one envelope: budget, spent, left over, and its projects table."""
     if env.get("savings"):  # reverse PB: target, sectors before/after (api/page_savings.py)
         from api.page_savings import savings_envelope_section
 
@@ -332,6 +337,9 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
 
 def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, lang: str,
                         election_name: str) -> str:
+    """The whole public results page in ``lang`` (``doc``: the results document, None before a
+    count; ``pub``: the publication facts, None before publication).
+    """
     t = TEXT[lang]
     title = f"{election_name} — {t['results']}"
     parts = [_header(t, lang, "/", title), "<main>"]
@@ -387,6 +395,9 @@ VERIFY_JS = """
 
 
 def browser_check(check: dict[str, Any], t: dict[str, str]) -> str:
+    """The inclusion proof of a receipt as page data, and the script that checks it in the
+    visitor's own browser.
+    """
     data = json.dumps({"line": check["line"], "index": check["leaf_index"], "size": check["tree_size"],
                        "root": check["root"], "proof": check["proof"], "ok": t["browser_ok"],
                        "bad": t["browser_bad"]}, ensure_ascii=True).replace("</", "<\\/")

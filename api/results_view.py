@@ -41,6 +41,7 @@ def savings_view(result: CountResult, envelope_id: str) -> dict[str, Any]:
 
 
 def popular_quota_names(election: Election) -> list[str]:
+    """Names of the quotas reserving money for popular neighbourhoods."""
     return [q.name for q in getattr(election, "quotas", ())
             if q.group_key == "popular_neighbourhood" and q.group_value is True]
 

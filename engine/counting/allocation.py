@@ -39,6 +39,10 @@ class ElectionQuotaReport:
 
 @dataclass(frozen=True)
 class ElectionAllocation:
+    """The allocation of a whole election: one result per envelope id, and the reports of the
+    election-wide quotas (empty when the election has none).
+    """
+
     envelopes: dict[str, AllocationResult]
     election_quotas: tuple[ElectionQuotaReport, ...] = ()
 
@@ -114,6 +118,14 @@ def envelope_problem(
     counted: Iterable[Ballot] | None = None,
     profile: ApprovalProfile | None = None,
 ) -> AllocationProblem:
+    """The :class:`~engine.rules.problem.AllocationProblem` of one envelope: its projects in
+    definition order, their costs, their vote totals from ``tally`` as scores, the budget, the
+    eligibility threshold and the envelope's quotas.
+
+    Rules in ``PROFILE_RULES`` (MES family) also need each ballot's approvals: pass ``profile``,
+    or ``counted`` (the counted ballots) to build it; ValueError if neither is given.
+    KeyError if ``envelope_id`` is not an envelope of ``election``.
+    """
     env = election.envelope(envelope_id)
     if env is None:
         raise KeyError(envelope_id)

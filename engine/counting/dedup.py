@@ -66,6 +66,10 @@ def check_paper_allowed(precedence: str) -> None:
 
 @dataclass(frozen=True)
 class Superseded:
+    """A valid ballot that is not counted: ``reason`` (a key of ``SUPERSEDED_REASONS``) and
+    ``by``, the ballot key of the ballot counted in its place ("" when there is none).
+    """
+
     ballot: Ballot
     reason: str  # a key of SUPERSEDED_REASONS
     by: str  # ballot_key of the counted ballot; "" when none (conflicting or incomplete sheets)
@@ -73,6 +77,9 @@ class Superseded:
 
 @dataclass(frozen=True)
 class DedupResult:
+    """The outcome of de-duplication: the ballots counted and the ones superseded, with why.
+    """
+
     counted: tuple[Ballot, ...]
     superseded: tuple[Superseded, ...]
 

@@ -19,6 +19,8 @@ from engine.model.tokens import TokenVerifier
 
 
 class Channel(StrEnum):
+    """How a ballot was cast: online (e-vote) or on paper (scanned)."""
+
     ONLINE = "online"
     PAPER = "paper"
 
@@ -90,6 +92,7 @@ class Ballot:
     receipt_id: str = ""
 
     def projects(self, envelope: str) -> tuple[str, ...]:
+        """The projects this ballot selects in ``envelope`` (empty if it does not vote there)."""
         for env, projects in self.selections:
             if env == envelope:
                 return projects
@@ -98,6 +101,10 @@ class Ballot:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A submission that is not a valid ballot: where it came from, a reason (a key of
+    ``REJECTION_REASONS``), a human-readable detail, the channel and what could be read of it.
+    """
+
     source: SourceRef
     reason: str
     detail: str

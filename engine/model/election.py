@@ -21,6 +21,10 @@ DEFAULT_PRECEDENCE = "paper-first"
 
 @dataclass(frozen=True)
 class Project:
+    """A project on the ballot: id, the envelope it belongs to, title, cost (in money units) and
+    the attributes quotas can group on (district, popular neighbourhood, category).
+    """
+
     id: str
     envelope: str
     title: str
@@ -32,6 +36,10 @@ class Project:
 
 @dataclass(frozen=True)
 class Envelope:
+    """A budget envelope (citywide or district): its budget, the allocation rule, and how many
+    projects (and which categories, and at what total cost) a ballot may select in it.
+    """
+
     id: str
     name: str
     kind: str
@@ -114,9 +122,11 @@ class QuotaSpec:
     scope: str = "envelope"  # "envelope": each envelope separately; "election": all together
 
     def applies_to(self, envelope_id: str) -> bool:
+        """Whether this quota is applied in ``envelope_id`` (all envelopes when none is named)."""
         return not self.envelopes or envelope_id in self.envelopes
 
     def matches(self, project: Project) -> bool:
+        """Whether ``project`` is in this quota's group (its ``group_key`` equals ``group_value``)."""
         if self.group_key == "popular_neighbourhood":
             return project.popular_neighbourhood is self.group_value
         return getattr(project, self.group_key) == self.group_value
@@ -164,6 +174,10 @@ def _utc_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Election:
+    """An election definition: envelopes, projects, the voting policy, the precedence rule
+    between channels and the quotas; indexed by id for the lookups below.
+    """
+
     id: str
     name: str
     currency: str
@@ -187,15 +201,19 @@ class Election:
         object.__setattr__(self, "_by_env", {k: tuple(v) for k, v in by_env.items()})
 
     def envelope(self, envelope_id: str) -> Envelope | None:
+        """The envelope with this id, or None."""
         return self._env.get(envelope_id)
 
     def project(self, project_id: str) -> Project | None:
+        """The project with this id, or None."""
         return self._proj.get(project_id)
 
     def projects_in(self, envelope_id: str) -> tuple[Project, ...]:
+        """The projects of envelope ``envelope_id`` in definition order (empty if unknown)."""
         return self._by_env.get(envelope_id, ())
 
     def envelope_by_code(self, code: str) -> Envelope | None:
+        """The envelope whose printed ``code`` is ``code`` (paper ballots), or None."""
         for e in self.envelopes:
             if e.code == code:
                 return e

@@ -43,7 +43,7 @@ from fractions import Fraction
 import numpy as np
 
 from engine.errors import TargetUnreachable
-from engine.rules.exact import _solve
+from engine.rules.exact import _solve, optimal_set_outcomes
 from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome, natural_key
 
 CUT_REASONS = {
@@ -272,22 +272,10 @@ def cuts_exact(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
             x = z
         else:
             lower[pos] = upper[pos] = 0.0
-    outcomes: list[ProjectOutcome] = []
-    saved = 0
-    rank = 0
-    for pos, i in enumerate(order):
-        if x[pos]:
-            rank += 1
-            saved += problem.costs[i]
-            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, True, saved, "cut_optimal",
-                                           f"{votes[pos]:g} votes to cut, opposition {opposition[pos]:g}"))
-    for pos, i in enumerate(order):
-        if not x[pos]:
-            rank += 1
-            if not eligible[pos]:
-                reason, detail = "below_threshold", f"{votes[pos]:g} votes to cut < threshold {problem.threshold:g}"
-            else:
-                reason, detail = "not_in_optimum", f"opposition {opposition[pos]:g}"
-            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, False, saved, reason, detail))
+    outcomes = optimal_set_outcomes(
+        problem, order, x, eligible, "cut_optimal",
+        lambda pos, i: f"{votes[pos]:g} votes to cut, opposition {opposition[pos]:g}",
+        lambda pos, i: f"{votes[pos]:g} votes to cut < threshold {problem.threshold:g}",
+        lambda pos, i: f"opposition {opposition[pos]:g}")
     notes = [f"total opposition {float(opposition @ x):g} (proven least by HiGHS)"]
     return _result("cuts-exact", problem, tie_break, outcomes, notes)

@@ -27,6 +27,7 @@ _TIE = re.compile(r"^tie on \S+ votes lost to")
 
 
 def counts_text(votes_for: int, votes_against: int) -> str:
+    """The head of each for-against outcome's detail: ``for F, against A: score F-A``."""
     return f"for {votes_for}, against {votes_against}: score {votes_for - votes_against}"
 
 

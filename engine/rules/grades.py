@@ -74,10 +74,12 @@ class GradeProfile:
 
     @property
     def n_projects(self) -> int:
+        """Number of projects (rows of ``counts``)."""
         return int(self.counts.shape[0])
 
     @property
     def n_voters(self) -> int:
+        """Number of voters (each project's grade counts sum to it)."""
         return int(self.counts[0].sum()) if self.n_projects else 0
 
     @classmethod
@@ -134,6 +136,7 @@ class Gauge:
 
     @property
     def plus(self) -> bool:
+        """Whether the proponents outnumber the opponents (the gauge's sign is +)."""
         return self.p > self.q
 
 

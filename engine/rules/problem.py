@@ -66,6 +66,11 @@ class ForAgainst:
 
 @dataclass(frozen=True)
 class AllocationProblem:
+    """What every rule reads: the projects of one envelope (ids, costs, scores), the budget,
+    the eligibility threshold and quotas, and what some rules need besides (approval profile,
+    grades, for/against counts, exclusive groups). ``__post_init__`` checks they agree.
+    """
+
     project_ids: tuple[str, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
@@ -106,6 +111,10 @@ class AllocationProblem:
 
 @dataclass(frozen=True)
 class ProjectOutcome:
+    """What a rule decided for one project: its rank in the rule's order, whether it is funded,
+    the money committed after its turn, and why (``reason`` code, human-readable ``detail``).
+    """
+
     project_id: str
     rank: int  # 1-based position in the rule's order
     selected: bool
@@ -129,6 +138,10 @@ class QuotaReport:
 
 @dataclass(frozen=True)
 class AllocationResult:
+    """What a rule returns: the rule and tie-break used, the budget, the funded projects (in
+    funding order) and their cost, one outcome per project, notes and quota reports.
+    """
+
     rule: str
     tie_break: str
     budget: int
@@ -139,6 +152,7 @@ class AllocationResult:
     quota_reports: tuple[QuotaReport, ...] = ()
 
     def outcome(self, project_id: str) -> ProjectOutcome | None:
+        """The outcome of ``project_id``, or None if the problem had no such project."""
         for o in self.outcomes:
             if o.project_id == project_id:
                 return o

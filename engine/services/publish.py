@@ -33,6 +33,11 @@ from engine.storage.store import Store
 
 @dataclass(frozen=True)
 class PublishReport:
+    """What one publication did: the new tree head, whether it is a new publication, the log
+    lines appended and withdrawn, the ballots counted, the files written and the pages still
+    in review.
+    """
+
     head: TreeHead
     new_publication: bool
     appended: int  # log lines added by this publication

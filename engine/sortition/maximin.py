@@ -56,6 +56,7 @@ class Lottery:
 
     @property
     def total(self) -> int:
+        """The sum of the panel weights: the denominator of every probability."""
         return sum(self.weights)
 
     def probabilities(self, n: int) -> list[tuple[int, int]]:
