@@ -152,24 +152,26 @@ _INSTRUCTIONS = {
 }
 
 
+# savings envelopes: to cut, at least, sectors, target, separator
+_SAVINGS_INSTRUCTIONS = {
+    "en": ("Mark the spending lines to CUT: at most {n} box(es)", "at least {n}", "in at least {n} sectors",
+           ". Savings target: {target}.", "; "),
+    "fr": ("Cochez les dépenses à SUPPRIMER : au plus {n} case(s)", "au moins {n}", "dans au moins {n} secteurs",
+           ". Objectif d'économies : {target}.", " ; "),
+}
+
+
 def savings_instructions_text(election: Election, env: Envelope) -> str:
     """A savings envelope's rules (reverse PB): tick the lines to *cut*, at most / at least
     N, the fewest sectors, the savings target."""
-    target = _fmt_cost(env.budget, election.currency)
+    most, least, sectors, target, sep = _SAVINGS_INSTRUCTIONS[ballot_language(election)]
     need = env.savings.min_sectors if env.savings is not None else 0
-    if ballot_language(election) == "en":
-        parts = [f"Mark the spending lines to CUT: at most {env.max_selections} box(es)"]
-        if env.min_selections > 1:
-            parts.append(f"at least {env.min_selections}")
-        if need > 1:
-            parts.append(f"in at least {need} sectors")
-        return "; ".join(parts) + f". Savings target: {target}."
-    parts = [f"Cochez les dépenses à SUPPRIMER : au plus {env.max_selections} case(s)"]
+    parts = [most.format(n=env.max_selections)]
     if env.min_selections > 1:
-        parts.append(f"au moins {env.min_selections}")
+        parts.append(least.format(n=env.min_selections))
     if need > 1:
-        parts.append(f"dans au moins {need} secteurs")
-    return " ; ".join(parts) + f". Objectif d'économies : {target}."
+        parts.append(sectors.format(n=need))
+    return sep.join(parts) + target.format(target=_fmt_cost(env.budget, election.currency))
 
 
 def line_amount_text(election: Election, env: Envelope, cost: int, category: str | None) -> str:

@@ -14,7 +14,6 @@ same run and prints the ratio (slow: at 1,000 people the baseline does not finis
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from collections.abc import Callable
 from functools import partial
@@ -22,18 +21,7 @@ from functools import partial
 from engine.sortition import parse_features, parse_pool
 from engine.sortition.leximin import leximin
 from engine.sortition.maximin import Lottery, maximin
-
-
-def world(people: int, seats: int) -> tuple[str, str]:
-    rng = random.Random(1)
-    pool = "id,gender,age,district\n" + "".join(
-        f"P{i},{rng.choice('ffffmmmmx')},{rng.choice('abcd')},d{rng.randint(1, 5)}\n" for i in range(people))
-    k = seats
-    features = ("feature,value,min,max\n" f"gender,f,{k * 4 // 10},{k // 2 + 1}\n"
-                f"gender,m,{k * 4 // 10},{k // 2 + 1}\ngender,x,0,2\n"
-                + "".join(f"age,{a},{k // 5},{k // 3}\n" for a in "abcd")
-                + "".join(f"district,d{j},{k // 6},{k // 4 + 1}\n" for j in range(1, 6)))
-    return pool, features
+from fixtures.sortition_pool import sortition_world
 
 
 def main() -> None:
@@ -43,7 +31,7 @@ def main() -> None:
     ap.add_argument("--method", nargs="+", default=["maximin", "leximin"], choices=["maximin", "leximin"])
     ap.add_argument("--baseline", action="store_true", help="also run the old leximin and print the ratio")
     args = ap.parse_args()
-    pool_text, features_text = world(args.people, args.seats)
+    pool_text, features_text = sortition_world(args.people, args.seats)
     f = parse_features(features_text)
     p = parse_pool(pool_text, f)
     runs: list[tuple[str, Callable[..., Lottery]]] = [

@@ -144,6 +144,16 @@ def _naming(what: str, d: Mapping[str, Any]) -> Iterator[None]:
         raise ElectionDefinitionError(f"{exc.location} ({what} {ident!r})", exc.message) from None
 
 
+def _tie_break(ed: Mapping[str, Any], w: str, tie_breaks: frozenset[str]) -> str:
+    """The envelope's ``tie_break`` (default ``votes-cost-id``), one of ``tie_breaks``."""
+    tie: str = _opt(ed, "tie_break", str, w, "votes-cost-id")
+    if tie not in tie_breaks:
+        raise ElectionDefinitionError(
+            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
+        )
+    return tie
+
+
 def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozenset[str],
               tie_breaks: frozenset[str]) -> Envelope:
     if ed.get("kind") == "savings":
@@ -181,11 +191,7 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
                                           "declare yet (docs/rules.md); use it on pabulib files with pbcount allocate")
         raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}{did_you_mean(rule, rules)}; "
                                       f"one of {sorted(rules)}")
-    tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
-    if tie not in tie_breaks:
-        raise ElectionDefinitionError(
-            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
-        )
+    tie = _tie_break(ed, w, tie_breaks)
     return Envelope(
         id=env_id,
         name=_req(ed, "name", str, w),
@@ -361,10 +367,7 @@ def _savings_envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], tie_bre
     if rule not in CUTS_RULES:
         raise ElectionDefinitionError(f"{w}.rule", f"a savings envelope uses a cuts rule, one of {sorted(CUTS_RULES)}; "
                                       f"got {rule!r}{did_you_mean(rule, CUTS_RULES)}")
-    tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
-    if tie not in tie_breaks:
-        raise ElectionDefinitionError(
-            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}")
+    tie = _tie_break(ed, w, tie_breaks)
     min_sectors = _opt(ed, "min_sectors", int, w, 0)
     max_cuts = _opt(ed, "max_cuts_per_sector", int, w, None)
     if min_sectors < 0:

@@ -11,24 +11,12 @@ import pytest
 from engine.sortition import parse_features, parse_pool
 from engine.sortition.maximin import _best_panel, panel_rows
 from engine.sortition.pricing import best_panel_by_type, person_types
-
-
-def world(people: int, seats: int) -> tuple[str, str]:
-    """A pool with three features (as benchmarks/bench_sortition.py builds it)."""
-    rng = random.Random(1)
-    pool = "id,gender,age,district\n" + "".join(
-        f"P{i},{rng.choice('ffffmmmmx')},{rng.choice('abcd')},d{rng.randint(1, 5)}\n" for i in range(people))
-    k = seats
-    features = ("feature,value,min,max\n" f"gender,f,{k * 4 // 10},{k // 2 + 1}\n"
-                f"gender,m,{k * 4 // 10},{k // 2 + 1}\ngender,x,0,2\n"
-                + "".join(f"age,{a},{k // 5},{k // 3}\n" for a in "abcd")
-                + "".join(f"district,d{j},{k // 6},{k // 4 + 1}\n" for j in range(1, 6)))
-    return pool, features
+from fixtures.sortition_pool import sortition_world
 
 
 @pytest.mark.parametrize("households", [False, True])
 def test_typed_pricing_matches_the_per_person_ilp(households: bool) -> None:
-    pool_text, features_text = world(80, 12)
+    pool_text, features_text = sortition_world(80, 12)
     if households:  # pairs of neighbours share an address: the household rule splits types
         lines = pool_text.splitlines()
         pool_text = "\n".join([lines[0] + ",address"] + [f"{x},a{k // 2}" for k, x in enumerate(lines[1:])]) + "\n"
