@@ -8,7 +8,8 @@ binary per person: with 3 features there are at most a few dozen types for thous
 people, and no symmetric branching. Given the counts, the best panel takes the heaviest
 members of each type; that choice is modelled by continuous variables ``z`` (one per
 member of positive weight, ``Σ z ≤ count``), whose LP optimum is the top of each type, so
-only the counts are integer.
+only the counts are integer. With the household rule, people sharing an address have a
+household row of their own, so most of them are types of one: no gain there.
 
 Definition: the same optimum value as the per-person ILP
 (:func:`engine.sortition.maximin._best_panel`). Tie-break: within a type, heavier first,
