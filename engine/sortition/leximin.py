@@ -15,7 +15,8 @@ fixed probability: solve, over the panels found so far, the dual LP
 price a new panel with the ILP "panel maximising Σ_{i∈C} y_i" (over types of
 interchangeable people, :mod:`engine.sortition.pricing`: a few dozen integers instead of
 one binary per person); if it beats ŷ by more than
-1e-7 add it and solve again, otherwise every unfixed person with ``y_i > 1e-7`` is fixed at
+1e-7 add it (and one more panel priced with its members at weight 0, when that one beats
+ŷ too: half the LP solves) and solve again, otherwise every unfixed person with ``y_i > 1e-7`` is fixed at
 the LP's value (the largest minimum the unfixed can share). Finally the primal LP
 "minimise ε s.t. Σ_C p_C = 1, Σ_{C∋i} p_C ≥ f_i − ε" gives the panel probabilities, turned
 into integer weights as for ``maximin`` (:func:`engine.sortition.maximin.to_lottery`).
@@ -40,14 +41,17 @@ _EPS = 1e-7
 
 
 def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, fix_eps: float = _EPS,
-            pricing: str = "types", warm: bool = True) -> Lottery:
+            pricing: str = "types", warm: bool = True, extra: int = 1) -> Lottery:
     """The leximin lottery (module docstring); SortitionInputError explains infeasibility.
 
     ``pricing``: ``"types"`` (default) prices panels over types of interchangeable people
     (:mod:`engine.sortition.pricing`); ``"people"`` with one binary per person (the
     benchmark's baseline; same optimum values, possibly another lottery). ``warm``: each
     stage changes the previous stage's LP (costs of the newly fixed, the equality row) and
-    re-solves from its basis, instead of rebuilding it (``False``: the baseline)."""
+    re-solves from its basis, instead of rebuilding it (``False``: the baseline). ``extra``:
+    after an improving panel, up to this many more from the same duals, each priced with the
+    earlier ones' members at weight 0 and kept if it also beats the LP (fewer LP solves;
+    ``0``: one panel per round, the baseline)."""
     n = len(pool.ids)
     rows, panels, covered = coverage(pool, features, size)
     agents = [i for i in range(n) if covered[i]]
@@ -88,6 +92,13 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, 
         value = float(sum(y[i] for i in priced)) if priced else 0.0
         if priced is not None and value > cap + _EPS and priced not in panels:
             panels.append(priced)
+            y2 = y.copy()
+            for _ in range(extra):  # more improving panels from the same duals, avoiding earlier members
+                y2[list(panels[-1])] = 0.0
+                other = price(y2)
+                if other is None or other in panels or float(sum(y[i] for i in other)) <= cap + _EPS:
+                    break
+                panels.append(other)
             continue
         newly = [i for i in agents if i not in fixed and y[i] > fix_eps]
         if not newly:
