@@ -107,10 +107,10 @@ class AppState:
         )
 
     def _publish(self, result: CountResult) -> PublishedCount:
-        row = self.store.election_row() or {}
+        row = self.store.election_row()
         at = now_iso()
         pending = ReviewStore(self.store).counts().get(PENDING, 0)
-        return PublishedCount(result, at, results_document(result, at, row.get("closed_at"), pending),
+        return PublishedCount(result, at, results_document(result, at, row.closed_at if row else None, pending),
                               projects_csv(result), envelopes_csv(result))
 
     def latest_count(self) -> PublishedCount | None:

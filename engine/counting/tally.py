@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from engine.model.ballots import Ballot, Channel
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId, ProjectId
 
 
 @dataclass
@@ -32,8 +33,8 @@ class EnvelopeTally:
     and the number of counted ballots by channel.
     """
 
-    envelope_id: str
-    projects: dict[str, ProjectVotes] = field(default_factory=dict)
+    envelope_id: EnvelopeId
+    projects: dict[ProjectId, ProjectVotes] = field(default_factory=dict)
     ballots_online: int = 0
     ballots_paper: int = 0
 
@@ -47,9 +48,9 @@ class EnvelopeTally:
 class Tally:
     """The tally of an election: one :class:`EnvelopeTally` per envelope id."""
 
-    envelopes: dict[str, EnvelopeTally]
+    envelopes: dict[EnvelopeId, EnvelopeTally]
 
-    def votes(self, envelope_id: str, project_id: str) -> int:
+    def votes(self, envelope_id: EnvelopeId, project_id: ProjectId) -> int:
         """Total votes of ``project_id`` in ``envelope_id`` (KeyError for an unknown id)."""
         return self.envelopes[envelope_id].projects[project_id].total
 

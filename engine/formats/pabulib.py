@@ -39,6 +39,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.model.ids import ProjectId
+
 if TYPE_CHECKING:  # imported lazily at run time (reading a file needs neither numpy nor the rules)
     from engine.rules.problem import AllocationProblem
     from engine.rules.profile import ApprovalProfile
@@ -512,7 +514,7 @@ def allocation_problem(
     raw_threshold = inst.meta.get("min_project_score_threshold", "").strip()
     threshold = float(parse_number(raw_threshold)) if raw_threshold and apply_threshold else 0.0
     return AllocationProblem(
-        project_ids=tuple(p.project_id for p in inst.projects),
+        project_ids=tuple(ProjectId(p.project_id) for p in inst.projects),
         costs=tuple(int(p.cost * unit) for p in inst.projects),
         scores=_scores(inst, score, profile),
         budget=int(inst.budget * unit),

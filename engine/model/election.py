@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from engine.model.ids import EnvelopeId, ProjectId
+
 ENVELOPE_KINDS = ("citywide", "district", "savings")
 PRECEDENCE_RULES = ("paper-first", "online-first", "latest")
 DEFAULT_PRECEDENCE = "paper-first"
@@ -25,8 +27,8 @@ class Project:
     the attributes quotas can group on (district, popular neighbourhood, category).
     """
 
-    id: str
-    envelope: str
+    id: ProjectId
+    envelope: EnvelopeId
     title: str
     cost: int
     district: str | None = None
@@ -40,7 +42,7 @@ class Envelope:
     projects (and which categories, and at what total cost) a ballot may select in it.
     """
 
-    id: str
+    id: EnvelopeId
     name: str
     kind: str
     budget: int
@@ -113,7 +115,7 @@ class QuotaSpec:
     name: str
     group_key: str
     group_value: str | bool
-    envelopes: tuple[str, ...] = ()
+    envelopes: tuple[EnvelopeId, ...] = ()
     min_share: Fraction | None = None
     min_amount: int | None = None
     max_share: Fraction | None = None
@@ -188,6 +190,7 @@ class Election:
     extra: Mapping[str, Any] = field(default_factory=dict)
     quotas: tuple[QuotaSpec, ...] = ()
     # lookup tables filled by __post_init__ (not part of the value: no init, repr, compare)
+    # keyed by text: a lookup takes any string (an id read from a ballot is checked here)
     _env: dict[str, Envelope] = field(init=False, repr=False, compare=False)
     _proj: dict[str, Project] = field(init=False, repr=False, compare=False)
     _by_env: dict[str, tuple[Project, ...]] = field(init=False, repr=False, compare=False)

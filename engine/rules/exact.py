@@ -11,7 +11,7 @@ minimum cannot be reached at all, the largest reachable amount for the group is 
 first (a second ILP) and used as the minimum; the result reports the shortfall.
 
 Tie-break: among welfare-maximising sets, the first in the tie-break order
-(:func:`~engine.rules.problem.project_order`): walk the projects in that order and include
+(:func:`~engine.rules.tiebreak.project_order`): walk the projects in that order and include
 each one if some optimal set contains it together with every project already included and
 none already excluded (one extra ILP per project the current optimum leaves out). The
 result is fully determined (it does not depend on the solver or on the order projects are
@@ -34,8 +34,8 @@ from engine.rules.problem import (
     AllocationResult,
     ProjectOutcome,
     QuotaReport,
-    project_order,
 )
+from engine.rules.tiebreak import project_order
 
 Detail = Callable[[int, int], str]  # (position in the order, project index) -> an outcome detail
 
@@ -129,7 +129,7 @@ def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> Alloc
     Definition: see the module docstring (quotas as linear constraints).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, quotas); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: among optimal sets, the first in the tie-break order (one ILP per project left out).

@@ -8,7 +8,7 @@ group is funded, every later project of that group is ``excluded`` (detail: the 
 the project funded), whatever its cost. A project may belong to several groups. Without
 groups the rule is ``greedy`` (a note says so). Quotas are not supported (ValueError).
 
-Tie-break: as greedy (:func:`~engine.rules.problem.project_order`); a lost tie is
+Tie-break: as greedy (:func:`~engine.rules.tiebreak.project_order`); a lost tie is
 ``tie_lost`` as in greedy. Complexity O(n log n + total group size).
 """
 
@@ -24,7 +24,7 @@ def greedy_exclusive(problem: AllocationProblem, tie_break: str = "votes-cost-id
     Definition: see the module docstring.
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, exclusive groups); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: as greedy. Complexity: O(n log n + total group size). Quotas: ValueError.

@@ -206,7 +206,7 @@ def majority_judgment(problem: AllocationProblem, tie_break: str = "votes-cost-i
                       typical: bool = False) -> AllocationResult:
     """Majority judgment (``typical``: Fabre's typical judgment) then greedy fill; see the module doc.
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`); ``problem.grades``.
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`); ``problem.grades``.
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: equal gauges in the tie-break order (module doc).
     Complexity: O(P · G + P log P) for P projects and G grades.
@@ -242,7 +242,7 @@ def majority_judgment(problem: AllocationProblem, tie_break: str = "votes-cost-i
 def majority_judgment_typical(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``majority-judgment-typical``: ties on the majority grade ordered by ``p - q``.
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`); ``problem.grades``.
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`); ``problem.grades``.
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: as majority judgment. Complexity: O(P · G + P log P).
     """

@@ -1,7 +1,7 @@
 """Greedy rules: fund projects in order of votes while money lasts.
 
 ``greedy`` — Definition: order projects by score (votes) descending, ties by the
-tie-break rule (:func:`~engine.rules.problem.project_order`). Walk the order; fund a
+tie-break rule (:func:`~engine.rules.tiebreak.project_order`). Walk the order; fund a
 project if its cost fits in the budget left, otherwise skip it and go on. Projects whose
 score is below ``threshold`` are not eligible. Complexity O(n log n).
 
@@ -19,19 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome, project_order
+from engine.model.ids import ProjectId
+from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome
+from engine.rules.tiebreak import project_order
 
 
 def greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *, stop: bool = False) -> AllocationResult:
     """``greedy``: fund projects by score descending while their cost fits in the money left.
 
-    Definition: walk the projects in :func:`~engine.rules.problem.project_order`; a project
+    Definition: walk the projects in :func:`~engine.rules.tiebreak.project_order`; a project
     below the threshold is not eligible; one whose cost fits is funded, else skipped (with
     ``stop``, the walk ends at the first that does not fit). With quotas: see
     :func:`engine.rules.quota.greedy_with_quotas`.
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: equal scores in the tie-break order; a project that lost a tie is ``tie_lost``.
@@ -58,7 +60,7 @@ def greedy_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") ->
     """``greedy-stop``: :func:`greedy` that stops at the first project that does not fit.
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: as :func:`greedy`. Complexity: O(n log n). Quotas: ValueError.
@@ -68,10 +70,10 @@ def greedy_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") ->
 
 def greedy_walk(problem: AllocationProblem, tie_break: str, *, stop: bool = False,
                 groups_of: Mapping[str, Sequence[str]] | None = None,
-                ) -> tuple[list[str], int, list[ProjectOutcome]]:
+                ) -> tuple[list[ProjectId], int, list[ProjectOutcome]]:
     """The walk :func:`greedy`, :func:`greedy_stop` and ``greedy-exclusive`` share.
 
-    Walks :func:`~engine.rules.problem.project_order`: below the threshold is
+    Walks :func:`~engine.rules.tiebreak.project_order`: below the threshold is
     ``below_threshold``; after a ``stop`` misfit, ``stopped``; a project of a group in
     ``groups_of`` (project id -> its exclusive group names) whose group already has a funded
     project is ``excluded``; then ``funded`` if it fits, else ``stopped`` (with ``stop``),
@@ -81,7 +83,7 @@ def greedy_walk(problem: AllocationProblem, tie_break: str, *, stop: bool = Fals
     groups_of = groups_of or {}
     winner: dict[str, str] = {}  # group name -> the project of it that was funded
     left, spent, stopped = problem.budget, 0, False
-    selected: list[str] = []
+    selected: list[ProjectId] = []
     outcomes: list[ProjectOutcome] = []
     funded_by_score: dict[float, list[tuple[str, int]]] = {}
     for rank, i in enumerate(project_order(problem, tie_break), start=1):

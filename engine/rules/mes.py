@@ -13,7 +13,7 @@ pabutools (zero-cost supported projects are funded first). Used in Wieliczka, Ś
 Aarau and Assen.
 
 Tie-break (equal ``rho`` up to a relative 1e-9): the rule's tie-break
-(:func:`~engine.rules.problem.tie_rank`); ``lexicographic`` is pabutools' default (the
+(:func:`~engine.rules.tiebreak.tie_rank`); ``lexicographic`` is pabutools' default (the
 project id as a string).
 
 ``mes-add1`` — the "add1" completion as cities run it (pabutools
@@ -48,15 +48,15 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from engine.model.ids import ProjectId
 from engine.rules.greedy import greedy
 from engine.rules.problem import (
     AllocationProblem,
     AllocationResult,
     ProjectOutcome,
-    project_order,
-    tie_rank,
 )
 from engine.rules.profile import ApprovalProfile
+from engine.rules.tiebreak import project_order, tie_rank
 
 REL_TOL = 1e-9
 
@@ -279,10 +279,10 @@ _ENTRY_POINT_DOC = """
     Definition: see the module docstring (needs ``problem.profile``, the approvals).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.tiebreak.tie_rank`.
     Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
 """
 
@@ -320,7 +320,7 @@ mes_add1_greedy = _variant("mes-add1-greedy", "MES add1, then the money left fil
                            add1=True, complete=True)
 
 
-def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...]]) -> list[int]:
+def popularity_support(problem: AllocationProblem, outcomes: list[tuple[ProjectId, ...]]) -> list[int]:
     """For each outcome, how many voters like it best (money spent on projects they approved)."""
     prof = _profile(problem)
     index = {pid: j for j, pid in enumerate(problem.project_ids)}

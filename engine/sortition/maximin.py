@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rules.problem import natural_key
+from engine.rules.tiebreak import natural_key
 from engine.sortition.pool import Features, Pool, SortitionInputError
 from engine.sortition.solver import Row, solve
 

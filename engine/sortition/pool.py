@@ -20,7 +20,7 @@ import io
 from dataclasses import dataclass
 
 from engine.errors import SortitionInputError
-from engine.rules.problem import natural_key
+from engine.rules.tiebreak import natural_key
 
 
 @dataclass(frozen=True)

@@ -126,19 +126,19 @@ def rejections_list(
     """List rejected lines/pages with source, line and reason."""
     with errors_as_messages():
         store = Store.open(db)
-        rows = [r for r in store.iter_rejections() if reason is None or r["reason"] == reason]
+        rows = [r for r in store.iter_rejections() if reason is None or r.reason == reason]
     cols = ["source_name", "source_line", "channel", "reason", "detail"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)
         for r in rows:
-            w.writerow([r[c] for c in cols])
+            w.writerow([getattr(r, c) for c in cols])
     elif fmt == "jsonl":
         for r in rows:
-            sys.stdout.write(json.dumps({c: r[c] for c in cols}, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps({c: getattr(r, c) for c in cols}, ensure_ascii=False) + "\n")
     else:
         for r in rows:
-            console.print(f"{r['source_name']}:{r['source_line']}: {r['reason']}: {r['detail']}", highlight=False)
+            console.print(f"{r.source_name}:{r.source_line}: {r.reason}: {r.detail}", highlight=False)
         console.print(f"{len(rows)} rejections")
 
 
