@@ -21,7 +21,7 @@ from engine.errors import TargetUnreachable
 from engine.model.election import Election, Envelope
 from engine.rules import AllocationProblem, AllocationResult
 from engine.rules.cuts import SectorLimit, cuts_exact, cuts_greedy
-from engine.rules.problem import natural_key
+from engine.rules.tiebreak import natural_key
 
 
 @dataclass(frozen=True)
