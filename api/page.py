@@ -135,15 +135,32 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
     return "".join(out)
 
 
+def why_not_funded(p: dict[str, Any], t: dict[str, str], lang: str, titles: dict[str, str]) -> str:
+    """The reason cell (escaped HTML): the reason in words, and for a lost tie the winners
+    by id with their titles ("did not fit after losing a tie — tie lost to AR11-003 (Title)")."""
+    text = escape(reason_text(p.get("reason", ""), lang))
+    winners = p.get("tie_lost_to") or []
+    if winners:
+        names = ", ".join(f"{escape(w)} ({escape(titles[w])})" if w in titles else escape(w) for w in winners)
+        text += f' — <span class="tie-winner">{escape(t["tie_lost_to"])} {names}</span>'
+    return text
+
+
 def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str,
                    reasons: Callable[[str, str], str] = reason_text, every_reason: bool = False) -> str:
-    """The projects of an envelope by rank; the reason is shown for unfunded projects (for
-    every project with ``every_reason``: savings lines say why they were cut too)."""
+    """The HTML table of one envelope's projects: votes, cost, rank, funded or why not
+    (``reasons``/``every_reason``: a savings envelope's words, shown for cut lines too)."""
+    titles = {p["id"]: p["title"] for p in env["projects"]}
     rows = []
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
               if p["popular_neighbourhood"] else "")
-        shown = "" if p["selected"] and not every_reason else escape(reasons(p.get("reason", ""), lang))
+        if p["selected"] and not every_reason:
+            shown = ""
+        elif reasons is reason_text:
+            shown = why_not_funded(p, t, lang, titles)
+        else:
+            shown = escape(reasons(p.get("reason", ""), lang))
         rows.append(
             f'<tr class="{"funded" if p["selected"] else ""}" data-project="{escape(p["id"])}">'
             f'<td>{p["rank"]}</td><th scope="row">{escape(p["id"])}</th>'
