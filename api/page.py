@@ -9,6 +9,7 @@ contrast against white, and funded projects are marked by text as well as by col
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -147,13 +148,21 @@ def why_not_funded(p: dict[str, Any], t: dict[str, str], lang: str, titles: dict
     return text
 
 
-def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str) -> str:
-    """The HTML table of one envelope's projects: votes, cost, rank, funded or why not."""
+def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str,
+                   reasons: Callable[[str, str], str] = reason_text, every_reason: bool = False) -> str:
+    """The HTML table of one envelope's projects: votes, cost, rank, funded or why not
+    (``reasons``/``every_reason``: a savings envelope's words, shown for cut lines too)."""
     titles = {p["id"]: p["title"] for p in env["projects"]}
     rows = []
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
               if p["popular_neighbourhood"] else "")
+        if p["selected"] and not every_reason:
+            shown = ""
+        elif reasons is reason_text:
+            shown = why_not_funded(p, t, lang, titles)
+        else:
+            shown = escape(reasons(p.get("reason", ""), lang))
         rows.append(
             f'<tr class="{"funded" if p["selected"] else ""}" data-project="{escape(p["id"])}">'
             f'<td>{p["rank"]}</td><th scope="row">{escape(p["id"])}</th>'
@@ -163,7 +172,7 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
             f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
-            f'<td class="text reason">{"" if p["selected"] else why_not_funded(p, t, lang, titles)}'
+            f'<td class="text reason">{shown}'
             f'</td></tr>'
         )
     cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}
@@ -381,6 +390,10 @@ def fairness_paragraph(env: dict[str, Any], t: dict[str, str], lang: str) -> str
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
     """The HTML section of one envelope: budget, spent, left over, and its projects table."""
+    if env.get("savings"):  # reverse PB: target, sectors before/after (api/page_savings.py)
+        from api.page_savings import savings_envelope_section
+
+        return savings_envelope_section(env, t, lang, currency, open_)
     c = t["colon"]
     env = {**env, "currency": currency}
     head = (f'<p>{escape(t["budget"])}{c} {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])}{c} '

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ReceiptInputError
-from engine.formats.bundle_files import BUNDLE_FILES
+from engine.formats.bundle_files import BUNDLE_FILES, OPTIONAL_FILES
 from engine.model import merkle
 from engine.model.receipts import parse_receipt_or_stub
 from engine.services.receipts import PublishedLog
@@ -147,7 +147,7 @@ def bundle_zip(bundle_dir: Path) -> bytes | None:
         return None
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in BUNDLE_FILES:
+        for name in (*BUNDLE_FILES, *OPTIONAL_FILES):
             p = bundle_dir / name
             if p.is_file():
                 info = zipfile.ZipInfo(f"bundle/{name}", date_time=ZIP_DATE)

@@ -27,6 +27,23 @@ from engine.model.ids import ProjectId
 DEFAULT_POPULAR_SHARE = 1 / 3
 
 
+def savings_view(result: CountResult, envelope_id: str) -> dict[str, Any]:
+    """``{"savings": {...}}`` for a savings envelope (reverse PB), else ``{}``: target,
+    saved, overshoot and each sector's spending before and after the cuts (as savings.csv)."""
+    env = result.election.envelope(envelope_id)
+    if env is None or env.savings is None:
+        return {}
+    from engine.counting.savings import sector_reports
+
+    alloc = result.allocation.envelopes[env.id]
+    sectors = [{"sector": r.sector, "spending_before": r.spending_before, "saved": r.saved,
+                "spending_after": r.spending_after, "lines": r.lines, "lines_cut": r.lines_cut,
+                "max_cuts": r.max_cuts, "max_amount": r.max_amount}
+               for r in sector_reports(result.election, env, alloc)]
+    return {"savings": {"target": env.budget, "saved": alloc.cost, "overshoot": alloc.cost - env.budget,
+                        "min_sectors": env.savings.min_sectors, "sectors": sectors}}
+
+
 
 _TIE_WINNERS = re.compile(r"lost to ([^;]+)")
 
@@ -111,6 +128,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
             "popular_spent": env_popular,
             "ballots": {"online": et.ballots_online, "paper": et.ballots_paper, "total": et.ballots},
             "projects": projects,
+            **savings_view(result, env.id),
         })
     budget = sum(x.budget for x in e.envelopes)
     return {

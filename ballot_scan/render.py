@@ -131,6 +131,8 @@ def ballot_language(election: Election) -> str:
 def instructions_text(election: Election, env: Envelope) -> str:
     """Every rule the voter must follow on this envelope, in the election's language only:
     at most / at least N projects, the limit per category, the cost cap."""
+    if env.savings is not None:
+        return savings_instructions_text(election, env)
     most, least, per_category, cost_cap, sep = _INSTRUCTIONS[ballot_language(election)]
     parts = [most.format(n=env.max_selections)]
     if env.min_selections > 1:
@@ -148,6 +150,38 @@ _INSTRUCTIONS = {
     "fr": ("Cochez au plus {n} case(s)", "au moins {n}", "au plus {n} dans la catégorie {c}",
            "les projets choisis coûtent au plus {cost} au total", " ; "),
 }
+
+
+# savings envelopes: to cut, at least, sectors, target, separator
+_SAVINGS_INSTRUCTIONS = {
+    "en": ("Mark the spending lines to CUT: at most {n} box(es)", "at least {n}", "in at least {n} sectors",
+           ". Savings target: {target}.", "; "),
+    "fr": ("Cochez les dépenses à SUPPRIMER : au plus {n} case(s)", "au moins {n}", "dans au moins {n} secteurs",
+           ". Objectif d'économies : {target}.", " ; "),
+}
+
+
+def savings_instructions_text(election: Election, env: Envelope) -> str:
+    """A savings envelope's rules (reverse PB): tick the lines to *cut*, at most / at least
+    N, the fewest sectors, the savings target."""
+    most, least, sectors, target, sep = _SAVINGS_INSTRUCTIONS[ballot_language(election)]
+    need = env.savings.min_sectors if env.savings is not None else 0
+    parts = [most.format(n=env.max_selections)]
+    if env.min_selections > 1:
+        parts.append(least.format(n=env.min_selections))
+    if need > 1:
+        parts.append(sectors.format(n=need))
+    return sep.join(parts) + target.format(target=_fmt_cost(env.budget, election.currency))
+
+
+def line_amount_text(election: Election, env: Envelope, cost: int, category: str | None) -> str:
+    """The second line of a box: the cost, or for a savings line the amount saved if cut and its sector."""
+    money = _fmt_cost(cost, election.currency)
+    if env.savings is None:
+        return money
+    if ballot_language(election) == "en":
+        return f"saves {money} if cut · sector {category}"
+    return f"économie {money} si supprimée · secteur {category}"
 
 
 # below the ballot serial, above the bottom fiducials' row end (they sit at x < 15 and x > 195 mm)
@@ -256,7 +290,7 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
         assert proj is not None
         tx, ty, _, _ = b.text.px(dpi)
         d.text((tx, ty), f"{b.number}. {proj.id}  {proj.title}", fill=0, font=small)
-        d.text((tx, ty + px(3.3)), _fmt_cost(proj.cost, election.currency), fill=0, font=small)
+        d.text((tx, ty + px(3.3)), line_amount_text(election, env, proj.cost, proj.category), fill=0, font=small)
     # tear-off stub line: the part below it (ballot serial) is kept by the voter
     y = px(STUB_LINE_Y)
     for x in range(px(15), px(PAGE_W_MM - 15), px(4)):

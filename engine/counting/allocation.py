@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from engine.counting.savings import allocate_savings
 from engine.counting.tally import Tally
 from engine.model.ballots import Ballot
 from engine.model.election import Election, QuotaSpec
@@ -204,6 +205,8 @@ def allocate_election(
         problem = envelope_problem(election, env_id, tally, None, profiles.get(env_id))
         if extra:
             problem = replace(problem, quotas=envelope_quotas(election, env_id, extra))
+        if env.savings is not None:  # reverse PB: a cuts rule with the sector limits
+            return problem, allocate_savings(election, env, problem)
         return problem, RULES[env.rule](problem, env.tie_break)
 
     ran = {env.id: run(env.id) for env in election.envelopes}

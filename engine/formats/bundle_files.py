@@ -27,6 +27,7 @@ from engine.formats.breakdowns import categories_csv, districts_csv
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
 from engine.formats.fairness_json import fairness_document
 from engine.formats.results_csv import envelopes_csv, projects_csv, summary_csv, superseded_per_envelope, turnout_csv
+from engine.formats.savings_csv import has_savings, savings_csv
 from engine.model import merkle
 from engine.model.audit import AuditEntry
 from engine.model.ballots import REJECTION_REASONS, Channel
@@ -45,6 +46,10 @@ CONTENT_FILES = (
     "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv", "categories.csv", "districts.csv",
     "fairness.json",
 )
+
+
+# Written only when the election needs them: savings.csv for savings envelopes (reverse PB)
+OPTIONAL_FILES = ("savings.csv",)
 
 
 BUNDLE_FILES = (
@@ -174,7 +179,10 @@ def content_files(result: CountResult, frozen_hash: str, reviews: Sequence[Revie
         "districts.csv": districts_csv(result),
         "fairness.json": pretty_json(fairness_document(result)),
     }
-    return {name: texts[name].encode() for name in CONTENT_FILES}
+    files = {name: texts[name].encode() for name in CONTENT_FILES}
+    if has_savings(result):
+        files["savings.csv"] = savings_csv(result).encode()
+    return files
 
 
 def content_digest(files: Mapping[str, bytes]) -> str:
@@ -278,7 +286,7 @@ def build_bundle(inputs: BundleInputs, key: Ed25519PrivateKey, software_version:
         files, head=head, election_id=inputs.result.election.id, frozen_hash=inputs.frozen_hash,
         key=key, software_version=software_version, pending_review=pending_count(inputs.reviews),
     )
-    return {name: files[name] for name in BUNDLE_FILES}
+    return {name: files[name] for name in (*BUNDLE_FILES, *OPTIONAL_FILES) if name in files}
 
 
 def write_bundle(out: Path, files: Mapping[str, bytes]) -> list[Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from fractions import Fraction
 from typing import Any
 
 from engine.model.election import Election, Envelope, Project, QuotaSpec
@@ -35,6 +36,38 @@ def quota_to_dict(q: QuotaSpec) -> dict[str, Any]:
         if v is not None:
             d[key] = v
     return d
+
+
+def _fraction_text(v: Fraction) -> str:
+    return f"{v.numerator}/{v.denominator}"
+
+
+def savings_envelope_dict(x: Envelope, d: dict[str, Any]) -> dict[str, Any]:
+    """A savings envelope's canonical form: ``target`` instead of ``budget``, then its
+    sector rules (only those declared)."""
+    assert x.savings is not None
+    s = x.savings
+    out = {k: v for k, v in d.items() if k != "budget"}
+    out["target"] = x.budget
+    if s.min_sectors:
+        out["min_sectors"] = s.min_sectors
+    if s.max_cuts_per_sector is not None:
+        out["max_cuts_per_sector"] = s.max_cuts_per_sector
+    if s.max_share_per_sector is not None:
+        out["max_share_per_sector"] = _fraction_text(s.max_share_per_sector)
+    if s.sectors:
+        sectors: dict[str, Any] = {}
+        for sec in s.sectors:
+            one: dict[str, Any] = {}
+            if sec.spending is not None:
+                one["spending"] = sec.spending
+            if sec.max_cuts is not None:
+                one["max_cuts"] = sec.max_cuts
+            if sec.max_share is not None:
+                one["max_share"] = _fraction_text(sec.max_share)
+            sectors[sec.name] = one
+        out["sectors"] = sectors
+    return out
 
 
 def election_to_dict(e: Election) -> dict[str, Any]:
@@ -64,6 +97,8 @@ def election_to_dict(e: Election) -> dict[str, Any]:
             d["grades"] = list(x.grades)
         if x.ungraded is not None:
             d["ungraded"] = x.ungraded
+        if x.savings is not None:
+            d = savings_envelope_dict(x, d)
         return d
 
     def proj_dict(p: Project) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import json
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -32,6 +33,8 @@ from engine.model.election import (
     Envelope,
     Project,
     QuotaSpec,
+    SavingsSpec,
+    SectorSpec,
     VotingPolicy,
 )
 from engine.model.ids import EnvelopeId, ProjectId
@@ -48,6 +51,13 @@ VOTING_KEYS = ("max_envelopes_per_kind", "required_kinds", "opens", "closes")
 ENVELOPE_KEYS = ("id", "name", "kind", "code", "district", "budget", "max_selections", "min_selections",
                  "category_limits", "max_selection_cost", "rule", "tie_break", "ballot", "grades", "ungraded")
 PROJECT_KEYS = ("id", "envelope", "title", "cost", "district", "popular_neighbourhood", "category")
+# savings envelopes (kind = "savings"): a target instead of a budget, sector rules; their
+# lines may name the amount saved ``saving`` and the ``sector`` (canonical: cost, category)
+SAVINGS_ENVELOPE_KEYS = ("id", "name", "kind", "code", "target", "max_selections", "min_selections",
+                         "rule", "tie_break", "min_sectors", "max_cuts_per_sector", "max_share_per_sector",
+                         "sectors")
+SECTOR_KEYS = ("spending", "max_cuts", "max_share")
+SAVINGS_LINE_KEYS = ("id", "envelope", "title", "cost", "saving", "category", "sector", "popular_neighbourhood")
 QUOTA_KEYS = ("name", "group", "envelopes", "scope", "min_share", "min_amount", "max_share", "max_amount",
               "release_unused")
 _ELSEWHERE = {"opens": "[voting] opens", "closes": "[voting] closes", "precedence": "[election] precedence",
@@ -170,8 +180,20 @@ def _ballot_type(ed: Mapping[str, Any], w: str) -> tuple[str, tuple[str, ...], s
     return ballot, tuple(raw), ungraded
 
 
+def _tie_break(ed: Mapping[str, Any], w: str, tie_breaks: frozenset[str]) -> str:
+    """The envelope's ``tie_break`` (default ``votes-cost-id``), one of ``tie_breaks``."""
+    tie: str = _opt(ed, "tie_break", str, w, "votes-cost-id")
+    if tie not in tie_breaks:
+        raise ElectionDefinitionError(
+            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
+        )
+    return tie
+
+
 def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozenset[str],
               tie_breaks: frozenset[str]) -> Envelope:
+    if ed.get("kind") == "savings":
+        return _savings_envelope(ed, w, seen_env, tie_breaks)
     _check_keys(ed, ENVELOPE_KEYS, w)
     env_id = _req(ed, "id", str, w)
     if env_id in seen_env:
@@ -209,19 +231,18 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
         raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs ballot = {need!r} in this envelope "
                                       "(it is an approval envelope: the default)")
     if ballot == "approval" and rule not in rules:
-        from engine.rules import BALLOT_TYPE_RULES
+        from engine.rules import BALLOT_TYPE_RULES, CUTS_RULES
 
+        if rule in CUTS_RULES:
+            raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} allocates savings: it needs an envelope "
+                                          "with kind = \"savings\" and a target (docs/election-format.md)")
         if rule in BALLOT_TYPE_RULES:
             raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs "
                                           "exclusive groups or a savings envelope, which an election cannot "
                                           "declare yet (docs/rules.md); use it on pabulib files with pbcount allocate")
         raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}{did_you_mean(rule, rules)}; "
                                       f"one of {sorted(rules)}")
-    tie = _opt(ed, "tie_break", str, w, "votes-cost-id")
-    if tie not in tie_breaks:
-        raise ElectionDefinitionError(
-            f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
-        )
+    tie = _tie_break(ed, w, tie_breaks)
     return Envelope(
         id=EnvelopeId(env_id),
         name=_req(ed, "name", str, w),
@@ -242,6 +263,10 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
 
 
 def _project(pd: Mapping[str, Any], w: str, seen_proj: set[str], envelopes: Mapping[str, Envelope]) -> Project:
+    env_ref = pd.get("envelope")
+    home = envelopes.get(env_ref) if isinstance(env_ref, str) else None
+    if home is not None and home.savings is not None:
+        return _savings_line(pd, w, seen_proj, home)
     _check_keys(pd, PROJECT_KEYS, w)
     pid = _req(pd, "id", str, w)
     if not pid or pid in seen_proj:
@@ -329,6 +354,7 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         with _naming("project", pd):
             projects.append(_project(pd, w, seen_proj, env_by_id))
     _check_category_limits(envelopes, projects, source)
+    envelopes = _finish_savings(envelopes, projects, source)
 
     vd = _opt(doc, "voting", dict, source, {})
     w = f"{source}: voting"
@@ -340,6 +366,8 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
                                           f"unknown kind {k!r}{did_you_mean(k, ENVELOPE_KINDS)}")
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise ElectionDefinitionError(f"{w}.max_envelopes_per_kind.{k}", "must be an integer >= 0")
+    if any(e.savings is not None for e in envelopes) and "savings" not in per_kind:
+        per_kind = {**per_kind, "savings": 1}  # one savings envelope per ballot unless declared
     required = tuple(_opt(vd, "required_kinds", list, w, []))
     for k in required:
         if k not in ENVELOPE_KINDS:
@@ -366,6 +394,109 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         extra=extra,
         quotas=quotas,
     )
+
+
+def _savings_envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], tie_breaks: frozenset[str]) -> Envelope:
+    """A ``kind = "savings"`` envelope: ``target`` (the amount to save, > 0) instead of a
+    budget; ``rule`` one of the cuts rules (default ``cuts-greedy``); per-sector limits and
+    ``min_sectors``. ``max_selections`` defaults to every line (set by :func:`_finish_savings`)."""
+    from engine.rules import CUTS_RULES
+
+    if "budget" in ed:
+        raise ElectionDefinitionError(f"{w}.budget", "a savings envelope has a 'target' (the amount to save), "
+                                      "not a budget")
+    _check_keys(ed, SAVINGS_ENVELOPE_KEYS, w)
+    env_id = _req(ed, "id", str, w)
+    if env_id in seen_env:
+        raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
+    seen_env.add(env_id)
+    target = _req(ed, "target", int, w)
+    if target <= 0:
+        raise ElectionDefinitionError(f"{w}.target", "must be positive")
+    max_sel = _opt(ed, "max_selections", int, w, 0)  # 0: every line, filled in by _finish_savings
+    min_sel = _opt(ed, "min_selections", int, w, 1)
+    if max_sel < 0 or min_sel < 0 or (max_sel and min_sel > max_sel):
+        raise ElectionDefinitionError(w, "need 0 <= min_selections <= max_selections")
+    rule = _opt(ed, "rule", str, w, "cuts-greedy")
+    if rule not in CUTS_RULES:
+        raise ElectionDefinitionError(f"{w}.rule", f"a savings envelope uses a cuts rule, one of {sorted(CUTS_RULES)}; "
+                                      f"got {rule!r}{did_you_mean(rule, CUTS_RULES)}")
+    tie = _tie_break(ed, w, tie_breaks)
+    min_sectors = _opt(ed, "min_sectors", int, w, 0)
+    max_cuts = _opt(ed, "max_cuts_per_sector", int, w, None)
+    if min_sectors < 0:
+        raise ElectionDefinitionError(f"{w}.min_sectors", "must be >= 0")
+    if max_cuts is not None and max_cuts < 0:
+        raise ElectionDefinitionError(f"{w}.max_cuts_per_sector", "must be >= 0")
+    share = _share(ed["max_share_per_sector"], f"{w}.max_share_per_sector") if "max_share_per_sector" in ed else None
+    sectors: list[SectorSpec] = []
+    for name, sd in _opt(ed, "sectors", dict, w, {}).items():
+        ws = f"{w}.sectors.{name}"
+        if not isinstance(sd, Mapping):
+            raise ElectionDefinitionError(ws, "must be a table {spending, max_cuts, max_share}")
+        _check_keys(sd, SECTOR_KEYS, ws)
+        spending = _opt(sd, "spending", int, ws, None)
+        cuts = _opt(sd, "max_cuts", int, ws, None)
+        if (spending is not None and spending <= 0) or (cuts is not None and cuts < 0):
+            raise ElectionDefinitionError(ws, "spending must be positive and max_cuts >= 0")
+        sectors.append(SectorSpec(str(name), spending, cuts,
+                                  _share(sd["max_share"], f"{ws}.max_share") if "max_share" in sd else None))
+    return Envelope(
+        id=env_id, name=_req(ed, "name", str, w), kind="savings", budget=target, max_selections=max_sel,
+        min_selections=min_sel, rule=rule, tie_break=tie, code=_opt(ed, "code", str, w, env_id.upper()),
+        savings=SavingsSpec(min_sectors, max_cuts, share, tuple(sorted(sectors, key=lambda s: s.name))),
+    )
+
+
+def _savings_line(pd: Mapping[str, Any], w: str, seen_proj: set[str], env: Envelope) -> Project:
+    """A spending line of a savings envelope: ``saving`` (or ``cost``), the amount saved if
+    it is cut, and its ``sector`` (or ``category``), both required."""
+    _check_keys(pd, SAVINGS_LINE_KEYS, w)
+    pid = _req(pd, "id", str, w)
+    if not pid or pid in seen_proj:
+        raise ElectionDefinitionError(f"{w}.id", f"empty or duplicate line id {pid!r}")
+    seen_proj.add(pid)
+    for a, b in (("saving", "cost"), ("sector", "category")):
+        if a in pd and b in pd:
+            raise ElectionDefinitionError(w, f"give {a!r} or {b!r}, not both")
+    amount_key = "saving" if "saving" in pd else "cost"
+    amount = _req(pd, amount_key, int, w)
+    if amount <= 0:
+        raise ElectionDefinitionError(f"{w}.{amount_key}", "must be positive (the amount saved if the line is cut)")
+    if _opt(pd, "popular_neighbourhood", bool, w, False):
+        raise ElectionDefinitionError(f"{w}.popular_neighbourhood", "a spending line takes no quota flag")
+    sector = _req(pd, "sector" if "sector" in pd or "category" not in pd else "category", str, w)
+    if not sector.strip():
+        raise ElectionDefinitionError(f"{w}.sector", "must not be empty")
+    return Project(id=pid, envelope=env.id, title=_req(pd, "title", str, w), cost=amount, category=sector)
+
+
+def _finish_savings(envelopes: list[Envelope], projects: list[Project], source: str) -> list[Envelope]:
+    """Savings envelopes once their lines are known: ``max_selections`` defaults to every
+    line; declared sectors must have lines; ``min_sectors`` must be reachable."""
+    out = []
+    for i, env in enumerate(envelopes):
+        if env.savings is None:
+            out.append(env)
+            continue
+        w = f"{source}: envelopes[{i}] (envelope {env.id!r})"
+        lines = [p for p in projects if p.envelope == env.id]
+        if not lines:
+            raise ElectionDefinitionError(w, "a savings envelope needs at least one spending line")
+        names = {p.category for p in lines if p.category is not None}
+        for s in env.savings.sectors:
+            if s.name not in names:
+                raise ElectionDefinitionError(f"{w}.sectors.{s.name}", f"no line has sector {s.name!r}"
+                                              f"{did_you_mean(s.name, names)}")
+        if env.savings.min_sectors > len(names):
+            raise ElectionDefinitionError(f"{w}.min_sectors", f"{env.savings.min_sectors} sectors required on a "
+                                          f"ballot, but the lines have only {len(names)}")
+        if env.max_selections == 0:
+            env = replace(env, max_selections=len(lines))
+        if env.min_selections > env.max_selections:
+            raise ElectionDefinitionError(w, "need min_selections <= max_selections")
+        out.append(env)
+    return out
 
 
 def _share(value: Any, where: str) -> Fraction:

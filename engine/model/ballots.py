@@ -50,6 +50,7 @@ REJECTION_REASONS: dict[str, str] = {
     "too_few_selections": "fewer projects than the envelope's minimum",
     "too_many_selections": "more projects than the envelope allows (overvote)",
     "category_limit_exceeded": "too many projects of one category",
+    "too_few_sectors": "a savings ballot proposes cuts in fewer sectors than the envelope requires",
     "over_budget_selection": "selected projects cost more than the envelope allows",
     "duplicate_submission": "exactly the same submission was already received",
     "wrong_ballot_form": "a list of projects for a grade or for/against envelope, or opinions for an approval one",
@@ -295,6 +296,13 @@ def validate_submission(
                         f"{cats[cat]} projects of category {cat!r} in {env_id!r}; at most {lim}",
                         serial,
                     )
+        if env.savings is not None and len(cats) < env.savings.min_sectors:
+            return reject(
+                "too_few_sectors",
+                f"cuts in {len(cats)} sector(s) ({', '.join(sorted(cats)) or 'none'}) in {env_id!r}; "
+                f"at least {env.savings.min_sectors} sectors required",
+                serial,
+            )
         if env.max_selection_cost is not None and total_cost > env.max_selection_cost:
             return reject(
                 "over_budget_selection",

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.model.ids import EnvelopeId, ProjectId
 
-ENVELOPE_KINDS = ("citywide", "district")
+ENVELOPE_KINDS = ("citywide", "district", "savings")
 PRECEDENCE_RULES = ("paper-first", "online-first", "latest")
 DEFAULT_PRECEDENCE = "paper-first"
 BALLOT_TYPES = ("approval", "grades", "for-against")
@@ -67,6 +67,9 @@ class Envelope:
     ballot: str = "approval"
     grades: tuple[str, ...] = ()  # best first, as printed; only for ballot = "grades"
     ungraded: str | None = None  # the grade an ungraded project counts as (None: the lowest)
+    # a savings envelope (kind "savings", reverse PB): budget is the savings target, its
+    # projects are spending lines (cost = amount saved if cut, category = sector)
+    savings: SavingsSpec | None = None
 
     @property
     def grade_scale(self) -> tuple[str, ...]:
@@ -77,6 +80,46 @@ class Envelope:
     def default_grade(self) -> int:
         """Index (lowest first) of the grade an ungraded project counts as."""
         return self.grade_scale.index(self.ungraded) if self.ungraded is not None else 0
+
+
+@dataclass(frozen=True)
+class SectorSpec:
+    """One sector of a savings envelope: its spending before cuts (default: the sum of its
+    lines' amounts) and its own cut limits (override the envelope's per-sector defaults)."""
+
+    name: str
+    spending: int | None = None
+    max_cuts: int | None = None
+    max_share: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class SavingsSpec:
+    """The rules of a savings envelope (see ``docs/election-format.md``, "Savings envelopes").
+
+    ``min_sectors``: a ballot must propose cuts in at least this many sectors (else it is
+    rejected as ``too_few_sectors``). Per sector, at most ``max_cuts`` lines are cut and at
+    most ``max_share`` of the sector's spending is saved (rounded down); ``sectors`` gives
+    each sector's spending and overrides.
+    """
+
+    min_sectors: int = 0
+    max_cuts_per_sector: int | None = None
+    max_share_per_sector: Fraction | None = None
+    sectors: tuple[SectorSpec, ...] = ()
+
+    def sector(self, name: str) -> SectorSpec:
+        """The declared sector ``name``, or one with no spending or limits of its own."""
+        for s in self.sectors:
+            if s.name == name:
+                return s
+        return SectorSpec(name)
+
+    def limits_of(self, name: str) -> tuple[int | None, Fraction | None]:
+        """(max cuts, max share of spending) of a sector: its own, else the envelope's."""
+        s = self.sector(name)
+        return (s.max_cuts if s.max_cuts is not None else self.max_cuts_per_sector,
+                s.max_share if s.max_share is not None else self.max_share_per_sector)
 
 
 QUOTA_GROUP_KEYS = ("popular_neighbourhood", "category", "district")

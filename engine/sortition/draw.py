@@ -22,7 +22,7 @@ from engine.sortition.seed import SeedStream
 from engine.sortition.urns import urn_draw, urn_probabilities
 
 METHODS = ("leximin", "maximin", "urns")
-ALGORITHM_VERSION = {"leximin": "leximin-colgen/1", "maximin": "maximin-colgen/1", "urns": "alternating-urns/1"}
+ALGORITHM_VERSION = {"leximin": "leximin-colgen/2", "maximin": "maximin-colgen/1", "urns": "alternating-urns/1"}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,11 @@ fixed probability: solve, over the panels found so far, the dual LP
     minimise ŷ − Σ_{i fixed} f_i y_i   s.t.  Σ_{i∈C} y_i ≤ ŷ for every panel C,
                                               Σ_{i not fixed} y_i = 1,  y, ŷ ≥ 0;
 
-price a new panel with the ILP "panel maximising Σ_{i∈C} y_i"; if it beats ŷ by more than
-1e-7 add it and solve again, otherwise every unfixed person with ``y_i > 1e-7`` is fixed at
+price a new panel with the ILP "panel maximising Σ_{i∈C} y_i" (over types of
+interchangeable people, :mod:`engine.sortition.pricing`: a few dozen integers instead of
+one binary per person); if it beats ŷ by more than
+1e-7 add it (and one more panel priced with its members at weight 0, when that one beats
+ŷ too: half the LP solves) and solve again, otherwise every unfixed person with ``y_i > 1e-7`` is fixed at
 the LP's value (the largest minimum the unfixed can share). Finally the primal LP
 "minimise ε s.t. Σ_C p_C = 1, Σ_{C∋i} p_C ≥ f_i − ε" gives the panel probabilities, turned
 into integer weights as for ``maximin`` (:func:`engine.sortition.maximin.to_lottery`).
@@ -31,13 +34,24 @@ import numpy as np
 
 from engine.sortition.maximin import Lottery, _best_panel, coverage, to_lottery
 from engine.sortition.pool import Features, Pool
+from engine.sortition.pricing import best_panel_by_type, person_types
 from engine.sortition.solver import IncrementalLP, Row, solve
 
 _EPS = 1e-7
 
 
-def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, fix_eps: float = _EPS) -> Lottery:
-    """The leximin lottery (module docstring); SortitionInputError explains infeasibility."""
+def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, fix_eps: float = _EPS,
+            pricing: str = "types", warm: bool = True, extra: int = 1) -> Lottery:
+    """The leximin lottery (module docstring); SortitionInputError explains infeasibility.
+
+    ``pricing``: ``"types"`` (default) prices panels over types of interchangeable people
+    (:mod:`engine.sortition.pricing`); ``"people"`` with one binary per person (the
+    benchmark's baseline; same optimum values, possibly another lottery). ``warm``: each
+    stage changes the previous stage's LP (costs of the newly fixed, the equality row) and
+    re-solves from its basis, instead of rebuilding it (``False``: the baseline). ``extra``:
+    after an improving panel, up to this many more from the same duals, each priced with the
+    earlier ones' members at weight 0 and kept if it also beats the LP (fewer LP solves;
+    ``0``: one panel per round, the baseline)."""
     n = len(pool.ids)
     rows, panels, covered = coverage(pool, features, size)
     agents = [i for i in range(n) if covered[i]]
@@ -45,6 +59,11 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, 
     a = len(agents)
     upper = covered.astype(np.float64)
     fixed: dict[int, float] = {}
+    types = person_types(rows, upper)
+
+    def price(y: np.ndarray) -> tuple[int, ...] | None:
+        return best_panel_by_type(y, rows, types) if pricing == "types" else _best_panel(y, rows, upper)
+
     rounds = 0
     lp: IncrementalLP | None = None  # the current stage's dual LP, grown one panel at a time
     in_lp = 0
@@ -69,17 +88,28 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, 
         y = np.zeros(n)
         y[agents] = np.maximum(sol.x[:a], 0.0)
         cap, value_lp = float(sol.x[a]), float(sol.objective)
-        priced = _best_panel(y, rows, upper)
+        priced = price(y)
         value = float(sum(y[i] for i in priced)) if priced else 0.0
         if priced is not None and value > cap + _EPS and priced not in panels:
             panels.append(priced)
+            y2 = y.copy()
+            for _ in range(extra):  # more improving panels from the same duals, avoiding earlier members
+                y2[list(panels[-1])] = 0.0
+                other = price(y2)
+                if other is None or other in panels or float(sum(y[i] for i in other)) <= cap + _EPS:
+                    break
+                panels.append(other)
             continue
         newly = [i for i in agents if i not in fixed and y[i] > fix_eps]
         if not newly:
             newly = [max((i for i in agents if i not in fixed), key=lambda i: (y[i], -i))]
         for i in newly:
             fixed[i] = max(0.0, value_lp)
-        lp = None  # next stage: new objective and equality row
+            if warm:  # next stage on the same LP, from the current basis: i leaves row 0, gets cost -f_i
+                lp.change_cost(col[i], -fixed[i])
+                lp.change_coeff(0, col[i], 0.0)
+        if not warm:
+            lp = None  # next stage: new objective and equality row, rebuilt
     m = len(panels)
     # final primal: columns p_0..p_{m-1}, eps
     holding: dict[int, dict[int, float]] = {i: {} for i in agents}

@@ -78,6 +78,14 @@ class IncrementalLP:
                        np.array([coeffs[j] for j in idx], dtype=np.float64))
         self._rows += 1
 
+    def change_cost(self, col: int, cost: float) -> None:
+        """Change one column's cost; the next :meth:`run` starts from the current basis."""
+        self._h.changeColCost(int(col), float(cost))
+
+    def change_coeff(self, row: int, col: int, value: float) -> None:
+        """Change one matrix entry (0.0 removes it); the next :meth:`run` is warm-started."""
+        self._h.changeCoeff(int(row), int(col), float(value))
+
     def run(self) -> Solution:
         """Re-solve (warm start) and return the solution; RuntimeError if HiGHS neither solves nor
         proves infeasibility.

@@ -18,6 +18,7 @@ from typing import Any
 from .definition import Definition, Env, QuotaDef
 from .errors import fail
 from .jsonio import read_json, read_jsonl
+from .rules_cuts import cuts_exact, cuts_greedy, sector_limits
 from .rules_grades import grade_rules
 from .rules_greedy_variants import for_against
 from .rules_reference import PROFILE_RULES, RULES, Problem, Quota, greedy_rule, greedy_stop_rule
@@ -175,8 +176,28 @@ def _election_quota_target(d: Definition, q: QuotaDef) -> tuple[int, dict[str, i
     return math.ceil(q.min_share * sum(budgets.values())), budgets
 
 
+def _savings_entry(env: Env, d: Definition, tally: Mapping[str, Any], threshold: float,
+                   live: Mapping[str, Mapping[str, Any]] | None,
+                   published: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A savings envelope (:mod:`.rules_cuts`): cuts-greedy recomputed, cuts-exact checked
+    against the published set."""
+    assert env.savings is not None
+    projects = d.by_env[env.id]
+    votes = tally["envelopes"][env.id]["projects"]
+    problem = Problem(tuple(p.id for p in projects), tuple(p.cost for p in projects),
+                      tuple(float(votes[p.id]["total"]) for p in projects), env.budget, threshold, (),
+                      envelope_approvals(env.id, live))
+    limits = sector_limits(env.savings, projects)
+    if env.rule == "cuts-greedy":
+        return cuts_greedy(problem, env.tie_break, limits)
+    if env.rule == "cuts-exact":
+        return cuts_exact(problem, env.tie_break, limits, published)
+    raise fail("allocation.json", "rule_unsupported", f"savings envelope {env.id} uses rule {env.rule!r}")
+
+
 def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: float,
-                         live: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+                         live: Mapping[str, Mapping[str, Any]] | None,
+                         published: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """engine/counting/allocation.py: each envelope with its rule, then election-wide quota rebalancing.
 
     An election-wide quota reserves in each envelope a budget-proportional part of the
@@ -190,6 +211,9 @@ def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: flo
     envs = {e.id: e for e in d.envelopes}
 
     def run(env: Env) -> tuple[Problem, dict[str, Any]]:
+        if env.savings is not None:  # reverse PB: no quotas
+            entry = _savings_entry(env, d, tally, threshold, live, (published or {}).get(env.id))
+            return Problem((), (), (), env.budget, threshold), entry
         rule = ALL_RULES.get(env.rule)
         if rule is None:
             raise fail(name, "rule_unsupported",
@@ -267,7 +291,7 @@ def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
         raise fail(name, "threshold", "must be a number")
     if set(a["envelopes"]) != {e.id for e in d.envelopes}:
         raise fail(name, "envelopes", "envelopes differ from the election's")
-    recomputed = recompute_allocation(d, tally, threshold, live)
+    recomputed = recompute_allocation(d, tally, threshold, live, a["envelopes"])
     for env in d.envelopes:
         mine = recomputed[env.id]
         pub = a["envelopes"][env.id]

@@ -105,6 +105,7 @@ def check_csvs(directory: Path, d: Definition, tally: Mapping[str, Any], alloc: 
         erows.append([env.id, env.name, env.kind, env.budget, a["cost"], env.budget - a["cost"], len(a["selected"]),
                       b["total"], b["online"], b["paper"], sup["by_envelope"].get(env.id, 0)])
     _compare_rows("envelopes.csv", ENVELOPE_COLUMNS, _csv_rows(directory, "envelopes.csv"), erows)
+    check_savings_csv(directory, d, alloc)
 
 
 # summary.csv: the metric and value cells are recomputed; the definition column is prose
@@ -174,3 +175,44 @@ def check_summary_csvs(directory: Path, d: Definition, tally: Mapping[str, Any],
                               _pct(funded, len(a["selected"])), v])
         header = [attr if c == "group" else c for c in BREAKDOWN_COLUMNS]
         _compare_rows(name, header, _csv_rows(directory, name), brows)
+
+
+
+SAVINGS_COLUMNS = [
+    "envelope_id", "sector", "spending_before", "saved", "spending_after", "saved_pct", "lines", "lines_cut",
+    "max_cuts", "max_amount", "target", "overshoot",
+]
+
+
+def check_savings_csv(directory: Path, d: Definition, alloc: Mapping[str, Any]) -> None:
+    """``savings.csv`` (as engine/formats/savings_csv.py): per sector of each savings
+    envelope, spending before and after the published cuts, then a total row; required
+    when the election has a savings envelope."""
+    from .rules_cuts import natural_key, sector_limits
+
+    savings_envs = [env for env in d.envelopes if env.savings is not None]
+    if not savings_envs:
+        return
+    rows: list[list[Any]] = []
+    for env in savings_envs:
+        assert env.savings is not None
+        a = alloc["envelopes"][env.id]
+        cut = set(a["selected"])
+        lines = d.by_env[env.id]
+        limits = {lim.sector: lim for lim in sector_limits(env.savings, lines)}
+        declared = env.savings.get("sectors", {})
+        total_before = total_lines = 0
+        for name in sorted({ln.category for ln in lines if ln.category is not None}, key=natural_key):
+            members = [ln for ln in lines if ln.category == name]
+            before = declared.get(name, {}).get("spending", sum(ln.cost for ln in members))
+            saved = sum(ln.cost for ln in members if ln.id in cut)
+            lim = limits.get(name)
+            rows.append([env.id, name, before, saved, before - saved, _pct(saved, before), len(members),
+                         sum(1 for ln in members if ln.id in cut),
+                         "" if lim is None or lim.max_cuts is None else lim.max_cuts,
+                         "" if lim is None or lim.max_amount is None else lim.max_amount, "", ""])
+            total_before += before
+            total_lines += len(members)
+        rows.append([env.id, "", total_before, a["cost"], total_before - a["cost"], _pct(a["cost"], total_before),
+                     total_lines, len(a["selected"]), "", "", env.budget, a["cost"] - env.budget])
+    _compare_rows("savings.csv", SAVINGS_COLUMNS, _csv_rows(directory, "savings.csv"), rows)

@@ -35,6 +35,9 @@ class Env:
     ballot: str = "approval"  # approval | grades | for-against
     grades: tuple[str, ...] = ()  # best first, as published
     ungraded: str | None = None  # the grade of an ungraded project (None: the lowest)
+    # a savings envelope (kind "savings"): its canonical savings keys (min_sectors,
+    # max_cuts_per_sector, max_share_per_sector, sectors); budget is its target
+    savings: Mapping[str, Any] | None = None
 
     @property
     def grade_names(self) -> tuple[str, ...]:
@@ -45,6 +48,17 @@ class Env:
     def default_grade(self) -> int:
         """Index (lowest first) counted for a project a ballot does not grade."""
         return self.grade_names.index(self.ungraded) if self.ungraded is not None else 0
+
+
+SAVINGS_KEYS = ("min_sectors", "max_cuts_per_sector", "max_share_per_sector", "sectors")
+
+
+def _env(e: Mapping[str, Any]) -> Env:
+    savings = {k: e[k] for k in SAVINGS_KEYS if k in e} if e["kind"] == "savings" else None
+    return Env(e["id"], e["name"], e["kind"], int(e["target"] if savings is not None else e["budget"]),
+               int(e["max_selections"]), int(e.get("min_selections", 1)), dict(e.get("category_limits", {})),
+               e.get("max_selection_cost"), e.get("rule", "greedy"), e.get("tie_break", "votes-cost-id"),
+               str(e.get("ballot", "approval")), tuple(e.get("grades", ())), e.get("ungraded"), savings)
 
 
 @dataclass(frozen=True)
@@ -129,13 +143,7 @@ def parse_quota(q: Mapping[str, Any]) -> QuotaDef:
 
 def parse_definition(doc: Mapping[str, Any]) -> Definition:
     """A :class:`Definition` from the ``definition`` object of ``election.json``."""
-    envs = [
-        Env(e["id"], e["name"], e["kind"], int(e["budget"]), int(e["max_selections"]),
-            int(e.get("min_selections", 1)), dict(e.get("category_limits", {})),
-            e.get("max_selection_cost"), e.get("rule", "greedy"), e.get("tie_break", "votes-cost-id"),
-            str(e.get("ballot", "approval")), tuple(e.get("grades", ())), e.get("ungraded"))
-        for e in doc["envelopes"]
-    ]
+    envs = [_env(e) for e in doc["envelopes"]]
     projects: dict[str, Proj] = {}
     by_env: dict[str, list[Proj]] = {e.id: [] for e in envs}
     for p in doc["projects"]:
@@ -256,6 +264,9 @@ class BallotRules:
                 return f"envelope {env.id!r}: {cats[cat]} projects of category {cat!r}, at most {lim}"
         if env.max_selection_cost is not None and cost > env.max_selection_cost:
             return f"envelope {env.id!r}: selection costs {cost}, more than {env.max_selection_cost}"
+        if env.savings is not None and len(cats) < int(env.savings.get("min_sectors", 0)):
+            return (f"envelope {env.id!r}: cuts in {len(cats)} sector(s), at least "
+                    f"{env.savings['min_sectors']} sectors required")
         return None
 
 

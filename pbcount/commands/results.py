@@ -17,6 +17,7 @@ from engine.formats.results_csv import (
     summary_csv,
     turnout_csv,
 )
+from engine.formats.savings_csv import has_savings, savings_csv
 from engine.services.count import count_store
 from engine.storage.review_store import PENDING, ReviewStore
 from pbcount.commands.publish import pending_text
@@ -34,6 +35,8 @@ def results_csvs(result: CountResult, groups: VoterGroups | None = None) -> dict
         "categories.csv": categories_csv(result),
         "districts.csv": districts_csv(result),
     }
+    if has_savings(result):
+        csvs["savings.csv"] = savings_csv(result)
     if groups is not None:
         csvs["groups.csv"] = group_turnout_csv(groups, result.dedup.counted, K_MIN)
     return csvs

@@ -48,7 +48,7 @@ def test_record_contents(record: dict[str, bytes]) -> None:
     assert sorted(record) == ["features.csv", "lottery.csv", "manifest.json", "panel.csv", "pool.csv",
                               "probabilities.csv", "record.json", "results.pub"]
     rec = json.loads(record["record.json"])
-    assert rec["method"] == "leximin" and rec["algorithm"] == "leximin-colgen/1"
+    assert rec["method"] == "leximin" and rec["algorithm"] == "leximin-colgen/2"
     assert rec["seed"] == "drand 5000000 0a1b2c" and rec["solver"].startswith("HiGHS ")
     assert rec["household_rule"] is True and rec["size"] == 8
     panel = record["panel.csv"].decode().split()
