@@ -34,6 +34,10 @@ API_VERSION = "1.0.0"
 
 
 def create_app(settings: ApiSettings | None = None, store: Store | None = None) -> FastAPI:
+    """The FastAPI application: opens the state (``store``, else ``settings.db_url``), mounts
+    every router, the error handlers, the docs page, the body-size limit and gzip; its lifespan
+    starts the background writer, warms the caches and stops the writer.
+    """
     settings = settings or ApiSettings()
     pb = AppState.open(settings, store)
 

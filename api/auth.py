@@ -29,6 +29,10 @@ bearer = HTTPBearer(
 
 
 class KeyCache:
+    """API keys looked up by their text, remembered for ``ttl`` seconds (thread-safe), so that
+    a request does not read the store; a revoked key stops working within ``ttl``.
+    """
+
     def __init__(self, keys: ApiKeyStore, ttl: float = CACHE_SECONDS) -> None:
         self.keys = keys
         self.ttl = ttl
@@ -36,6 +40,7 @@ class KeyCache:
         self._lock = threading.Lock()
 
     def lookup(self, text: str) -> ApiKey | None:
+        """The active key with this text, or None (unknown or revoked)."""
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(text)

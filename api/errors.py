@@ -40,12 +40,18 @@ STATUS_CODES = {
 
 
 class ErrorInfo(BaseModel):
+    """A machine-readable ``code``, a human-readable ``message``, and details (e.g. one per
+    invalid field).
+    """
+
     code: str
     message: str
     details: list[dict[str, Any]] = []
 
 
 class ErrorBody(BaseModel):
+    """The body of every error answer: ``{"error": {code, message, details}}``."""
+
     error: ErrorInfo
 
 
@@ -72,6 +78,7 @@ def error_response(
     status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """A JSON error answer with ``status`` in the :class:`ErrorBody` shape."""
     body = {"error": {"code": code, "message": message, "details": details or []}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -88,6 +95,9 @@ def _clean_validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer API errors, request validation errors and pbcount errors in the
+    :class:`ErrorBody` shape (never a stack trace).
+    """
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)

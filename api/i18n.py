@@ -262,6 +262,9 @@ def rule_text(rule: str, lang: str) -> str:
 
 
 def pick_lang(query_lang: str | None, accept_language: str | None, default: str) -> str:
+    """The page language: ``?lang=`` if supported, else the first supported language of the
+    ``Accept-Language`` header, else ``default``.
+    """
     if query_lang in LANGS:
         return query_lang
     if accept_language:
@@ -273,11 +276,13 @@ def pick_lang(query_lang: str | None, accept_language: str | None, default: str)
 
 
 def fmt_int(n: int, lang: str) -> str:
+    """An integer with thousands separators (a narrow no-break space in French)."""
     s = f"{n:,}"
     return s.replace(",", "\u202f") if lang == "fr" else s
 
 
 def fmt_money(n: int, currency: str, lang: str) -> str:
+    """An amount with the currency symbol where known (after it, with a no-break space, in French)."""
     sym = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency)
     if lang == "fr":
         return f"{fmt_int(n, lang)}\u00a0{sym or currency}"
@@ -285,5 +290,6 @@ def fmt_money(n: int, currency: str, lang: str) -> str:
 
 
 def fmt_pct(x: float, lang: str) -> str:
+    """A fraction ``x`` as a percentage with one decimal (``12,5 %`` in French)."""
     s = f"{100 * x:.1f}"
     return f"{s.replace('.', ',')}\u00a0%" if lang == "fr" else f"{s}%"

@@ -135,6 +135,7 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str) -> str:
+    """The HTML table of one envelope's projects: votes, cost, rank, funded or why not."""
     rows = []
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
@@ -175,6 +176,7 @@ def _document(lang: str, title: str, body: str) -> str:
 
 
 def receipt_form(t: dict[str, str], lang: str) -> str:
+    """The HTML form that looks up a receipt (``GET /receipt``)."""
     return (f'<h3>{escape(t["receipt_check"])}</h3>'
             f'<form method="get" action="/receipt" class="receipt-form"><input type="hidden" name="lang" '
             f'value="{lang}"><label for="receipt-id">{escape(t["receipt_label"])}</label>'
@@ -184,6 +186,7 @@ def receipt_form(t: dict[str, str], lang: str) -> str:
 
 
 def publication_section(pub: dict[str, Any] | None, t: dict[str, str], lang: str) -> str:
+    """The HTML section on the publication: tree head and signature facts, or "not published yet"."""
     c = t["colon"]
     if pub is None:
         facts = f'<p id="not-published">{escape(t["not_published"])}</p>'
@@ -213,6 +216,7 @@ def verify_how(pub: dict[str, Any] | None, t: dict[str, str]) -> str:
 
 
 def downloads_section(t: dict[str, str], published: bool) -> str:
+    """The HTML list of downloads: the two CSVs, the bundle once published, the API docs."""
     links = [("/v1/results/projects.csv", t["projects_csv"], "dl-projects"),
              ("/v1/results/envelopes.csv", t["envelopes_csv"], "dl-envelopes")]
     if published:
@@ -244,6 +248,7 @@ def quota_verdict(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
+    """The HTML overview: turnout by channel and each envelope's budget and spending."""
     c = t["colon"]
     cur = doc["election"]["currency"]
     tu = doc["turnout"]
@@ -293,6 +298,7 @@ def overview_section(doc: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:
+    """The HTML section of one envelope: budget, spent, left over, and its projects table."""
     c = t["colon"]
     env = {**env, "currency": currency}
     head = (f'<p>{escape(t["budget"])}{c} {fmt_money(env["budget"], currency, lang)} — {escape(t["spent"])}{c} '
@@ -323,6 +329,9 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
 
 def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, lang: str,
                         election_name: str) -> str:
+    """The whole public results page in ``lang`` (``doc``: the results document, None before a
+    count; ``pub``: the publication facts, None before publication).
+    """
     t = TEXT[lang]
     title = f"{election_name} — {t['results']}"
     parts = [_header(t, lang, "/", title), "<main>"]
@@ -378,6 +387,9 @@ VERIFY_JS = """
 
 
 def browser_check(check: dict[str, Any], t: dict[str, str]) -> str:
+    """The inclusion proof of a receipt as page data, and the script that checks it in the
+    visitor's own browser.
+    """
     data = json.dumps({"line": check["line"], "index": check["leaf_index"], "size": check["tree_size"],
                        "root": check["root"], "proof": check["proof"], "ok": t["browser_ok"],
                        "bad": t["browser_bad"]}, ensure_ascii=True).replace("</", "<\\/")

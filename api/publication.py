@@ -42,6 +42,7 @@ class PublicationCache:
         self._lock = threading.Lock()
 
     def latest(self) -> PublishedLog | None:
+        """The latest publication's log (reloaded only when a new publication exists), or None."""
         pubs = self.store.publications()
         if not pubs:
             return None
@@ -52,6 +53,7 @@ class PublicationCache:
 
 
 def manifest_path(bundle_dir: Path) -> Path:
+    """``manifest.json`` of the bundle directory."""
     return bundle_dir / "manifest.json"
 
 
@@ -68,6 +70,9 @@ def manifest_facts(bundle_dir: Path) -> dict[str, Any] | None:
 
 
 def tree_head(pb: AppState) -> dict[str, Any] | None:
+    """The latest tree head, and whether the bundle directory's manifest signs the same one;
+    None before the first publication.
+    """
     log = pb.publications.latest()
     if log is None:
         return None
@@ -118,6 +123,7 @@ def receipt_proof(pb: AppState, receipt_text: str) -> dict[str, Any]:
 
 
 def check_receipt(pb: AppState, receipt_text: str) -> dict[str, Any]:
+    """The receipt lookup answer: counted or not, with its inclusion proof (:func:`receipt_proof`)."""
     return receipt_proof(pb, receipt_text)
 
 

@@ -24,6 +24,7 @@ DEFAULT_POPULAR_SHARE = 1 / 3
 
 
 def popular_quota_names(election: Election) -> list[str]:
+    """Names of the quotas reserving money for popular neighbourhoods."""
     return [q.name for q in getattr(election, "quotas", ())
             if q.group_key == "popular_neighbourhood" and q.group_value is True]
 

@@ -76,6 +76,7 @@ def get_tree_head(request: Request) -> dict[str, Any]:
             responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
                              "description": "zip of the bundle files"}, **NOT_PUBLISHED})
 def get_bundle(request: Request) -> Response:
+    """The latest signed results bundle as a zip (404 before the first publication)."""
     data = bundle_zip(app_state(request).bundle_dir)
     if data is None:
         raise _not_published()

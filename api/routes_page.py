@@ -53,6 +53,7 @@ LangQuery = Annotated[str | None, Query(max_length=5, description="fr or en")]
 
 @router.get("/", response_class=HTMLResponse, summary="Public results page (HTML)")
 def results_page(request: Request, lang: LangQuery = None) -> HTMLResponse:
+    """The public results page (HTML), in ``lang`` or the browser's language."""
     pb = app_state(request)
     chosen = pick_lang(lang, request.headers.get("accept-language"), pb.settings.default_lang)
     pc = pb.latest_count()
@@ -69,6 +70,9 @@ async def receipt_page(
     id: Annotated[str, Query(max_length=40, description="receipt id")] = "",  # noqa: A002
     lang: LangQuery = None,
 ) -> HTMLResponse:
+    """The receipt check page (HTML): whether receipt ``id`` is counted, with a proof the
+    browser checks itself.
+    """
     pb = app_state(request)
     chosen = pick_lang(lang, request.headers.get("accept-language"), pb.settings.default_lang)
     check = await run_in_threadpool(check_receipt, pb, id)

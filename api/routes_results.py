@@ -17,6 +17,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "descrip
 
 
 def published_or_404(request: Request) -> PublishedCount:
+    """The latest count, or a 404 ``results_not_available`` error before the first count."""
     pc = app_state(request).latest_count()
     if pc is None:
         raise ApiError(404, "results_not_available", "the election has not been counted yet")

@@ -38,6 +38,9 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_name(i: int, name: str | None) -> str:
+    """A file name for upload ``i`` that cannot leave the scan directory: ``NNN-<name>`` with
+    only safe characters.
+    """
     base = _SAFE.sub("_", Path(name or "scan").name)[:80].strip("._") or "scan"
     return f"{i:03d}-{base}"
 

@@ -26,6 +26,7 @@ CLOSED_MESSAGE = "the election is closed; no more votes are accepted"
 
 
 def app_state(request: Request) -> AppState:
+    """The application's :class:`AppState` (set by :func:`api.app.create_app`)."""
     return request.app.state.pb
 
 

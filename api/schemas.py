@@ -13,6 +13,8 @@ ReceiptId = Annotated[str, StringConstraints(pattern=f"^{RECEIPT_PATTERN}$")]
 
 
 class VoteAccepted(BaseModel):
+    """The answer to one accepted vote: its status, receipt id and the voter's ballot count."""
+
     status: Literal["accepted", "already_received"] = Field(
         description="accepted: stored now; already_received: the same vote was stored before "
                     "(idempotent: same receipt, counted once)")
@@ -23,6 +25,8 @@ class VoteAccepted(BaseModel):
 
 
 class BatchLine(BaseModel):
+    """The outcome of one line of a batch: accepted, already received or rejected (with why)."""
+
     line: int
     status: Literal["accepted", "already_received", "rejected"]
     receipt_id: str | None = None
@@ -31,6 +35,8 @@ class BatchLine(BaseModel):
 
 
 class BatchReport(BaseModel):
+    """The outcome of a batch: its source and hash, line counts by outcome, and each line."""
+
     source: str
     sha256: str
     lines: int
@@ -42,11 +48,15 @@ class BatchReport(BaseModel):
 
 
 class CloseOut(BaseModel):
+    """The answer to closing online intake: when it closed, and whether it already was closed."""
+
     closed_at: str
     already_closed: bool
 
 
 class ReviewDecision(BaseModel):
+    """A reviewer's decision on a review item: accept (with the final selections) or reject."""
+
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["accept", "reject"]

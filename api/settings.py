@@ -32,6 +32,7 @@ class ApiSettings:
     public_base_url: str = ""
 
     def body_limit(self, path: str) -> int:
+        """The largest request body accepted on ``path`` (votes, batches and scans differ)."""
         if path.startswith("/v1/votes:batch"):
             return self.max_batch_bytes
         if path.startswith("/v1/votes"):

@@ -30,6 +30,10 @@ log = logging.getLogger("pbcount.api")
 
 @dataclass(frozen=True)
 class PublishedCount:
+    """The latest count as the API serves it: the result, when it was counted, the results
+    document and the two CSVs.
+    """
+
     result: CountResult
     counted_at: str
     document: dict[str, Any]
@@ -60,6 +64,10 @@ def default_bundle_dir(settings: ApiSettings, store: Store) -> Path:
 
 @dataclass
 class AppState:
+    """What every request shares: settings, store, election, token verifier and receipt
+    secret, the caches of the latest count and publication, and the background writer.
+    """
+
     settings: ApiSettings
     store: Store
     election: Election
@@ -78,6 +86,9 @@ class AppState:
 
     @classmethod
     def open(cls, settings: ApiSettings, store: Store | None = None) -> AppState:
+        """Open the state from ``settings`` (or ``store``); without keys, intake stays closed and
+        says why.
+        """
         store = store or Store.open(settings.db_url)
         election = store.election()
         verifier: TokenVerifier | None = None
@@ -96,10 +107,10 @@ class AppState:
         )
 
     def _publish(self, result: CountResult) -> PublishedCount:
-        row = self.store.election_row() or {}
+        row = self.store.election_row()
         at = now_iso()
         pending = ReviewStore(self.store).counts().get(PENDING, 0)
-        return PublishedCount(result, at, results_document(result, at, row.get("closed_at"), pending),
+        return PublishedCount(result, at, results_document(result, at, row.closed_at if row else None, pending),
                               projects_csv(result), envelopes_csv(result))
 
     def latest_count(self) -> PublishedCount | None:
@@ -123,6 +134,9 @@ class AppState:
             return self._count
 
     def warm_up(self) -> None:
+        """Compute the latest count and publication before the first request (errors are logged,
+        and reported again to the first request).
+        """
         try:
             self.latest_count()
             self.publications.latest()
@@ -130,4 +144,5 @@ class AppState:
             log.exception("warm-up failed")
 
     def shutdown(self) -> None:
+        """Stop the background writer."""
         self.writer.stop()

@@ -23,6 +23,8 @@ from engine.storage.store import Store
 
 
 class AdjudicationError(PbcountError):
+    """A review decision that cannot be recorded (names the item and the reason)."""
+
     pass
 
 
@@ -42,12 +44,7 @@ def resolve(
     ``token`` / ``ballot_serial`` supply what the scanner could not read (from the paper).
     The selections are validated like any ballot; an invalid choice is refused, not stored.
     """
-    if not by.strip():
-        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
-    reviews = ReviewStore(store)
-    item = reviews.get(item_id)
-    if item.status != PENDING:
-        raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
+    reviews, item = _pending_item(store, item_id, by)
     election = store.election()
     check_paper_allowed(election.precedence)
     env_id = item.envelope_id
@@ -87,12 +84,7 @@ def resolve(
 
 def reject(store: Store, item_id: int, by: str, note: str | None = None) -> ReviewItem:
     """Reject review item ``item_id``: the page is not counted; the reason is recorded."""
-    if not by.strip():
-        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
-    reviews = ReviewStore(store)
-    item = reviews.get(item_id)
-    if item.status != PENDING:
-        raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
+    reviews, item = _pending_item(store, item_id, by)
     rej = Rejection(SourceRef(item.source_name, item.source_line), "rejected_by_adjudication",
                     f"rejected by {by}: {note or 'no note'}", Channel.PAPER)
     store.commit_chunk(None, item.image_sha256, [rej])
@@ -101,3 +93,14 @@ def reject(store: Store, item_id: int, by: str, note: str | None = None) -> Revi
         "review_id": item_id, "image_sha256": item.image_sha256, "reasons": item.reasons, "note": note or "",
     })
     return decided
+
+
+def _pending_item(store: Store, item_id: int, by: str) -> tuple[ReviewStore, ReviewItem]:
+    """The review store and item ``item_id``, refusing an empty ``by`` or an item already decided."""
+    if not by.strip():
+        raise AdjudicationError("every decision names its author: the name of the person deciding is empty")
+    reviews = ReviewStore(store)
+    item = reviews.get(item_id)
+    if item.status != PENDING:
+        raise AdjudicationError(f"review item {item_id} was already {item.status} by {item.decided_by}")
+    return reviews, item

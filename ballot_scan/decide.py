@@ -70,6 +70,10 @@ REASONS: dict[str, str] = {
 
 @dataclass
 class PageOutcome:
+    """What the scanner decided for one page of one image: accepted, needs_review or rejected,
+    with what it read (envelope, selections, serials) and why.
+    """
+
     image: str
     page: int
     image_sha256: str

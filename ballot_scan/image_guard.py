@@ -65,6 +65,9 @@ class ImageRejected(PaperPageError):
 
 
 def sniff_format(data: bytes) -> str | None:
+    """The image format named by the file's first bytes (``PNG``, ``JPEG`` or ``TIFF``), or None
+    if they are not one the scanner reads.
+    """
     if data.startswith(_PNG):
         return "PNG"
     if data.startswith(_JPEG):

@@ -66,23 +66,31 @@ class Rect:
     h: float
 
     def px(self, dpi: float) -> tuple[int, int, int, int]:
+        """The rectangle in pixels at ``dpi``: ``(x, y, w, h)`` rounded."""
         s = dpi / MM_PER_INCH
         return (round(self.x * s), round(self.y * s), round(self.w * s), round(self.h * s))
 
     @property
     def cx(self) -> float:
+        """Centre x, in mm."""
         return self.x + self.w / 2
 
     @property
     def cy(self) -> float:
+        """Centre y, in mm."""
         return self.y + self.h / 2
 
     def rotated_180(self) -> Rect:
+        """The same rectangle on the page turned upside down."""
         return Rect(PAGE_W_MM - self.x - self.w, PAGE_H_MM - self.y - self.h, self.w, self.h)
 
 
 @dataclass(frozen=True)
 class MarkBox:
+    """One project row of a page: its mark box, the blank strike zone beside it (dark there:
+    the row was crossed out) and the text area, in mm.
+    """
+
     project_id: str
     number: int  # 1-based number printed beside the box
     box: Rect
@@ -92,6 +100,10 @@ class MarkBox:
 
 @dataclass(frozen=True)
 class PageLayout:
+    """Where everything is on one page of an envelope's ballot: the envelope, page number and
+    count, and one :class:`MarkBox` per project on the page.
+    """
+
     envelope_id: str
     envelope_code: str
     page: int  # 1-based
@@ -100,18 +112,22 @@ class PageLayout:
 
     @property
     def page_code(self) -> str:
+        """The code printed on this page (:func:`page_code`)."""
         return page_code(self.envelope_code, self.page)
 
 
 def page_code(envelope_code: str, page: int) -> str:
+    """The code printed on a page: ``<envelope code>-<page>``."""
     return f"{envelope_code}-{page}"
 
 
 def mm_to_px(mm: float, dpi: float) -> float:
+    """``mm`` millimetres in pixels at ``dpi``."""
     return mm * dpi / MM_PER_INCH
 
 
 def page_size_px(dpi: float) -> tuple[int, int]:
+    """``(width, height)`` of the page in pixels at ``dpi``."""
     return round(mm_to_px(PAGE_W_MM, dpi)), round(mm_to_px(PAGE_H_MM, dpi))
 
 
@@ -127,10 +143,12 @@ def fiducial_rects() -> tuple[Rect, Rect, Rect, Rect]:
 
 
 def fiducial_centres_mm() -> list[tuple[float, float]]:
+    """The centres of the four fiducial squares (same order as :func:`fiducial_rects`), in mm."""
     return [(r.cx, r.cy) for r in fiducial_rects()]
 
 
 def rect(t: tuple[float, float, float, float]) -> Rect:
+    """A :class:`Rect` from an ``(x, y, w, h)`` tuple in mm."""
     return Rect(*t)
 
 

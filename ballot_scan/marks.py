@@ -33,19 +33,34 @@ Measurement (all thresholds in :class:`ballot_scan.settings.ScanSettings`):
 Decision (:meth:`BoxScore.classify`, first match wins):
 
 1. a streak wider than ``streak_max_mm`` through the interior -> ambiguous ``scanner_streak``;
+   the outline not found (``outline < box_outline_share``), or weak and light
+   (``outline < located_outline_share`` and ``outline_dark < located_outline_dark``) with
+   ink inside: the box's place was missed (a fold shears the page), what reads as a mark
+   may be the outline itself -> ambiguous ``box_not_found``;
 2. dense interior (``score >= scratch_share``) with ink spilling into at least
    ``scratch_sectors`` ring sectors -> ambiguous ``scratched_out_mark``;
 3. a mark inside whose strokes also reach two *opposite* ring sectors (a line through
    the box, a large X over it) or strike the row -> ambiguous ``crossed_out_mark``;
-4. ``score >= fill_share`` -> vote (fills, scribbles, felt-tip marks);
+4. ``score >= fill_share`` and ``span_mm >= mark_min_span_mm`` -> vote (fills, scribbles,
+   felt-tip marks; a dense felt-tip hesitation blob shorter than a vote goes on to rule 7);
 5. nothing inside (``area_mm2 < marginal_area_mm2``): interior ``faint >= faint_share``
    or ``shade >= shade_share`` -> ambiguous ``faint_mark``; ink beside the box left and
    right, or on ``circle_sides`` sides (a circle not closed) -> ambiguous
-   ``mark_around_box``; else empty;
+   ``mark_around_box``; a core darker than the page's median box by ``faint_depth_excess``
+   *and* a line contrast above the page's by ``faint_line_excess`` (a faint short stroke or
+   light pencil line under every pixel level) -> ambiguous ``faint_mark``; else empty;
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
    (thin ballpoint and pencil ticks, slashes and crosses count);
 7. a short mark (``span_mm`` below the vote span: dot, short stroke, hesitation) ->
-   ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``.
+   ambiguous ``small_mark``; a long but too light one -> ambiguous ``marginal_mark``;
+8. when ``mark_model`` is on (off by default), the weak verdicts of 5 and 7
+   (``small_mark``, ``marginal_mark``, ``faint_mark``) are weighed by the calibrated mark
+   model (:mod:`ballot_scan.mark_model`): a smudge of the scanner or of the paper's
+   texture becomes empty, a clear thin stroke a vote, and the rest stays ambiguous.
+   Its texture features: ``depth`` (the mark's darkest core), ``ihat`` (its line
+   contrast), ``gmax`` (edge sharpness), ``istd``, and the paper beside the box
+   (``noise``: its texture, ``rshade``: its smudged share), each also against the
+   page's median box (``page_depth``, ``page_ihat``, ``page_noise``).
 
 Nothing ambiguous is counted or ignored silently. Complexity: O(boxes x window pixels)
 plus O(page pixels / 8) for the streaks.
@@ -54,7 +69,7 @@ plus O(page pixels / 8) for the streaks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -67,6 +82,9 @@ SECTORS = ("TL", "T", "TR", "L", "R", "BL", "B", "BR")
 OPPOSITE = (("L", "R"), ("T", "B"), ("TL", "BR"), ("TR", "BL"))
 SIDES = ("T", "B", "L", "R")
 VOTE, AMBIGUOUS, EMPTY = "vote", "ambiguous", "empty"
+# rule verdicts the mark model may overturn (a light or short mark, or shade only): the
+# strong ones (streak, box not found, scratched or crossed out, circle) are never touched
+WEAK_REASONS = ("small_mark", "marginal_mark", "faint_mark")
 
 
 @dataclass(frozen=True)
@@ -91,13 +109,40 @@ class BoxScore:
     contrast: float = 0.0  # median line contrast (black top-hat / P) of the mark's pixels
     pieces: int = 0  # separate stroke pieces in the window (many: speckle, dirt)
     around: tuple[str, ...] = ()  # ring sectors holding any stroke ink (the mark's or not)
+    # texture features (:mod:`ballot_scan.mark_model` weighs them): a pen or pencil mark is
+    # darker and sharper than the paper's own texture around the box; a smudge is not
+    depth: float = 0.0  # 1 - darkest (3x3 mean) interior level / P: how dark the mark's core is
+    noise: float = 0.0  # 95th percentile of the line contrast beside the box (paper texture)
+    rshade: float = 0.0  # share of the paper beside the box darker than faint_level x P (smudge)
+    istd: float = 0.0  # standard deviation of the interior / P
+    ihat: float = 0.0  # 99th percentile of the interior's line contrast
+    gmax: float = 0.0  # 99th percentile of the interior's gradient / P per px (sharp edges)
+    # the page's own reference (medians over all its boxes, most of them empty): a mark is
+    # darker and sharper than the page's usual box, a smudge of a dirty scanner is not
+    ring_line_mm2: float = 0.0  # area of sharp dark lines in the ring around the box (a pen stroke beside it)
+    page_depth: float = 0.0
+    page_ihat: float = 0.0
+    page_noise: float = 0.0
 
     def classify(self, s: ScanSettings = DEFAULT_SETTINGS) -> tuple[str, str | None]:
+        """``("vote" | "ambiguous" | "empty", reason or None)``: rules 1-7, then rule 8
+        (:func:`ballot_scan.mark_model.refine`) on the weak ambiguous verdicts."""
+        verdict = self.rule_verdict(s)
+        if s.mark_model and verdict[0] == AMBIGUOUS and verdict[1] in WEAK_REASONS:
+            from ballot_scan.mark_model import refine
+
+            return refine(self, verdict, s)
+        return verdict
+
+    def rule_verdict(self, s: ScanSettings = DEFAULT_SETTINGS) -> tuple[str, str | None]:
         """``("vote" | "ambiguous" | "empty", reason or None)`` by the module's rules 1-7."""
         if self.paper_min < s.streak_unreadable:
             return AMBIGUOUS, "scanner_streak"
         if self.outline < s.box_outline_share:
             return AMBIGUOUS, "box_not_found"
+        if (self.outline < s.located_outline_share and self.outline_dark < s.located_outline_dark
+                and (self.area_mm2 > 0 or self.score > 0)):
+            return AMBIGUOUS, "box_not_found"  # a faint outline band holding a "mark": the box was missed (fold)
         inside = self.area_mm2 >= s.marginal_area_mm2
         if self.score >= s.scratch_share and len(self.sectors) >= s.scratch_sectors:
             return AMBIGUOUS, "scratched_out_mark"
@@ -107,13 +152,16 @@ class BoxScore:
         if inside and (self.strike >= s.strike or any(a in self.sectors and b in self.sectors for a, b in OPPOSITE)
                        or any(a in self.around and b in self.around for a, b in OPPOSITE[:1] + OPPOSITE[2:])):
             return AMBIGUOUS, "crossed_out_mark"
-        if self.score >= s.fill_share:
-            return VOTE, None
+        if self.score >= s.fill_share and self.span_mm >= s.mark_min_span_mm:
+            return VOTE, None  # a dense mark reaching across the box (a felt-tip blob or hook does not)
         if not inside:
             if self.faint >= s.faint_share or self.shade >= s.shade_share:
                 return AMBIGUOUS, "faint_mark"
             if {"L", "R"} <= set(self.ring_sides) or len(self.ring_sides) >= s.circle_sides:
                 return AMBIGUOUS, "mark_around_box"  # an open or faint circle: never read as empty
+            if (self.depth - self.page_depth >= s.faint_depth_excess
+                    and self.ihat - self.page_ihat >= s.faint_line_excess):
+                return AMBIGUOUS, "faint_mark"  # a faint line under every pixel level, darker than the page's boxes
             return EMPTY, None
         if self.span_mm >= s.mark_min_span_mm:
             if (self.area_mm2 >= s.mark_min_area_mm2 and self.contrast >= s.mark_min_contrast
@@ -131,6 +179,51 @@ def _rect_sums(integral: np.ndarray, x0: int, y0: int, w: int, h: int, n: int) -
     ys, xs = slice(y0, y0 + n), slice(x0, x0 + n)
     ys2, xs2 = slice(y0 + h, y0 + h + n), slice(x0 + w, x0 + w + n)
     return integral[:, ys2, xs2] - integral[:, ys, xs2] - integral[:, ys2, xs] + integral[:, ys, xs]
+
+
+def _quantile(a: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile (lower) of every row of ``a`` (one partition for all rows)."""
+    j = int(q * (a.shape[1] - 1))
+    return np.asarray(np.partition(a, j, axis=1)[:, j])
+
+
+def _texture(patches: np.ndarray, hat: np.ndarray, paper: np.ndarray, oys: np.ndarray, oxs: np.ndarray,
+             win: tuple[int, int], box: tuple[int, int, int, int], ins: int, ring_zone: np.ndarray,
+             st: ScanSettings, k: float) -> np.ndarray:
+    """(boxes, 7): depth, noise, rshade, istd, ihat, gmax, ring_line_mm2 of every box (see BoxScore).
+
+    Every box's window (at its found offset) is gathered once, then each feature is one
+    numpy reduction over all boxes: O(boxes x window pixels).
+    """
+    nb = patches.shape[0]
+    wh, ww = win
+    bx0, by0, bx1, by1 = box
+    si, so = round(st.ring_inner_mm * k), round(st.ring_outer_mm * k)
+    # the box's rows, from the left side strip to the right one; the interior within them
+    y0, y1, x0, x1 = by0, by1, bx0 - so, bx1 + so
+    at = list(zip(oys.tolist(), oxs.tolist(), strict=True))
+    wp = np.stack([patches[i, oy + y0 : oy + y1, ox + x0 : ox + x1] for i, (oy, ox) in enumerate(at)])
+    wt = np.stack([hat[i, oy + y0 : oy + y1, ox + x0 : ox + x1] for i, (oy, ox) in enumerate(at)])
+    mean3 = cv2.blur(wp.reshape(-1, wp.shape[2]), (3, 3)).reshape(wp.shape)
+    pv = paper[:, 0, 0]
+    iy, ix = slice(ins, by1 - by0 - ins), slice(so + ins, so + bx1 - bx0 - ins)
+    core = mean3[:, iy, ix]
+    grad = cv2.morphologyEx(core.reshape(-1, core.shape[2]), cv2.MORPH_GRADIENT,
+                            np.ones((3, 3), np.uint8)).reshape(core.shape)
+    depth = 1.0 - core.reshape(nb, -1).min(axis=1) / pv
+    ihat = _quantile(wt[:, iy, ix].reshape(nb, -1), 0.99) / pv
+    gmax = _quantile(grad[:, 1:-1, 1:-1].reshape(nb, -1), 0.99) / pv
+    istd = wp[:, iy, ix].reshape(nb, -1).std(axis=1) / pv
+    side = np.zeros(wp.shape[1:], dtype=bool)
+    side[:, : so - si] = True
+    side[:, so + bx1 - bx0 + si :] = True
+    noise = _quantile(wt[:, side], 0.95) / pv
+    rshade = (mean3[:, side] < st.faint_level * pv[:, None]).mean(axis=1)
+    rw = np.stack([hat[i, oy : oy + wh, ox : ox + ww][ring_zone] for i, (oy, ox) in enumerate(at)])
+    rp = np.stack([patches[i, oy : oy + wh, ox : ox + ww][ring_zone] for i, (oy, ox) in enumerate(at)])
+    line = (rw > st.ring_line_contrast * pv[:, None]) & (rp < st.stroke_level * pv[:, None])
+    ring_line = line.sum(axis=1) / (k * k)
+    return np.stack([np.maximum(depth, 0.0), noise, rshade, istd, ihat, gmax, ring_line], axis=1)
 
 
 def _integral(a: np.ndarray) -> np.ndarray:
@@ -307,6 +400,7 @@ def score_boxes(
     close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ow + 3, ow + 3))
     bridge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ow + 3, 2 * ow + 3))
     centre = (n - 1) // 2
+    tex = _texture(patches, hat, paper, oys, oxs, (wh, ww), (bx0, by0, bx1, by1), ins, ring_zone, st, k)
     out: list[BoxScore] = []
     for i, mb in enumerate(boxes):
         oy, ox = int(oys[i]), int(oxs[i])
@@ -352,6 +446,7 @@ def score_boxes(
         n_ink = int(np.count_nonzero(ink[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_faint = int(np.count_nonzero(faint[i, y0 : y0 + ih, x0 : x0 + iw]))
         n_shade = int(np.count_nonzero(shade[i, y0 : y0 + ih, x0 : x0 + iw]))
+        depth, noise, rshade, istd, ihat, gmax, ring_line = (float(v) for v in tex[i])
         cy0, cx0 = y0 + ih // 4, x0 + iw // 4
         n_centre = int(np.count_nonzero(stroke[i, cy0 : cy0 + ih // 2, cx0 : cx0 + iw // 2]))
         out.append(BoxScore(
@@ -373,5 +468,17 @@ def score_boxes(
             round(contrast, 3),
             pieces,
             around,
+            round(max(0.0, depth), 3),
+            round(noise, 3),
+            round(rshade, 3),
+            round(istd, 4),
+            round(ihat, 3),
+            round(gmax, 3),
+            round(ring_line, 3),
         ))
+    if out:
+        pd = round(float(np.median([b.depth for b in out])), 3)
+        ph = round(float(np.median([b.ihat for b in out])), 3)
+        pn = round(float(np.median([b.noise for b in out])), 3)
+        out = [replace(b, page_depth=pd, page_ihat=ph, page_noise=pn) for b in out]
     return out

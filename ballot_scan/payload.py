@@ -27,6 +27,10 @@ _PAYLOAD = re.compile(r"PBB1/([A-Z0-9]{1,16})/(\d{1,3})/(\d{1,3})/([0-9A-HJKMNP-
 
 @dataclass(frozen=True)
 class PagePayload:
+    """What a page's QR code carries: envelope code, page of pages, the ballot serial and the
+    voter token (or ``SPECIMEN``).
+    """
+
     envelope_code: str
     page: int
     pages: int
@@ -34,6 +38,7 @@ class PagePayload:
     token: str  # token text or SPECIMEN
 
     def text(self) -> str:
+        """The QR text: ``<prefix>/<envelope code>/<page>/<pages>/<serial>/<token>``."""
         return (
             f"{PAYLOAD_PREFIX}/{self.envelope_code}/{self.page}/{self.pages}/"
             f"{self.ballot_serial}/{self.token}"
@@ -52,6 +57,7 @@ def parse_payload(text: str) -> PagePayload | None:
 
 
 def new_ballot_serial(rng_bytes: bytes | None = None) -> str:
+    """A fresh ballot serial: ``SERIAL_BYTES`` random bytes (or ``rng_bytes``) in Crockford base32."""
     raw = rng_bytes if rng_bytes is not None else os.urandom(SERIAL_BYTES)
     return crockford.encode_bytes(raw)
 

@@ -53,6 +53,8 @@ PDF_PAGES_PER_FILE = 100
 
 
 class RenderError(PbcountError):
+    """Ballots that cannot be rendered (names the election, envelope or token file and why)."""
+
     pass
 
 
@@ -129,22 +131,23 @@ def ballot_language(election: Election) -> str:
 def instructions_text(election: Election, env: Envelope) -> str:
     """Every rule the voter must follow on this envelope, in the election's language only:
     at most / at least N projects, the limit per category, the cost cap."""
-    money = lambda n: _fmt_cost(n, election.currency)  # noqa: E731
-    if ballot_language(election) == "en":
-        parts = [f"Mark at most {env.max_selections} box(es)"]
-        if env.min_selections > 1:
-            parts.append(f"at least {env.min_selections}")
-        parts += [f"at most {n} in category {c}" for c, n in sorted(env.category_limits.items())]
-        if env.max_selection_cost is not None:
-            parts.append(f"chosen projects may cost {money(env.max_selection_cost)} in all")
-        return "; ".join(parts) + "."
-    parts = [f"Cochez au plus {env.max_selections} case(s)"]
+    most, least, per_category, cost_cap, sep = _INSTRUCTIONS[ballot_language(election)]
+    parts = [most.format(n=env.max_selections)]
     if env.min_selections > 1:
-        parts.append(f"au moins {env.min_selections}")
-    parts += [f"au plus {n} dans la catégorie {c}" for c, n in sorted(env.category_limits.items())]
+        parts.append(least.format(n=env.min_selections))
+    parts += [per_category.format(n=n, c=c) for c, n in sorted(env.category_limits.items())]
     if env.max_selection_cost is not None:
-        parts.append(f"les projets choisis coûtent au plus {money(env.max_selection_cost)} au total")
-    return " ; ".join(parts) + "."
+        parts.append(cost_cap.format(cost=_fmt_cost(env.max_selection_cost, election.currency)))
+    return sep.join(parts) + "."
+
+
+# the instruction phrases by language: at most, at least, per category, cost cap, separator
+_INSTRUCTIONS = {
+    "en": ("Mark at most {n} box(es)", "at least {n}", "at most {n} in category {c}",
+           "chosen projects may cost {cost} in all", "; "),
+    "fr": ("Cochez au plus {n} case(s)", "au moins {n}", "au plus {n} dans la catégorie {c}",
+           "les projets choisis coûtent au plus {cost} au total", " ; "),
+}
 
 
 def draw_fitted(
@@ -250,6 +253,10 @@ def render_page(
 
 @dataclass(frozen=True)
 class RenderedBallot:
+    """One rendered ballot: its serial, the voter serial of its token (None for specimens) and
+    its page images.
+    """
+
     ballot_serial: str
     voter_serial: str | None
     images: tuple[str, ...]
@@ -257,6 +264,8 @@ class RenderedBallot:
 
 @dataclass(frozen=True)
 class RenderResult:
+    """What rendering wrote: the output directory, the ballots, the PDFs and ``layout.json``."""
+
     out_dir: Path
     ballots: tuple[RenderedBallot, ...]
     pdfs: tuple[Path, ...]
@@ -264,6 +273,7 @@ class RenderResult:
 
     @property
     def pages(self) -> int:
+        """Number of page images written."""
         return sum(len(b.images) for b in self.ballots)
 
 

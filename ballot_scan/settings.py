@@ -65,6 +65,8 @@ class ScanSettings:
     search_mm: float = 1.0  # the outline is searched within this distance of its place
     min_outline_share: float = 0.35  # a page's boxes: median share of their outline that is ink
     box_outline_share: float = 0.3  # one box below this: not found where it should be (review)
+    located_outline_share: float = 0.4  # a box's outline below this share of ink ...
+    located_outline_dark: float = 0.1  # ... and lighter than this (vs P), with ink inside: not found
     ring_inner_mm: float = 1.0  # the ring around the box starts this far outside its edge
     ring_outer_mm: float = 2.3  # ... and ends here (the next row's box is 2.5 mm away)
     ring_side_mm: float = 3.2  # left and right, the window reaches this far (the text starts at 4 mm)
@@ -78,12 +80,19 @@ class ScanSettings:
     max_pieces: int = 6  # ... in few pieces (more: speckle or dirt, sent to review)
     marginal_area_mm2: float = 0.12  # any mark at least this big is a mark (else noise)
     faint_share: float = 0.06  # interior faint share sent to review when no ink is found
+    faint_depth_excess: float = 0.1  # no mark found, but the interior's core is this much darker than the
+    faint_line_excess: float = 0.07  # page's median box and its line contrast this much higher: faint_mark
     scratch_share: float = 0.3  # dense interior ...
     scratch_sectors: int = 5  # ... with ink in this many of the 8 ring sectors: scratched out
     sector_min_mm2: float = 0.15  # stroke area making a ring sector "inked"
     strike: float = 0.9  # share of the strip right of the box crossed: a struck-through row
     circle_sides: int = 3  # ink on this many of the 4 sides around the box ...
     circle_centre: float = 0.02  # ... and (almost) none in the centre of the box: a circled box
+    ring_line_contrast: float = 0.3  # a ring pixel whose line contrast (top-hat / P) exceeds this: pen line
+    ring_line_mm2: float = 0.5  # ... that much of it beside an empty-looking box: a mark beside the box (review)
+    smudge_min_noise: float = 0.05  # the model calls a mark a smudge only on paper this textured beside the box
+    mark_model: bool = False  # rule 11: the calibrated mark model (ballot_scan/mark_model.json) weighs weak
+    # marks; off by default: on judging decks it changed no page outcome and made pencil marks on smudged pages empty
     # ---- scanner streaks and bands (marks, page level)
     profile_tolerance: float = 0.04  # paper profile flatter than this: no correction
     streak_depth: float = 0.06  # a column / row this much darker than its neighbours: a streak

@@ -70,6 +70,10 @@ class DeckOptions:
 
 @dataclass(frozen=True)
 class BallotSpec:
+    """One sheet of a test deck as planned: its image name, kind (ballot, blank or foreign),
+    envelope, token, and the marks and damage to draw (the truth ``expected.json`` records).
+    """
+
     index: int
     image: str
     kind: str  # ballot | blank | foreign
@@ -89,6 +93,8 @@ class BallotSpec:
 
 @dataclass
 class DeckResult:
+    """A written test deck: its directory and the plan of every sheet."""
+
     out_dir: Path
     specs: list[BallotSpec] = field(default_factory=list)
 
@@ -347,6 +353,7 @@ def draw_ballot(election: Election, spec: BallotSpec, opts: DeckOptions) -> np.n
 
 
 def write_image(path: Path, img: np.ndarray, fmt: str, quality: int) -> None:
+    """Write ``img`` to ``path`` as PNG (``fmt`` ``png``) or JPEG at ``quality``."""
     if fmt == "png":
         cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     else:
@@ -371,6 +378,7 @@ def _make_one(spec: BallotSpec) -> str:
 
 
 def expected_entry(spec: BallotSpec, election: Election) -> dict[str, Any]:
+    """The ``expected.json`` entry of one sheet: what a correct scan must report for it."""
     env = election.envelope(spec.envelope_id)
     assert env is not None
     return {

@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+import typing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.formats.bundle import publish_store  # noqa: E402
 from engine.formats.election_definition import load_election  # noqa: E402
-from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
+from engine.model.ballots import Ballot, Channel, Selections, SourceRef, ballot_key  # noqa: E402
 from engine.model.crockford import encode_bytes  # noqa: E402
 from engine.model.election import Election  # noqa: E402
 from engine.model.receipts import online_receipt_id, paper_receipt_id  # noqa: E402
@@ -74,9 +75,9 @@ def make_ballots(election: Election, n: int, secret: bytes, seed: int = 4) -> li
     revoters = rng.sample(voters, n // 50)
     for i, serial in enumerate([*voters, *revoters]):
         paper = i < n and rng.random() < 0.05
-        sel = (("paris", selection(rng, election, "paris")),) if rng.random() < 0.88 else ()
+        city = (("paris", selection(rng, election, "paris")),) if rng.random() < 0.88 else ()
         d = rng.choice(districts)
-        sel = tuple(sorted((*sel, (d, selection(rng, election, d)))))
+        sel = typing.cast(Selections, tuple(sorted((*city, (d, selection(rng, election, d))))))
         cast = "" if paper else (start + timedelta(seconds=rng.randrange(28 * 86400))).strftime(
             "%Y-%m-%dT%H:%M:%S.%fZ")
         image = hashlib.sha256(f"page {i}".encode()).hexdigest() if paper else None

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.counting.fairness import fairness_report  # noqa: E402
 from engine.formats.pabulib import allocation_problem, read_pabulib  # noqa: E402
+from engine.model.ids import ProjectId  # noqa: E402
 from engine.rules import RULES, AllocationProblem  # noqa: E402
 from engine.rules.grades import PARIS_GRADES, GradeProfile  # noqa: E402
 
@@ -62,7 +63,7 @@ def bench_mj(repeat: int, n_voters: int = 100_000, n_projects: int = 200) -> Non
     # grades in a byte, project indices in int32
     given = given.astype(np.uint8).ravel()
     projects = np.tile(np.arange(n_projects, dtype=np.int32), n_voters)
-    ids = tuple(f"P{j}" for j in range(n_projects))
+    ids = tuple(ProjectId(f"P{j}") for j in range(n_projects))
     costs = tuple(int(x) for x in rng.integers(10_000, 1_000_000, n_projects))
     budget = sum(costs) // 4
 

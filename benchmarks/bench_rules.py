@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 from engine.counting.allocation import allocate_election  # noqa: E402
 from engine.counting.tally import tally  # noqa: E402
 from engine.formats.pabulib import allocation_problem, read_pabulib  # noqa: E402
-from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key  # noqa: E402
+from engine.model.ballots import Ballot, Channel, Selections, SourceRef, ballot_key  # noqa: E402
 from engine.model.election import Election  # noqa: E402
 from engine.rules import RULES  # noqa: E402
 
@@ -175,7 +175,7 @@ def paris_ballots(e: Election, n: int, seed: int = 2026) -> list[Ballot]:
             while len(chosen) < k:
                 chosen.add(rnd.choices(pool, [pop[x] for x in pool])[0])
             sel.append((env_id, tuple(sorted(chosen))))
-        selections = tuple(sorted(sel))
+        selections = cast(Selections, tuple(sorted(sel)))  # ids of the generated election
         serial = f"v{i}"
         key = ballot_key(Channel.ONLINE, serial, "", selections, None)
         out.append(Ballot(key, serial, Channel.ONLINE, "", selections, SourceRef("bench", i + 1)))

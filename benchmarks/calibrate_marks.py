@@ -12,6 +12,10 @@ span, stroke area, ring sectors) and how the rules classified the boxes (vote /
 ambiguous / empty). This is how the defaults of ``ballot_scan/settings.py`` were chosen:
 the vote span and area sit below every vote class's 1st percentile and above the
 ambiguous small classes' 99th.
+
+The verdicts printed include rule 11, the calibrated mark model for the weak verdicts
+(:mod:`ballot_scan.mark_model`), whose weights ``benchmarks/train_mark_model.py`` fits on
+the same kind of decks (``--set mark_model=false`` shows the rules alone).
 """
 
 from __future__ import annotations

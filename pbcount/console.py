@@ -38,6 +38,7 @@ ElectionOption = Annotated[Path, typer.Option("--election", "-e", help="Election
 
 
 def default_keys_dir() -> Path:
+    """The key directory: ``$PBCOUNT_KEYS``, else ``keys``."""
     return Path(os.environ.get("PBCOUNT_KEYS", "keys"))
 
 
@@ -61,6 +62,7 @@ def open_existing_store(db: str | None) -> Any:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: <message>`` on stderr and exit with ``code`` (2: usage or input error)."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -118,6 +120,7 @@ def progress_bar(description: str, total: int | None, unit: str = "lines") -> It
 
 
 def count_lines(path: Path) -> int:
+    """Number of lines (newline bytes) of ``path``, read in 1 MiB blocks: the total of a progress bar."""
     n = 0
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

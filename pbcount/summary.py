@@ -30,6 +30,9 @@ def figures_table(title: str, cols: list[str], rows: list[list[str]], foot: list
 
 
 def print_count_summary(console: Console, result: CountResult) -> None:
+    """Print the count as a table: per envelope the budget, spent, left over, projects funded
+    and ballots by channel, with the election's totals.
+    """
     e = result.election
     cols = ["envelope", "budget", "spent", "left", "funded", "ballots", "online", "paper"]
     counted = result.dedup.counted

@@ -18,6 +18,7 @@ import numpy as np
 from engine.counting.tally import Tally
 from engine.model.ballots import Ballot
 from engine.model.election import Election, QuotaSpec
+from engine.model.ids import EnvelopeId
 from engine.rules import PROFILE_RULES, RULES, AllocationProblem, AllocationResult, ApprovalProfile, Quota
 
 ELIGIBILITY_THRESHOLD = 1
@@ -38,17 +39,21 @@ class ElectionQuotaReport:
 
 @dataclass(frozen=True)
 class ElectionAllocation:
-    envelopes: dict[str, AllocationResult]
+    """The allocation of a whole election: one result per envelope id, and the reports of the
+    election-wide quotas (empty when the election has none).
+    """
+
+    envelopes: dict[EnvelopeId, AllocationResult]
     election_quotas: tuple[ElectionQuotaReport, ...] = ()
 
 
-def apportion(amount: int, budgets: dict[str, int]) -> dict[str, int]:
+def apportion(amount: int, budgets: dict[EnvelopeId, int]) -> dict[EnvelopeId, int]:
     """Split ``amount`` over envelopes in proportion to their budgets, each part rounded up."""
     total = sum(budgets.values())
     return {e: -(-amount * b // total) for e, b in budgets.items()} if total else dict.fromkeys(budgets, 0)
 
 
-def election_quota_target(election: Election, q: QuotaSpec) -> tuple[int, dict[str, int]]:
+def election_quota_target(election: Election, q: QuotaSpec) -> tuple[int, dict[EnvelopeId, int]]:
     """(money required for the group over the election, budgets of the envelopes it covers)."""
     budgets = {e.id: e.budget for e in election.envelopes if q.applies_to(e.id)}
     if q.min_amount is not None:
@@ -58,7 +63,7 @@ def election_quota_target(election: Election, q: QuotaSpec) -> tuple[int, dict[s
 
 
 def envelope_quotas(
-    election: Election, envelope_id: str, extra: Mapping[tuple[str, str], int] | None = None
+    election: Election, envelope_id: EnvelopeId, extra: Mapping[tuple[str, str], int] | None = None
 ) -> tuple[Quota, ...]:
     """The reserves of one envelope. An election-wide quota gives each of its envelopes a
     part of the required money in proportion to its budget, plus ``extra[(name, envelope)]``
@@ -101,18 +106,26 @@ def envelope_profiles(
     }
 
 
-def envelope_profile(election: Election, envelope_id: str, counted: Iterable[Ballot]) -> ApprovalProfile:
+def envelope_profile(election: Election, envelope_id: EnvelopeId, counted: Iterable[Ballot]) -> ApprovalProfile:
     """Approvals of the voters who voted in this envelope (one row per ballot covering it)."""
     return envelope_profiles(election, [envelope_id], counted)[envelope_id]
 
 
 def envelope_problem(
     election: Election,
-    envelope_id: str,
+    envelope_id: EnvelopeId,
     tally: Tally,
     counted: Iterable[Ballot] | None = None,
     profile: ApprovalProfile | None = None,
 ) -> AllocationProblem:
+    """The :class:`~engine.rules.problem.AllocationProblem` of one envelope: its projects in
+    definition order, their costs, their vote totals from ``tally`` as scores, the budget, the
+    eligibility threshold and the envelope's quotas.
+
+    Rules in ``PROFILE_RULES`` (MES family) also need each ballot's approvals: pass ``profile``,
+    or ``counted`` (the counted ballots) to build it; ValueError if neither is given.
+    KeyError if ``envelope_id`` is not an envelope of ``election``.
+    """
     env = election.envelope(envelope_id)
     if env is None:
         raise KeyError(envelope_id)
@@ -163,7 +176,7 @@ def allocate_election(
     profiles = envelope_profiles(election, need, counted) if need and counted is not None else {}
     extra: dict[tuple[str, str], int] = {}
 
-    def run(env_id: str) -> tuple[AllocationProblem, AllocationResult]:
+    def run(env_id: EnvelopeId) -> tuple[AllocationProblem, AllocationResult]:
         env = election.envelope(env_id)
         assert env is not None
         problem = envelope_problem(election, env_id, tally, None, profiles.get(env_id))
@@ -180,7 +193,7 @@ def allocate_election(
                    for r in ran[e][1].quota_reports if r.name == q.name)
 
     for _ in range(len(election.envelopes)):
-        touched: set[str] = set()
+        touched: set[EnvelopeId] = set()
         for q in wide:
             target, _budgets = election_quota_target(election, q)
             short = target - group_spent(q)

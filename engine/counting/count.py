@@ -19,6 +19,10 @@ from engine.model.election import Election
 
 @dataclass(frozen=True)
 class CountResult:
+    """Everything one count produces: the election counted, which ballots were counted or
+    superseded, the tally, the allocation, and the rejected submissions by reason.
+    """
+
     election: Election
     dedup: DedupResult
     tally: Tally

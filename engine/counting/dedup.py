@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from engine.errors import PrecedenceError
 from engine.model.ballots import Ballot, Channel
+from engine.model.ids import EnvelopeId
 
 PRECEDENCE = ("paper-first", "online-first", "latest")
 
@@ -66,6 +67,10 @@ def check_paper_allowed(precedence: str) -> None:
 
 @dataclass(frozen=True)
 class Superseded:
+    """A valid ballot that is not counted: ``reason`` (a key of ``SUPERSEDED_REASONS``) and
+    ``by``, the ballot key of the ballot counted in its place ("" when there is none).
+    """
+
     ballot: Ballot
     reason: str  # a key of SUPERSEDED_REASONS
     by: str  # ballot_key of the counted ballot; "" when none (conflicting or incomplete sheets)
@@ -73,6 +78,9 @@ class Superseded:
 
 @dataclass(frozen=True)
 class DedupResult:
+    """The outcome of de-duplication: the ballots counted and the ones superseded, with why.
+    """
+
     counted: tuple[Ballot, ...]
     superseded: tuple[Superseded, ...]
 
@@ -90,13 +98,13 @@ def _paper_sheets(
     kind when the voter has more envelopes of that kind than ``max_per_kind`` allows. When
     the remaining sheets lack a kind of ``required_kinds``, they are incomplete.
     """
-    by_env: dict[str, list[Ballot]] = {}
+    by_env: dict[EnvelopeId, list[Ballot]] = {}
     for b in paper:
         for env, _ in b.selections:
             by_env.setdefault(env, []).append(b)
     conflict = {b.ballot_key for sheets in by_env.values() if len(sheets) > 1 for b in sheets}
     if envelope_kinds is not None and max_per_kind is not None:
-        per_kind: dict[str, set[str]] = {}
+        per_kind: dict[str, set[EnvelopeId]] = {}
         for env, sheets in by_env.items():
             if not any(b.ballot_key in conflict for b in sheets):
                 per_kind.setdefault(envelope_kinds.get(env, ""), set()).add(env)

@@ -80,7 +80,7 @@ def _profile(problem: AllocationProblem,
         if approvals.n_projects != len(problem.project_ids):
             raise ValueError("approvals have a different number of projects")
         return approvals
-    index = {pid: j for j, pid in enumerate(problem.project_ids)}
+    index: dict[str, int] = {pid: j for j, pid in enumerate(problem.project_ids)}
     return ApprovalProfile.from_ballots(len(index), [[index[p] for p in dict.fromkeys(b)] for b in approvals])
 
 

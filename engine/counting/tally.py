@@ -11,39 +11,55 @@ from dataclasses import dataclass, field
 
 from engine.model.ballots import Ballot, Channel
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId, ProjectId
 
 
 @dataclass
 class ProjectVotes:
+    """The votes one project received, by channel."""
+
     online: int = 0
     paper: int = 0
 
     @property
     def total(self) -> int:
+        """Online plus paper votes."""
         return self.online + self.paper
 
 
 @dataclass
 class EnvelopeTally:
-    envelope_id: str
-    projects: dict[str, ProjectVotes] = field(default_factory=dict)
+    """One envelope's tally: votes per project (every project of the envelope, 0 included)
+    and the number of counted ballots by channel.
+    """
+
+    envelope_id: EnvelopeId
+    projects: dict[ProjectId, ProjectVotes] = field(default_factory=dict)
     ballots_online: int = 0
     ballots_paper: int = 0
 
     @property
     def ballots(self) -> int:
+        """Counted ballots of this envelope, both channels."""
         return self.ballots_online + self.ballots_paper
 
 
 @dataclass
 class Tally:
-    envelopes: dict[str, EnvelopeTally]
+    """The tally of an election: one :class:`EnvelopeTally` per envelope id."""
 
-    def votes(self, envelope_id: str, project_id: str) -> int:
+    envelopes: dict[EnvelopeId, EnvelopeTally]
+
+    def votes(self, envelope_id: EnvelopeId, project_id: ProjectId) -> int:
+        """Total votes of ``project_id`` in ``envelope_id`` (KeyError for an unknown id)."""
         return self.envelopes[envelope_id].projects[project_id].total
 
 
 def tally(election: Election, counted: Iterable[Ballot]) -> Tally:
+    """Count the votes of the ``counted`` ballots (already de-duplicated) per envelope, project
+    and channel. Every envelope and project of ``election`` appears, with 0 when unvoted.
+    O(ballots x selections).
+    """
     envs = {
         e.id: EnvelopeTally(e.id, {p.id: ProjectVotes() for p in election.projects_in(e.id)})
         for e in election.envelopes

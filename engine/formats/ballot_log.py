@@ -55,6 +55,9 @@ def count_line(ballot: Ballot, publication: int) -> str:
 
 
 def count_entry(ballot: Ballot, publication: int) -> dict[str, Any]:
+    """The ``count`` entry of ``ballots.jsonl`` for one counted ballot in publication
+    ``publication``: receipt, channel, selections, and the page's ``image_sha256`` for paper.
+    """
     entry: dict[str, Any] = {
         "op": "count",
         "pub": publication,
@@ -68,6 +71,9 @@ def count_entry(ballot: Ballot, publication: int) -> dict[str, Any]:
 
 
 def withdraw_line(receipt: str, reason: str, publication: int) -> str:
+    """The canonical ``withdraw`` line of ``ballots.jsonl``: ``receipt`` is no longer counted
+    from publication ``publication`` on, for ``reason``.
+    """
     return _canonical({"op": "withdraw", "pub": publication, "receipt": receipt, "reason": reason})
 
 
@@ -76,6 +82,7 @@ def _content(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def is_withdrawal(line: str) -> bool:
+    """Whether a canonical ``ballots.jsonl`` line is a ``withdraw`` entry (no JSON parsing)."""
     return line.startswith('{"op":"withdraw"')  # canonical JSON: "op" is the first key of a withdrawal
 
 

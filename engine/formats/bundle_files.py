@@ -51,11 +51,14 @@ BUNDLE_FILES = (
 
 @dataclass(frozen=True)
 class TreeHead:
+    """The Merkle tree head of one publication: its number, the log size and the root (hex)."""
+
     publication: int
     tree_size: int
     root_hash: str  # hex
 
     def to_dict(self) -> dict[str, Any]:
+        """The head as it appears in ``merkle.json`` (``history`` entries)."""
         return {"publication": self.publication, "tree_size": self.tree_size, "root_hash": self.root_hash}
 
 
@@ -65,6 +68,9 @@ def pretty_json(obj: Any) -> str:
 
 
 def election_text(result: CountResult, frozen_hash: str) -> str:
+    """``election.json``: the canonical definition and its hash. PublishError if the hash
+    recomputed from ``result.election`` differs from ``frozen_hash`` (the one the store froze).
+    """
     computed = definition_hash(result.election)
     if computed != frozen_hash:
         raise PublishError(
@@ -74,6 +80,7 @@ def election_text(result: CountResult, frozen_hash: str) -> str:
 
 
 def tally_text(result: CountResult) -> str:
+    """``tally.json``: per envelope, the counted ballots and each project's votes, by channel."""
     envs: dict[str, Any] = {}
     for env_id, et in result.tally.envelopes.items():
         envs[env_id] = {
@@ -100,6 +107,7 @@ def tally_text(result: CountResult) -> str:
 
 
 def allocation_text(result: CountResult) -> str:
+    """``allocation.json``: the eligibility threshold and each envelope's allocation result."""
     envs: dict[str, Any] = {}
     for env_id, a in result.allocation.envelopes.items():
         envs[env_id] = a.to_dict()
@@ -107,6 +115,7 @@ def allocation_text(result: CountResult) -> str:
 
 
 def rejected_text(rejected_by_reason: Mapping[str, int]) -> str:
+    """``rejected.jsonl``: one line per rejection reason with its count and description."""
     return "".join(
         canonical_json({"reason": r, "count": n, "description": REJECTION_REASONS.get(r, "")}) + "\n"
         for r, n in sorted(rejected_by_reason.items())
@@ -114,6 +123,9 @@ def rejected_text(rejected_by_reason: Mapping[str, int]) -> str:
 
 
 def adjudication_text(outcomes: Sequence[ReviewOutcome]) -> str:
+    """``adjudication.jsonl``: one line per review item (by review id): its page hash, why it
+    needed review, and the decision.
+    """
     return "".join(
         canonical_json({"review": o.review, "image_sha256": o.image_sha256,
                         "reasons": list(o.reasons), "outcome": o.outcome}) + "\n"
@@ -122,10 +134,14 @@ def adjudication_text(outcomes: Sequence[ReviewOutcome]) -> str:
 
 
 def audit_text(entries: Sequence[AuditEntry]) -> str:
+    """``audit.jsonl``: the audit entries, one canonical JSON line each."""
     return "".join(canonical_json(e.to_dict()) + "\n" for e in entries)
 
 
 def content_files(result: CountResult, frozen_hash: str, reviews: Sequence[ReviewOutcome]) -> dict[str, bytes]:
+    """The content files of a bundle (name -> bytes, in ``CONTENT_FILES`` order): election,
+    tally, allocation, rejections, adjudication and the two CSVs. Not the log, Merkle or audit files.
+    """
     texts = {
         "election.json": election_text(result, frozen_hash),
         "tally.json": tally_text(result),
@@ -207,6 +223,11 @@ def sign_manifest(files: Mapping[str, bytes], *, head: TreeHead, election_id: st
 
 @dataclass(frozen=True)
 class BundleInputs:
+    """What a bundle is built from: the count, the frozen definition hash, the review outcomes,
+    the ballot log, the tree heads up to this publication and the audit entries
+    (``content``: the content files when already built).
+    """
+
     result: CountResult
     frozen_hash: str
     reviews: Sequence[ReviewOutcome]

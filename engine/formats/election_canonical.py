@@ -17,6 +17,9 @@ from engine.model.election import Election, Envelope, Project, QuotaSpec
 
 
 def quota_to_dict(q: QuotaSpec) -> dict[str, Any]:
+    """A quota as it stands in the canonical definition (keys with default values are left
+    out, so that existing definition hashes do not change).
+    """
     d: dict[str, Any] = {"name": q.name, "group": {q.group_key: q.group_value},
                          "release_unused": q.release_unused}
     if q.scope != "envelope":  # only when not the default, so existing hashes are unchanged

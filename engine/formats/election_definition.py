@@ -32,6 +32,7 @@ from engine.model.election import (
     QuotaSpec,
     VotingPolicy,
 )
+from engine.model.ids import EnvelopeId, ProjectId
 
 # The keys each table may hold; anything else is an error with a "did you mean" suggestion
 # (a typo such as ``popular_neighborhood`` must not be silently ignored). A new key is
@@ -172,7 +173,7 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
             f"{w}.tie_break", f"unknown tie-break {tie!r}{did_you_mean(tie, tie_breaks)}; one of {sorted(tie_breaks)}"
         )
     return Envelope(
-        id=env_id,
+        id=EnvelopeId(env_id),
         name=_req(ed, "name", str, w),
         kind=kind,
         budget=budget,
@@ -206,8 +207,8 @@ def _project(pd: Mapping[str, Any], w: str, seen_proj: set[str], envelopes: Mapp
             f"{w}.district", f"district {district!r} is not the district of its envelope {env_id!r} "
             f"({env.district!r})")
     return Project(
-        id=pid,
-        envelope=env_id,
+        id=ProjectId(pid),
+        envelope=EnvelopeId(env_id),
         title=_req(pd, "title", str, w),
         cost=cost,
         district=district,
@@ -264,7 +265,7 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
     codes = [e.code for e in envelopes]
     if len(set(codes)) != len(codes):
         raise ElectionDefinitionError(f"{source}: envelopes", "envelope codes must be unique")
-    env_by_id = {e.id: e for e in envelopes}
+    env_by_id: dict[str, Envelope] = {e.id: e for e in envelopes}
 
     projects: list[Project] = []
     seen_proj: set[str] = set()

@@ -39,6 +39,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.model.ids import ProjectId
+
 if TYPE_CHECKING:  # imported lazily at run time (reading a file needs neither numpy nor the rules)
     from engine.rules.problem import AllocationProblem
     from engine.rules.profile import ApprovalProfile
@@ -52,6 +54,8 @@ SECTIONS = ("META", "PROJECTS", "VOTES")
 
 @dataclass(frozen=True)
 class PbProject:
+    """One row of a pabulib ``PROJECTS`` section: id, cost, and every other column verbatim."""
+
     project_id: str
     cost: Fraction
     fields: dict[str, str] = field(default_factory=dict)  # every other column, verbatim
@@ -59,6 +63,10 @@ class PbProject:
 
 @dataclass(frozen=True, slots=True)
 class PbVote:
+    """One row of a pabulib ``VOTES`` section: the voter, the projects voted for (most preferred
+    first for ordinal ballots), the points (cumulative or scoring), other columns and the source line.
+    """
+
     voter_id: str
     vote: tuple[str, ...]  # project ids; for ordinal, most preferred first
     points: tuple[Fraction, ...] | None = None  # cumulative / scoring
@@ -68,6 +76,10 @@ class PbVote:
 
 @dataclass(frozen=True)
 class PbInstance:
+    """A parsed pabulib file: the ``META`` key/values, projects, votes, the column names of each
+    section (for writing back) and the quirks tolerated while reading.
+    """
+
     meta: dict[str, str]
     projects: tuple[PbProject, ...]
     votes: tuple[PbVote, ...]
@@ -77,17 +89,21 @@ class PbInstance:
 
     @property
     def budget(self) -> Fraction:
+        """The ``budget`` of ``META`` as an exact number."""
         return parse_number(self.meta["budget"])
 
     @property
     def vote_type(self) -> str:
+        """``META`` ``vote_type`` (approval, cumulative, scoring, ordinal)."""
         return self.meta["vote_type"]
 
     @property
     def rule(self) -> str:
+        """``META`` ``rule`` (the rule the city used, e.g. ``greedy``); "" when absent."""
         return self.meta.get("rule", "")
 
     def project(self, project_id: str) -> PbProject | None:
+        """The project with this id, or None. O(projects)."""
         for p in self.projects:
             if p.project_id == project_id:
                 return p
@@ -376,6 +392,7 @@ def format_pabulib(inst: PbInstance) -> str:
 
 
 def write_pabulib(inst: PbInstance, path: str | Path) -> Path:
+    """Write ``inst`` to ``path`` in pabulib format (:func:`format_pabulib`); returns the path."""
     p = Path(path)
     p.write_text(format_pabulib(inst), encoding="utf-8")
     return p
@@ -497,7 +514,7 @@ def allocation_problem(
     raw_threshold = inst.meta.get("min_project_score_threshold", "").strip()
     threshold = float(parse_number(raw_threshold)) if raw_threshold and apply_threshold else 0.0
     return AllocationProblem(
-        project_ids=tuple(p.project_id for p in inst.projects),
+        project_ids=tuple(ProjectId(p.project_id) for p in inst.projects),
         costs=tuple(int(p.cost * unit) for p in inst.projects),
         scores=_scores(inst, score, profile),
         budget=int(inst.budget * unit),

@@ -20,8 +20,9 @@ from engine.counting.count import CountResult
 from engine.formats.election_definition import election_from_dict
 from engine.formats.pabulib import META_RULES, PbInstance, PbProject, PbVote, money_scale
 from engine.model import crockford
-from engine.model.ballots import Ballot, Channel, SourceRef, ballot_key
+from engine.model.ballots import Ballot, Channel, Selections, SourceRef, ballot_key
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId, ProjectId, ReceiptId
 
 # pbcount rule -> pabulib META rule
 PABULIB_RULE_NAMES = {ours: theirs for theirs, ours in META_RULES.items() if ours and theirs != "greedy-threshold"}
@@ -69,21 +70,21 @@ def ballots_from_instance(inst: PbInstance, source_name: str) -> list[Ballot]:
             continue
         channel = Channel.PAPER if v.fields.get("voting_method", "").strip() == "paper" else Channel.ONLINE
         serial = f"pabulib:{v.voter_id}"
-        selections = (("main", tuple(sorted(v.vote))),)
+        selections: Selections = ((EnvelopeId("main"), tuple(ProjectId(p) for p in sorted(v.vote))),)
         key = ballot_key(channel, serial, "", selections, None)
         out.append(Ballot(key, serial, channel, "", selections, SourceRef(source_name, v.line),
                           receipt_id=import_receipt_id(key, channel)))
     return out
 
 
-def import_receipt_id(key: str, channel: Channel) -> str:
+def import_receipt_id(key: str, channel: Channel) -> ReceiptId:
     """Receipt of an imported ballot (``R``/``P`` + 15 base32 symbols like any receipt): the
     data is already public, so a plain hash of the ballot key rather than a keyed one."""
     digest = hashlib.sha256(b"pbcount-import-receipt-v1" + key.encode()).digest()
-    return ("P" if channel is Channel.PAPER else "R") + crockford.encode_bytes(digest[:10])[:15]
+    return ReceiptId(("P" if channel is Channel.PAPER else "R") + crockford.encode_bytes(digest[:10])[:15])
 
 
-def instance_from_count(result: CountResult, envelope_id: str) -> PbInstance:
+def instance_from_count(result: CountResult, envelope_id: EnvelopeId) -> PbInstance:
     """A ``.pb`` instance of one envelope of a counted election (anonymous voter ids)."""
     e = result.election
     env = e.envelope(envelope_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.formats.pabulib import PabulibError, PbInstance, parse_number
+from engine.model.ids import ProjectId
 from engine.rules.grades import GradeProfile
 from engine.rules.problem import ExclusiveGroup
 
@@ -61,9 +62,9 @@ def exclusive_groups(inst: PbInstance) -> tuple[ExclusiveGroup, ...]:
     """Groups of the ``exclusive_group`` PROJECTS column (empty when there is no such column)."""
     if EXCLUSIVE_COLUMN not in inst.project_columns:
         return ()
-    groups: dict[str, set[str]] = {}
+    groups: dict[str, set[ProjectId]] = {}
     for p in inst.projects:
         name = p.fields.get(EXCLUSIVE_COLUMN, "").strip()
         if name:
-            groups.setdefault(name, set()).add(p.project_id)
+            groups.setdefault(name, set()).add(ProjectId(p.project_id))
     return tuple(ExclusiveGroup(name, frozenset(m)) for name, m in groups.items())

@@ -20,6 +20,10 @@ GENESIS = "0" * 64
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One entry of the audit log: its number, time, who did what (``action`` and ``details``),
+    the hash of the entry before it and its own hash (:func:`entry_hash`), which chains them.
+    """
+
     seq: int
     at: str
     actor: str
@@ -29,6 +33,7 @@ class AuditEntry:
     entry_hash: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as one line of ``audit.jsonl``."""
         return {
             "seq": self.seq, "at": self.at, "actor": self.actor, "action": self.action,
             "details": dict(self.details), "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
@@ -36,16 +41,19 @@ class AuditEntry:
 
 
 def canonical(obj: Any) -> str:
+    """Canonical JSON (sorted keys, no spaces, UTF-8 kept): the bytes entry hashes are taken over."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def entry_hash(seq: int, at: str, actor: str, action: str, details: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 (hex) of the canonical JSON of an entry's fields and ``prev_hash``."""
     body = {"seq": seq, "at": at, "actor": actor, "action": action, "details": dict(details),
             "prev_hash": prev_hash}
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
 def make_entry(prev: AuditEntry | None, at: str, actor: str, action: str, details: Mapping[str, Any]) -> AuditEntry:
+    """The entry that follows ``prev`` (the first one, chained to ``GENESIS``, when None)."""
     seq = 1 if prev is None else prev.seq + 1
     ph = GENESIS if prev is None else prev.entry_hash
     return AuditEntry(seq, at, actor, action, dict(details), ph, entry_hash(seq, at, actor, action, details, ph))

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import cast
 
 from engine.errors import TokenError
 from engine.model.election import Election
+from engine.model.ids import EnvelopeId, ProjectId, ReceiptId
 from engine.model.tokens import TokenVerifier
 
 
 class Channel(StrEnum):
+    """How a ballot was cast: online (e-vote) or on paper (scanned)."""
+
     ONLINE = "online"
     PAPER = "paper"
 
@@ -61,6 +65,10 @@ class SourceRef:
         return f"{self.name}:{self.line}"
 
 
+# A valid ballot's selections: sorted ``(envelope id, sorted project ids)`` pairs
+Selections = tuple[tuple[EnvelopeId, tuple[ProjectId, ...]], ...]
+
+
 @dataclass(frozen=True)
 class Submission:
     """A ballot as received, not yet validated. ``selections`` maps envelope -> project ids."""
@@ -82,13 +90,14 @@ class Ballot:
     voter_serial: str
     channel: Channel
     cast_at: str
-    selections: tuple[tuple[str, tuple[str, ...]], ...]
+    selections: Selections
     source: SourceRef
     image_sha256: str | None = None
     ballot_serial: str | None = None
-    receipt_id: str = ""
+    receipt_id: ReceiptId = ReceiptId("")
 
-    def projects(self, envelope: str) -> tuple[str, ...]:
+    def projects(self, envelope: str) -> tuple[ProjectId, ...]:
+        """The projects this ballot selects in ``envelope`` (empty if it does not vote there)."""
         for env, projects in self.selections:
             if env == envelope:
                 return projects
@@ -97,6 +106,10 @@ class Ballot:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A submission that is not a valid ballot: where it came from, a reason (a key of
+    ``REJECTION_REASONS``), a human-readable detail, the channel and what could be read of it.
+    """
+
     source: SourceRef
     reason: str
     detail: str
@@ -134,7 +147,7 @@ def ballot_key(
     channel: Channel,
     voter_serial: str,
     cast_at: str,
-    selections: tuple[tuple[str, tuple[str, ...]], ...],
+    selections: Selections,
     image_sha256: str | None,
 ) -> str:
     """SHA-256 identifying a submission: the same vote received twice has the same key."""
@@ -145,7 +158,7 @@ def ballot_key(
 
 def validate_submission(
     election: Election, verifier: TokenVerifier, sub: Submission,
-    receipt: Callable[[str], str] | None = None, *, not_after: str | None = None,
+    receipt: Callable[[str], ReceiptId] | None = None, *, not_after: str | None = None,
 ) -> Ballot | Rejection:
     """Check a submission against the election; first failing check wins.
 
@@ -263,7 +276,7 @@ def validate_submission(
                 serial,
             )
         canon.append((env_id, tuple(sorted(chosen))))
-    selections = tuple(canon)
+    selections = cast(Selections, tuple(canon))  # every id was just checked against the election
     key = ballot_key(sub.channel, serial, cast_at, selections, sub.image_sha256)
     return Ballot(
         ballot_key=key,
@@ -274,5 +287,5 @@ def validate_submission(
         source=sub.source,
         image_sha256=sub.image_sha256,
         ballot_serial=sub.ballot_serial,
-        receipt_id=receipt(key) if receipt is not None else "",
+        receipt_id=receipt(key) if receipt is not None else ReceiptId(""),
     )

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from engine.model.ids import EnvelopeId, ProjectId
+
 ENVELOPE_KINDS = ("citywide", "district")
 PRECEDENCE_RULES = ("paper-first", "online-first", "latest")
 DEFAULT_PRECEDENCE = "paper-first"
@@ -21,8 +23,12 @@ DEFAULT_PRECEDENCE = "paper-first"
 
 @dataclass(frozen=True)
 class Project:
-    id: str
-    envelope: str
+    """A project on the ballot: id, the envelope it belongs to, title, cost (in money units) and
+    the attributes quotas can group on (district, popular neighbourhood, category).
+    """
+
+    id: ProjectId
+    envelope: EnvelopeId
     title: str
     cost: int
     district: str | None = None
@@ -32,7 +38,11 @@ class Project:
 
 @dataclass(frozen=True)
 class Envelope:
-    id: str
+    """A budget envelope (citywide or district): its budget, the allocation rule, and how many
+    projects (and which categories, and at what total cost) a ballot may select in it.
+    """
+
+    id: EnvelopeId
     name: str
     kind: str
     budget: int
@@ -62,7 +72,7 @@ class QuotaSpec:
     name: str
     group_key: str
     group_value: str | bool
-    envelopes: tuple[str, ...] = ()
+    envelopes: tuple[EnvelopeId, ...] = ()
     min_share: Fraction | None = None
     min_amount: int | None = None
     max_share: Fraction | None = None
@@ -71,9 +81,11 @@ class QuotaSpec:
     scope: str = "envelope"  # "envelope": each envelope separately; "election": all together
 
     def applies_to(self, envelope_id: str) -> bool:
+        """Whether this quota is applied in ``envelope_id`` (all envelopes when none is named)."""
         return not self.envelopes or envelope_id in self.envelopes
 
     def matches(self, project: Project) -> bool:
+        """Whether ``project`` is in this quota's group (its ``group_key`` equals ``group_value``)."""
         if self.group_key == "popular_neighbourhood":
             return project.popular_neighbourhood is self.group_value
         return getattr(project, self.group_key) == self.group_value
@@ -121,6 +133,10 @@ def _utc_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Election:
+    """An election definition: envelopes, projects, the voting policy, the precedence rule
+    between channels and the quotas; indexed by id for the lookups below.
+    """
+
     id: str
     name: str
     currency: str
@@ -131,6 +147,7 @@ class Election:
     extra: Mapping[str, Any] = field(default_factory=dict)
     quotas: tuple[QuotaSpec, ...] = ()
     # lookup tables filled by __post_init__ (not part of the value: no init, repr, compare)
+    # keyed by text: a lookup takes any string (an id read from a ballot is checked here)
     _env: dict[str, Envelope] = field(init=False, repr=False, compare=False)
     _proj: dict[str, Project] = field(init=False, repr=False, compare=False)
     _by_env: dict[str, tuple[Project, ...]] = field(init=False, repr=False, compare=False)
@@ -144,15 +161,19 @@ class Election:
         object.__setattr__(self, "_by_env", {k: tuple(v) for k, v in by_env.items()})
 
     def envelope(self, envelope_id: str) -> Envelope | None:
+        """The envelope with this id, or None."""
         return self._env.get(envelope_id)
 
     def project(self, project_id: str) -> Project | None:
+        """The project with this id, or None."""
         return self._proj.get(project_id)
 
     def projects_in(self, envelope_id: str) -> tuple[Project, ...]:
+        """The projects of envelope ``envelope_id`` in definition order (empty if unknown)."""
         return self._by_env.get(envelope_id, ())
 
     def envelope_by_code(self, code: str) -> Envelope | None:
+        """The envelope whose printed ``code`` is ``code`` (paper ballots), or None."""
         for e in self.envelopes:
             if e.code == code:
                 return e

@@ -24,6 +24,7 @@ import re
 
 from engine.errors import ReceiptInputError
 from engine.model import crockford
+from engine.model.ids import ReceiptId
 
 RECEIPT_LEN = 16
 SERIAL_BYTES = 10  # a ballot serial: 80 random bits (ballot_scan/payload.py), 16 symbols
@@ -35,18 +36,18 @@ _STUB_PREFIX = re.compile(r"^\s*(?:N\s*[°º.:]|NO(?=[\s.:])\.?|#)\s*", re.IGNOR
 _SEPARATORS = re.compile(r"[\s\-‐‑–—_.]+")
 
 
-def online_receipt_id(receipt_secret: bytes, ballot_key: str) -> str:
+def online_receipt_id(receipt_secret: bytes, ballot_key: str) -> ReceiptId:
     """Receipt of an online ballot: ``R`` + 15 symbols of HMAC-SHA256(secret, ballot key)."""
     digest = hmac.new(receipt_secret, ballot_key.encode(), hashlib.sha256).digest()
-    return "R" + crockford.encode_bytes(digest[:10])[: RECEIPT_LEN - 1]
+    return ReceiptId("R" + crockford.encode_bytes(digest[:10])[: RECEIPT_LEN - 1])
 
 
-def paper_receipt_id(ballot_serial: str) -> str:
+def paper_receipt_id(ballot_serial: str) -> ReceiptId:
     """Receipt of a paper ballot from its ballot serial (16 symbols, as in the QR code; a
     printed stub number is accepted too, see :func:`parse_stub`). Raises ReceiptInputError."""
     serial = parse_stub(ballot_serial)
     digest = hashlib.sha256(b"pbcount-paper-receipt-v1" + serial.encode())
-    return "P" + crockford.encode_bytes(digest.digest()[:10])[: RECEIPT_LEN - 1]
+    return ReceiptId("P" + crockford.encode_bytes(digest.digest()[:10])[: RECEIPT_LEN - 1])
 
 
 def _clean(text: str) -> tuple[str, bool]:
@@ -80,12 +81,12 @@ def parse_stub(text: str) -> str:
     return crockford.encode_bytes(raw)
 
 
-def receipt_from_stub(text: str) -> str:
+def receipt_from_stub(text: str) -> ReceiptId:
     """The paper receipt id from the number printed on the stub (:func:`parse_stub`)."""
     return paper_receipt_id(parse_stub(text))
 
 
-def parse_receipt_or_stub(text: str) -> str:
+def parse_receipt_or_stub(text: str) -> ReceiptId:
     """A receipt id from what a voter typed: a receipt id (``R``/``P`` + 15 symbols, any case,
     with or without dashes or spaces, ``O``/``I``/``L`` folded) or a stub number.
 
@@ -96,7 +97,7 @@ def parse_receipt_or_stub(text: str) -> str:
     if not prefixed and len(cleaned) == RECEIPT_LEN and cleaned[0] in "RP":
         rid = cleaned[0] + "".join(crockford.fold_symbol(c) for c in cleaned[1:])
         if RECEIPT_RE.fullmatch(rid):
-            return rid
+            return ReceiptId(rid)
         raise ReceiptInputError("symbol", f"{text.strip()[:40]!r}: a receipt id is R or P and 15 base32 symbols")
     if len(cleaned) not in (SERIAL_SYMBOLS, SERIAL_SYMBOLS + 1):
         raise ReceiptInputError(

@@ -63,6 +63,9 @@ SERIAL_TEXT_LEN = (SERIAL_BYTES * 8 + 4) // 5
 
 
 def election_tag(election_id: str) -> bytes:
+    """The first ``TAG_BYTES`` of SHA-256 of the election id, carried in every token so that a
+    token of another election is recognised as such.
+    """
     return hashlib.sha256(election_id.encode()).digest()[:TAG_BYTES]
 
 
@@ -85,6 +88,7 @@ class VoterToken:
 
     @property
     def short_code(self) -> str:
+        """The printable short code of this token's serial (:func:`short_code`)."""
         return short_code(self.serial)
 
 

@@ -16,7 +16,6 @@ from engine.rules.grades import GradeProfile, majority_judgment, majority_judgme
 from engine.rules.greedy import greedy, greedy_stop
 from engine.rules.mes import mes, mes_add1, mes_add1_greedy, mes_greedy, with_comparison
 from engine.rules.problem import (
-    TIE_BREAKS,
     AllocationProblem,
     AllocationResult,
     ExclusiveGroup,
@@ -26,6 +25,7 @@ from engine.rules.problem import (
     QuotaReport,
 )
 from engine.rules.profile import ApprovalProfile
+from engine.rules.tiebreak import TIE_BREAKS
 
 Rule = Callable[[AllocationProblem, str], AllocationResult]
 

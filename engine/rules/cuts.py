@@ -43,8 +43,9 @@ from fractions import Fraction
 import numpy as np
 
 from engine.errors import TargetUnreachable
-from engine.rules.exact import _solve
-from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome, natural_key
+from engine.rules.exact import _solve, optimal_set_outcomes
+from engine.rules.problem import AllocationProblem, AllocationResult, ProjectOutcome
+from engine.rules.tiebreak import natural_key, tie_break_named
 
 CUT_REASONS = {
     "cut": "cut: in order of votes to cut, needed to reach the target",
@@ -99,15 +100,7 @@ def sector_limits(sectors: dict[str, frozenset[str]], *, max_cuts: int | None = 
 
 def cut_order(problem: AllocationProblem, tie_break: str) -> list[int]:
     """Line indices in cut order (see the module docstring)."""
-    idx: Sequence[int] = range(len(problem.project_ids))
-    ids, savings, votes = problem.project_ids, problem.costs, problem.scores
-    if tie_break == "votes-cost-id":
-        return sorted(idx, key=lambda i: (-votes[i], -savings[i], natural_key(ids[i])))
-    if tie_break == "votes-id":
-        return sorted(idx, key=lambda i: (-votes[i], natural_key(ids[i])))
-    if tie_break == "lexicographic":
-        return sorted(idx, key=lambda i: (-votes[i], ids[i]))
-    raise ValueError(f"unknown tie-break {tie_break!r}")
+    return tie_break_named(tie_break).order(problem, larger_cost_first=True)
 
 
 def _limit_rows(problem: AllocationProblem, order: list[int], limits: Sequence[SectorLimit],
@@ -180,7 +173,7 @@ def cuts_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                 limits: Sequence[SectorLimit] = ()) -> AllocationResult:
     """``cuts-greedy``: cut lines in order of votes to cut until the target is reached (module docstring).
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`);
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`);
     the target is ``problem.budget``.
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: as greedy (the project order). Complexity: O(n log n).
@@ -229,7 +222,7 @@ def cuts_exact(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                limits: Sequence[SectorLimit] = ()) -> AllocationResult:
     """``cuts-exact``: the least-opposition set of cuts reaching the target (module docstring).
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`);
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`);
     the target is ``problem.budget``.
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: the first optimal set in the tie-break order (one ILP per line). Complexity: NP-hard (a knapsack ILP).
@@ -272,22 +265,10 @@ def cuts_exact(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
             x = z
         else:
             lower[pos] = upper[pos] = 0.0
-    outcomes: list[ProjectOutcome] = []
-    saved = 0
-    rank = 0
-    for pos, i in enumerate(order):
-        if x[pos]:
-            rank += 1
-            saved += problem.costs[i]
-            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, True, saved, "cut_optimal",
-                                           f"{votes[pos]:g} votes to cut, opposition {opposition[pos]:g}"))
-    for pos, i in enumerate(order):
-        if not x[pos]:
-            rank += 1
-            if not eligible[pos]:
-                reason, detail = "below_threshold", f"{votes[pos]:g} votes to cut < threshold {problem.threshold:g}"
-            else:
-                reason, detail = "not_in_optimum", f"opposition {opposition[pos]:g}"
-            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, False, saved, reason, detail))
+    outcomes = optimal_set_outcomes(
+        problem, order, x, eligible, "cut_optimal",
+        lambda pos, i: f"{votes[pos]:g} votes to cut, opposition {opposition[pos]:g}",
+        lambda pos, i: f"{votes[pos]:g} votes to cut < threshold {problem.threshold:g}",
+        lambda pos, i: f"opposition {opposition[pos]:g}")
     notes = [f"total opposition {float(opposition @ x):g} (proven least by HiGHS)"]
     return _result("cuts-exact", problem, tie_break, outcomes, notes)

@@ -11,7 +11,7 @@ minimum cannot be reached at all, the largest reachable amount for the group is 
 first (a second ILP) and used as the minimum; the result reports the shortfall.
 
 Tie-break: among welfare-maximising sets, the first in the tie-break order
-(:func:`~engine.rules.problem.project_order`): walk the projects in that order and include
+(:func:`~engine.rules.tiebreak.project_order`): walk the projects in that order and include
 each one if some optimal set contains it together with every project already included and
 none already excluded (one extra ILP per project the current optimum leaves out). The
 result is fully determined (it does not depend on the solver or on the order projects are
@@ -24,40 +24,20 @@ milliseconds to seconds; the tie-break adds up to n small ILPs. Scores are used 
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from engine.highs import new_solver, rowwise_model
 from engine.rules.problem import (
     AllocationProblem,
     AllocationResult,
     ProjectOutcome,
     QuotaReport,
-    project_order,
 )
+from engine.rules.tiebreak import project_order
 
-
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """HiGHS prints a licence banner on C-level stdout when first created; keep --json clean."""
-    sys.stdout.flush()
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+Detail = Callable[[int, int], str]  # (position in the order, project index) -> an outcome detail
 
 
 def _solve(
@@ -70,32 +50,9 @@ def _solve(
     import highspy
 
     n = len(weights)
-    with _quiet_stdout():
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    h.setOptionValue("random_seed", 0)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = len(rows)
-    lp.col_cost_ = np.asarray(-weights, dtype=np.float64)
-    lp.col_lower_ = np.zeros(n) if lower is None else np.asarray(lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
-    lp.row_lower_ = np.array([lo for _, lo, _ in rows], dtype=np.float64)
-    lp.row_upper_ = np.array([hi for _, _, hi in rows], dtype=np.float64)
-    starts, index, value = [0], [], []
-    for a, _, _ in rows:
-        nz = np.nonzero(a)[0]
-        index.extend(nz.tolist())
-        value.extend(a[nz].tolist())
-        starts.append(len(index))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h = new_solver(mip_abs_gap=0.0)
+    sparse = [((np.nonzero(a)[0].tolist(), a[np.nonzero(a)[0]].tolist()), lo, hi) for a, lo, hi in rows]
+    lp = rowwise_model(-weights, np.zeros(n) if lower is None else lower, upper, sparse, [True] * n)
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
@@ -105,6 +62,32 @@ def _solve(
         raise RuntimeError(f"HiGHS did not solve the knapsack: {h.modelStatusToString(status)}")
     x = np.asarray(h.getSolution().col_value)
     return x > 0.5
+
+
+def optimal_set_outcomes(
+    problem: AllocationProblem, order: Sequence[int], x: np.ndarray, eligible: np.ndarray, chosen_reason: str,
+    chosen_detail: Detail, below_detail: Detail, other_detail: Detail,
+) -> list[ProjectOutcome]:
+    """Outcomes of an optimal set ``x`` (one flag per position of ``order``), as ``exact`` and
+    ``cuts-exact`` publish them: the chosen projects first, in ``order`` (``chosen_reason``),
+    then the others in ``order``: ``below_threshold`` if not ``eligible``, else
+    ``not_in_optimum``. Each detail function gets ``(position in order, project index)``."""
+    outcomes: list[ProjectOutcome] = []
+    committed = 0
+    rank = 0
+    for pos, i in enumerate(order):
+        if x[pos]:
+            rank += 1
+            committed += problem.costs[i]
+            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, True, committed, chosen_reason,
+                                           chosen_detail(pos, i)))
+    for pos, i in enumerate(order):
+        if not x[pos]:
+            rank += 1
+            reason, detail = (("below_threshold", below_detail(pos, i)) if not eligible[pos]
+                              else ("not_in_optimum", other_detail(pos, i)))
+            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, False, committed, reason, detail))
+    return outcomes
 
 
 def _first_optimum(
@@ -146,7 +129,7 @@ def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> Alloc
     Definition: see the module docstring (quotas as linear constraints).
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, quotas); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: among optimal sets, the first in the tie-break order (one ILP per project left out).
@@ -195,23 +178,12 @@ def exact(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> Alloc
         reports.append(QuotaReport(q.name, q.min_amount, q.max_amount, got, short == 0, short, why))
         if short:
             notes.append(f"quota {q.name!r} not met: group got {got} of {q.min_amount} (short by {short}): {why}")
-    outcomes: list[ProjectOutcome] = []
-    spent = 0
-    rank = 0
-    for pos, i in enumerate(order):
-        if x[pos]:
-            rank += 1
-            spent += problem.costs[i]
-            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, True, spent, "funded",
-                                           f"{problem.scores[i]:g} votes; in the optimal set"))
-    for pos, i in enumerate(order):
-        if not x[pos]:
-            rank += 1
-            if not eligible[pos]:
-                reason, detail = "below_threshold", f"{problem.scores[i]:g} votes < threshold {problem.threshold:g}"
-            else:
-                reason, detail = "not_in_optimum", "funding it would lower the total votes of the funded set"
-            outcomes.append(ProjectOutcome(problem.project_ids[i], rank, False, spent, reason, detail))
+    outcomes = optimal_set_outcomes(
+        problem, order, x, eligible, "funded",
+        lambda pos, i: f"{problem.scores[i]:g} votes; in the optimal set",
+        lambda pos, i: f"{problem.scores[i]:g} votes < threshold {problem.threshold:g}",
+        lambda pos, i: "funding it would lower the total votes of the funded set")
+    spent = outcomes[-1].cumulative_cost if outcomes else 0
     notes.insert(0, f"total score {welfare:g} (proven optimal by HiGHS)")
     selected = tuple(o.project_id for o in outcomes if o.selected)
     return AllocationResult("exact", tie_break, problem.budget, selected, spent, tuple(outcomes),

@@ -11,7 +11,7 @@ project that does not fit (as ``greedy-stop``; no quotas).
 
 Every outcome's detail starts with ``for F, against A: score S``; both counts are also in
 :func:`counts_text` for the result files. Tie-break: as greedy
-(:func:`~engine.rules.problem.project_order`) on equal scores, so 10 - 2 and 9 - 1 tie.
+(:func:`~engine.rules.tiebreak.project_order`) on equal scores, so 10 - 2 and 9 - 1 tie.
 Complexity O(n log n) (+ O(n q) with q quotas).
 """
 
@@ -27,6 +27,7 @@ _TIE = re.compile(r"^tie on \S+ votes lost to")
 
 
 def counts_text(votes_for: int, votes_against: int) -> str:
+    """The head of each for-against outcome's detail: ``for F, against A: score F-A``."""
     return f"for {votes_for}, against {votes_against}: score {votes_for - votes_against}"
 
 
@@ -34,7 +35,7 @@ def for_against(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
                 stop: bool = False) -> AllocationResult:
     """``for-against``: greedy on ``for - against`` (definition in the module doc).
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: as greedy (the project order). Complexity: O(n log n) (+ O(n q) with q quotas).
     """
@@ -62,7 +63,7 @@ def for_against(problem: AllocationProblem, tie_break: str = "votes-cost-id", *,
 def for_against_stop(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``for-against-stop``: as ``for-against`` but stop at the first project that does not fit.
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: as greedy. Complexity: O(n log n).
     """

@@ -74,10 +74,12 @@ class GradeProfile:
 
     @property
     def n_projects(self) -> int:
+        """Number of projects (rows of ``counts``)."""
         return int(self.counts.shape[0])
 
     @property
     def n_voters(self) -> int:
+        """Number of voters (each project's grade counts sum to it)."""
         return int(self.counts[0].sum()) if self.n_projects else 0
 
     @classmethod
@@ -134,6 +136,7 @@ class Gauge:
 
     @property
     def plus(self) -> bool:
+        """Whether the proponents outnumber the opponents (the gauge's sign is +)."""
         return self.p > self.q
 
 
@@ -203,7 +206,7 @@ def majority_judgment(problem: AllocationProblem, tie_break: str = "votes-cost-i
                       typical: bool = False) -> AllocationResult:
     """Majority judgment (``typical``: Fabre's typical judgment) then greedy fill; see the module doc.
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`); ``problem.grades``.
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`); ``problem.grades``.
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: equal gauges in the tie-break order (module doc).
     Complexity: O(P · G + P log P) for P projects and G grades.
@@ -239,7 +242,7 @@ def majority_judgment(problem: AllocationProblem, tie_break: str = "votes-cost-i
 def majority_judgment_typical(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
     """``majority-judgment-typical``: ties on the majority grade ordered by ``p - q``.
 
-    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.problem.TIE_BREAKS`); ``problem.grades``.
+    Parameters: ``problem`` and ``tie_break`` (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`); ``problem.grades``.
     Returns: an :class:`~engine.rules.problem.AllocationResult`.
     Tie-break: as majority judgment. Complexity: O(P · G + P log P).
     """

@@ -13,7 +13,7 @@ pabutools (zero-cost supported projects are funded first). Used in Wieliczka, Ś
 Aarau and Assen.
 
 Tie-break (equal ``rho`` up to a relative 1e-9): the rule's tie-break
-(:func:`~engine.rules.problem.tie_rank`); ``lexicographic`` is pabutools' default (the
+(:func:`~engine.rules.tiebreak.tie_rank`); ``lexicographic`` is pabutools' default (the
 project id as a string).
 
 ``mes-add1`` — the "add1" completion as cities run it (pabutools
@@ -48,15 +48,15 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from engine.model.ids import ProjectId
 from engine.rules.greedy import greedy
 from engine.rules.problem import (
     AllocationProblem,
     AllocationResult,
     ProjectOutcome,
-    project_order,
-    tie_rank,
 )
 from engine.rules.profile import ApprovalProfile
+from engine.rules.tiebreak import project_order, tie_rank
 
 REL_TOL = 1e-9
 
@@ -274,6 +274,19 @@ def _complete_greedily(problem: AllocationProblem, tie_break: str, chosen: list[
     return extra
 
 
+# the docstring sections the four MES entry points share (see _variant)
+_ENTRY_POINT_DOC = """
+    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+
+    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
+    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
+    outcome per project with its rank, reason and detail).
+    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.tiebreak.tie_rank`.
+    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
+"""
+
+
 def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tuple[MesRun, list[str]]:
     rank = tie_rank(problem, tie_break)
     n = _profile(problem).n_voters
@@ -284,73 +297,30 @@ def _run_variant(problem: AllocationProblem, tie_break: str, add1: bool) -> tupl
     return mes_run(problem, problem.budget / max(n, 1), rank), []
 
 
-def mes(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes``: Method of Equal Shares with cost utilities.
+def _variant(name: str, summary: str, *, add1: bool, complete: bool) -> Callable[..., AllocationResult]:
+    """The entry point of one MES variant: ``add1`` raises the per-voter budget, ``complete``
+    fills the money left greedily (:func:`_complete_greedily`)."""
 
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
+    def rule(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
+        run, notes = _run_variant(problem, tie_break, add1=add1)
+        completion = _complete_greedily(problem, tie_break, run.selected) if complete else None
+        return _result(problem, name, tie_break, run, notes, completion)
 
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=False)
-    return _result(problem, "mes", tie_break, run, notes)
+    rule.__name__ = rule.__qualname__ = name.replace("-", "_")
+    rule.__doc__ = f"``{name}``: {summary}\n" + _ENTRY_POINT_DOC
+    return rule
 
 
-def mes_add1(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes-add1``: MES with the add1 completion (per-voter budget raised by 1 until the budget is exceeded).
-
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
-
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=True)
-    return _result(problem, "mes-add1", tie_break, run, notes)
+mes = _variant("mes", "Method of Equal Shares with cost utilities.", add1=False, complete=False)
+mes_add1 = _variant("mes-add1", "MES with the add1 completion (per-voter budget raised by 1 until the budget "
+                    "is exceeded).", add1=True, complete=False)
+mes_greedy = _variant("mes-greedy", "MES, then the money left filled greedily in vote order.",
+                      add1=False, complete=True)
+mes_add1_greedy = _variant("mes-add1-greedy", "MES add1, then the money left filled greedily in vote order.",
+                           add1=True, complete=True)
 
 
-def mes_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes-greedy``: MES, then the money left filled greedily in vote order.
-
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
-
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=False)
-    return _result(problem, "mes-greedy", tie_break, run, notes,
-                   _complete_greedily(problem, tie_break, run.selected))
-
-
-def mes_add1_greedy(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
-    """``mes-add1-greedy``: MES add1, then the money left filled greedily in vote order.
-
-    Definition: see the module docstring (needs ``problem.profile``, the approvals).
-
-    Parameters: ``problem`` (projects, costs, scores, budget, threshold, approval profile); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
-    Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
-    outcome per project with its rank, reason and detail).
-    Tie-break: equal ``rho`` (relative 1e-9) by :func:`~engine.rules.problem.tie_rank`.
-    Complexity: O(R * approvals * log) worst case for R rounds (add1: once per increment).
-    """
-    run, notes = _run_variant(problem, tie_break, add1=True)
-    return _result(problem, "mes-add1-greedy", tie_break, run, notes,
-                   _complete_greedily(problem, tie_break, run.selected))
-
-
-def popularity_support(problem: AllocationProblem, outcomes: list[tuple[str, ...]]) -> list[int]:
+def popularity_support(problem: AllocationProblem, outcomes: list[tuple[ProjectId, ...]]) -> list[int]:
     """For each outcome, how many voters like it best (money spent on projects they approved)."""
     prof = _profile(problem)
     index = {pid: j for j, pid in enumerate(problem.project_ids)}

@@ -7,9 +7,11 @@ projects and, for every project, an :class:`ProjectOutcome` explaining the decis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from engine.model.ids import ProjectId
 
 if TYPE_CHECKING:
     from engine.rules.grades import GradeProfile
@@ -42,7 +44,7 @@ class Quota:
     """
 
     name: str
-    members: frozenset[str]
+    members: frozenset[ProjectId]
     min_amount: int = 0
     max_amount: int | None = None
     release_unused: bool = True
@@ -53,7 +55,7 @@ class ExclusiveGroup:
     """Projects that exclude each other (the same site...): at most one of them is funded."""
 
     name: str
-    members: frozenset[str]
+    members: frozenset[ProjectId]
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,12 @@ class ForAgainst:
 
 @dataclass(frozen=True)
 class AllocationProblem:
-    project_ids: tuple[str, ...]
+    """What every rule reads: the projects of one envelope (ids, costs, scores), the budget,
+    the eligibility threshold and quotas, and what some rules need besides (approval profile,
+    grades, for/against counts, exclusive groups). ``__post_init__`` checks they agree.
+    """
+
+    project_ids: tuple[ProjectId, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
     budget: int
@@ -106,7 +113,11 @@ class AllocationProblem:
 
 @dataclass(frozen=True)
 class ProjectOutcome:
-    project_id: str
+    """What a rule decided for one project: its rank in the rule's order, whether it is funded,
+    the money committed after its turn, and why (``reason`` code, human-readable ``detail``).
+    """
+
+    project_id: ProjectId
     rank: int  # 1-based position in the rule's order
     selected: bool
     cumulative_cost: int  # money committed after this project's turn
@@ -129,16 +140,21 @@ class QuotaReport:
 
 @dataclass(frozen=True)
 class AllocationResult:
+    """What a rule returns: the rule and tie-break used, the budget, the funded projects (in
+    funding order) and their cost, one outcome per project, notes and quota reports.
+    """
+
     rule: str
     tie_break: str
     budget: int
-    selected: tuple[str, ...]
+    selected: tuple[ProjectId, ...]
     cost: int
     outcomes: tuple[ProjectOutcome, ...] = field(default=())
     notes: tuple[str, ...] = ()
     quota_reports: tuple[QuotaReport, ...] = ()
 
     def outcome(self, project_id: str) -> ProjectOutcome | None:
+        """The outcome of ``project_id``, or None if the problem had no such project."""
         for o in self.outcomes:
             if o.project_id == project_id:
                 return o
@@ -168,66 +184,3 @@ class AllocationResult:
                 for o in self.outcomes
             ],
         }
-
-
-def natural_key(text: str) -> tuple:
-    """Order ids like a human: ``P2`` before ``P10``; digit runs compare as numbers."""
-    out: list[tuple[int, int | str]] = []
-    num = ""
-    word = ""
-    for ch in text:
-        if ch.isdigit():
-            if word:
-                out.append((1, word))
-                word = ""
-            num += ch
-        else:
-            if num:
-                out.append((0, int(num)))
-                num = ""
-            word += ch
-    if num:
-        out.append((0, int(num)))
-    if word:
-        out.append((1, word))
-    return tuple(out)
-
-
-def project_order(problem: AllocationProblem, tie_break: str) -> list[int]:
-    """Indices of projects, best first, by score descending then the named tie-break.
-
-    Tie-breaks (for equal scores):
-
-    * ``votes-cost-id`` (default): cheaper first, then project id in natural order.
-    * ``votes-id``: project id in natural order.
-    * ``lexicographic``: project id as a plain string (pabutools' default: "10" < "9").
-    """
-    idx: Sequence[int] = range(len(problem.project_ids))
-    ids, costs, scores = problem.project_ids, problem.costs, problem.scores
-    if tie_break == "votes-cost-id":
-        return sorted(idx, key=lambda i: (-scores[i], costs[i], natural_key(ids[i])))
-    if tie_break == "votes-id":
-        return sorted(idx, key=lambda i: (-scores[i], natural_key(ids[i])))
-    if tie_break == "lexicographic":
-        return sorted(idx, key=lambda i: (-scores[i], ids[i]))
-    raise ValueError(f"unknown tie-break {tie_break!r}")
-
-
-TIE_BREAKS = ("votes-cost-id", "votes-id", "lexicographic")
-
-
-def tie_rank(problem: AllocationProblem, tie_break: str) -> list[int]:
-    """Rank of each project (0 = preferred) among projects tied on a rule's own criterion.
-
-    Used by rules whose ties are not ties on votes (Method of Equal Shares: equal price per
-    unit of satisfaction). ``lexicographic`` is the project id as a plain string, exactly
-    pabutools' default; the others rank by votes, then as in :func:`project_order`.
-    """
-    if tie_break == "lexicographic":
-        order = sorted(range(len(problem.project_ids)), key=lambda i: problem.project_ids[i])
-    else:
-        order = project_order(problem, tie_break)
-    rank = [0] * len(order)
-    for r, i in enumerate(order):
-        rank[i] = r
-    return rank

@@ -18,18 +18,25 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class ApprovalProfile:
+    """Each project's supporters, compressed by project (CSR): the voters approving project
+    ``j`` are ``voters[indptr[j]:indptr[j + 1]]``.
+    """
+
     n_voters: int
     indptr: np.ndarray  # int64, length n_projects + 1
     voters: np.ndarray  # int32 voter index of each approval, grouped by project
 
     @property
     def n_projects(self) -> int:
+        """Number of projects."""
         return len(self.indptr) - 1
 
     def supporters(self, j: int) -> np.ndarray:
+        """Indices of the voters approving project ``j`` (a view, no copy)."""
         return self.voters[self.indptr[j]:self.indptr[j + 1]]
 
     def approval_counts(self) -> np.ndarray:
+        """Number of supporters of each project."""
         return np.diff(self.indptr)
 
     @classmethod

@@ -36,8 +36,8 @@ from engine.rules.problem import (
     AllocationResult,
     ProjectOutcome,
     QuotaReport,
-    project_order,
 )
+from engine.rules.tiebreak import project_order
 
 
 def greedy_with_quotas(problem: AllocationProblem, tie_break: str = "votes-cost-id") -> AllocationResult:
@@ -46,7 +46,7 @@ def greedy_with_quotas(problem: AllocationProblem, tie_break: str = "votes-cost-
     Definition: see the module docstring.
 
     Parameters: ``problem`` (projects, costs, scores, budget, threshold, quotas); ``tie_break``
-    (a name of :data:`~engine.rules.problem.TIE_BREAKS`).
+    (a name of :data:`~engine.rules.tiebreak.TIE_BREAKS`).
     Returns: an :class:`~engine.rules.problem.AllocationResult` (selected projects, one
     outcome per project with its rank, reason and detail).
     Tie-break: as :func:`~engine.rules.greedy.greedy` (the same project order).

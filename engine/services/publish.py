@@ -33,6 +33,11 @@ from engine.storage.store import Store
 
 @dataclass(frozen=True)
 class PublishReport:
+    """What one publication did: the new tree head, whether it is a new publication, the log
+    lines appended and withdrawn, the ballots counted, the files written and the pages still
+    in review.
+    """
+
     head: TreeHead
     new_publication: bool
     appended: int  # log lines added by this publication
@@ -123,7 +128,7 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     content = content_files(result, frozen_hash, reviews)
     digest = content_digest(content)
     seq = pubs[-1].publication + 1 if pubs else 1
-    reasons = {s.ballot.receipt_id: s.reason for s in result.dedup.superseded}
+    reasons: dict[str, str] = {s.ballot.receipt_id: s.reason for s in result.dedup.superseded}
     segment = plan_log_update(log, result.dedup.counted, reasons, seq)
     if live_receipts([*log, *segment]) != {b.receipt_id for b in result.dedup.counted}:
         raise PublishError("the ballot log would not hold exactly the counted ballots")

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.formats.ballot_log import leaf_hashes
 from engine.model import merkle
+from engine.model.ids import ReceiptId
 from engine.storage.store import Store
 
 
@@ -27,7 +28,7 @@ class ReceiptLocation:
     """Where a receipt is in the log: its (last) ``count`` line, and its ``withdraw`` line if
     it was withdrawn afterwards (then ``reason`` and ``withdrawn_in`` say why and when)."""
 
-    receipt: str
+    receipt: ReceiptId
     count_index: int
     withdraw_index: int | None = None
     reason: str | None = None
@@ -88,7 +89,7 @@ class PublishedLog:
         """The log of a bundle directory's ``ballots.jsonl``."""
         return cls.from_lines(bundle_lines(directory))
 
-    def locate(self, receipt: str) -> ReceiptLocation | None:
+    def locate(self, receipt: ReceiptId) -> ReceiptLocation | None:
         """Where ``receipt`` is in the log, or None if it was never counted; O(1)."""
         return self.locations.get(receipt)
 
@@ -103,7 +104,7 @@ def bundle_lines(directory: Path) -> list[str]:
     return text.split("\n")[:-1] if text else []
 
 
-def receipt_proof(lines: Sequence[str] | PublishedLog, receipt: str) -> dict[str, Any]:
+def receipt_proof(lines: Sequence[str] | PublishedLog, receipt: ReceiptId) -> dict[str, Any]:
     """The ``count`` line of ``receipt`` and its RFC 6962 inclusion proof in the whole log
     (the document ``pbcount receipt proof`` writes and ``pbcount receipt check`` reads).
 

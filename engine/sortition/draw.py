@@ -27,6 +27,10 @@ ALGORITHM_VERSION = {"leximin": "leximin-colgen/1", "maximin": "maximin-colgen/1
 
 @dataclass(frozen=True)
 class DrawResult:
+    """One draw: the method and panel size, the public seed, the panel drawn (pool indices),
+    each person's selection probability as a fraction (exact or not) and the lottery drawn from.
+    """
+
     method: str
     size: int
     seed: str

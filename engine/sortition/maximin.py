@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rules.problem import natural_key
+from engine.rules.tiebreak import natural_key
 from engine.sortition.pool import Features, Pool, SortitionInputError
 from engine.sortition.solver import Row, solve
 
@@ -56,6 +56,7 @@ class Lottery:
 
     @property
     def total(self) -> int:
+        """The sum of the panel weights: the denominator of every probability."""
         return sum(self.weights)
 
     def probabilities(self, n: int) -> list[tuple[int, int]]:

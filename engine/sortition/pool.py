@@ -20,11 +20,13 @@ import io
 from dataclasses import dataclass
 
 from engine.errors import SortitionInputError
-from engine.rules.problem import natural_key
+from engine.rules.tiebreak import natural_key
 
 
 @dataclass(frozen=True)
 class Quota:
+    """One line of the features file: between ``min`` and ``max`` panel members with ``feature`` = ``value``."""
+
     feature: str
     value: str
     min: int
@@ -39,12 +41,15 @@ class Features:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The feature names, in order of first appearance."""
         return tuple(dict.fromkeys(q.feature for q in self.quotas))
 
     def values(self, feature: str) -> tuple[str, ...]:
+        """The values of ``feature``, in file order."""
         return tuple(q.value for q in self.quotas if q.feature == feature)
 
     def csv_text(self) -> str:
+        """The features file as published in the record (``feature,value,min,max``)."""
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["feature", "value", "min", "max"])
@@ -67,6 +72,7 @@ class Pool:
     household: tuple[int, ...] | None = None
 
     def value(self, i: int, feature: str) -> str:
+        """Person ``i``'s value of ``feature``."""
         return self.values[i][self.features.index(feature)]
 
     def csv_text(self) -> str:
@@ -79,6 +85,7 @@ class Pool:
         return out.getvalue()
 
     def sha256(self) -> str:
+        """SHA-256 (hex) of :meth:`csv_text`: the pool's identity in the record."""
         return hashlib.sha256(self.csv_text().encode()).hexdigest()
 
 

@@ -10,13 +10,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.rules.exact import _quiet_stdout
+from engine.highs import new_solver, quiet_stdout, rowwise_model
 
 Row = tuple[dict[int, float], float, float]  # coefficients by column, lower, upper
 
 
 @dataclass(frozen=True)
 class Solution:
+    """A solve's outcome: status (``optimal`` or ``infeasible``), the column values, the objective
+    and the row duals (zeros for an ILP or an infeasible model).
+    """
+
     status: str  # "optimal" | "infeasible"
     x: np.ndarray
     objective: float
@@ -24,9 +28,10 @@ class Solution:
 
 
 def highs_version() -> str:
+    """The HiGHS version (``major.minor.patch``), recorded with every draw."""
     import highspy
 
-    with _quiet_stdout():
+    with quiet_stdout():
         h = highspy.Highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
@@ -37,34 +42,9 @@ def solve(cost: np.ndarray, rows: list[Row], lower: np.ndarray, upper: np.ndarra
     import highspy
 
     n = len(cost)
-    with _quiet_stdout():
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 1e-9)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = len(rows)
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.asarray(lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
-    lp.row_lower_ = np.array([lo for _, lo, _ in rows], dtype=np.float64)
-    lp.row_upper_ = np.array([hi for _, _, hi in rows], dtype=np.float64)
-    starts, index, value = [0], [], []
-    for coeffs, _, _ in rows:
-        for j in sorted(coeffs):
-            index.append(j)
-            value.append(coeffs[j])
-        starts.append(len(index))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
-    if integer is not None:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                           for b in integer]
+    h = new_solver(mip_abs_gap=1e-9)
+    sparse = [((sorted(coeffs), [coeffs[j] for j in sorted(coeffs)]), lo, hi) for coeffs, lo, hi in rows]
+    lp = rowwise_model(cost, lower, upper, sparse, None if integer is None else [bool(b) for b in integer])
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
@@ -84,13 +64,7 @@ class IncrementalLP:
     :func:`solve`."""
 
     def __init__(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        import highspy
-
-        with _quiet_stdout():
-            self._h = highspy.Highs()
-            self._h.setOptionValue("output_flag", False)
-        self._h.setOptionValue("threads", 1)
-        self._h.setOptionValue("random_seed", 0)
+        self._h = new_solver()
         n = len(cost)
         self._n = n
         self._h.addVars(n, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64))
@@ -98,12 +72,16 @@ class IncrementalLP:
         self._rows = 0
 
     def add_row(self, coeffs: dict[int, float], lo: float, hi: float) -> None:
+        """Add the row ``lo <= coeffs @ x <= hi`` (``coeffs``: coefficient by column)."""
         idx = sorted(coeffs)
         self._h.addRow(float(lo), float(hi), len(idx), np.array(idx, dtype=np.int32),
                        np.array([coeffs[j] for j in idx], dtype=np.float64))
         self._rows += 1
 
     def run(self) -> Solution:
+        """Re-solve (warm start) and return the solution; RuntimeError if HiGHS neither solves nor
+        proves infeasibility.
+        """
         import highspy
 
         self._h.run()

@@ -29,6 +29,10 @@ KEY_PREFIX = "pbk_"
 
 @dataclass(frozen=True)
 class ApiKey:
+    """A stored API key (never its text: only the hash is kept): id, role, label, when it was
+    created and revoked.
+    """
+
     key_id: str
     role: str
     label: str
@@ -46,6 +50,7 @@ class ApiKey:
 
 
 def hash_key_text(text: str) -> str:
+    """SHA-256 (hex) of a key's text: what the store keeps and compares."""
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -94,11 +99,15 @@ class ApiKeyStore:
         return ApiKey(row.key_id, row.role, row.label, row.created_at, row.revoked_at)
 
     def list(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first."""
         with self.store.engine.connect() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()
         return [ApiKey(r.key_id, r.role, r.label, r.created_at, r.revoked_at) for r in rows]
 
     def revoke(self, key_id: str, actor: str = "cli") -> None:
+        """Revoke active key ``key_id`` (audited as ``apikey_revoked`` by ``actor``); StoreError
+        if there is no active key with that id.
+        """
         with self.store.engine.begin() as conn:
             res = conn.execute(
                 update(api_keys)

@@ -103,17 +103,27 @@ def init_keys(directory: Path, *, force: bool = False) -> list[Path]:
     return written
 
 
-def _check_private_permissions(path: Path) -> None:
+def _check_key_file(path: Path, missing: str, forbidden: int, what: str) -> None:
+    """Refuse ``path`` if it is missing (message ``missing``) or its mode has a ``forbidden`` bit.
+
+    ``what`` is the message for a bad mode, with ``{mode}`` for the octal mode found.
+    """
     if not path.exists():
-        raise KeyFileError(f"{path}: key file not found (run `pbcount keys init`)")
+        raise KeyFileError(f"{path}: {missing}")
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise KeyFileError(
-            f"{path}: private key file is readable by others (mode {mode:o}); run chmod 600"
-        )
+    if mode & forbidden:
+        raise KeyFileError(f"{path}: " + what.format(mode=f"{mode:o}"))
+
+
+def _check_private_permissions(path: Path) -> None:
+    _check_key_file(path, "key file not found (run `pbcount keys init`)", 0o077,
+                    "private key file is readable by others (mode {mode}); run chmod 600")
 
 
 def load_private_key(directory: Path, name: str = AUTHORITY) -> Ed25519PrivateKey:
+    """The Ed25519 private key ``<directory>/<name>.key`` (PEM); KeyFileError if missing,
+    readable by others, or not an Ed25519 PEM key.
+    """
     path = directory / f"{name}.key"
     _check_private_permissions(path)
     try:
@@ -126,19 +136,18 @@ def load_private_key(directory: Path, name: str = AUTHORITY) -> Ed25519PrivateKe
 
 
 def load_public_key(directory: Path, name: str = AUTHORITY) -> Ed25519PublicKey:
+    """The Ed25519 public key ``<directory>/<name>.pub`` (PEM); KeyFileError if missing,
+    writable by others, or not an Ed25519 PEM key.
+    """
     path = directory / f"{name}.pub"
-    if not path.exists():
-        raise KeyFileError(f"{path}: public key file not found")
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o022:
-        raise KeyFileError(
-            f"{path}: public key file is writable by others (mode {mode:o}): anyone could replace "
-            "the key; run chmod 644"
-        )
+    _check_key_file(path, "public key file not found", 0o022,
+                    "public key file is writable by others (mode {mode}): anyone could replace the key; "
+                    "run chmod 644")
     return public_key_from_pem(path.read_bytes(), str(path))
 
 
 def public_key_from_pem(data: bytes, where: str = "public key") -> Ed25519PublicKey:
+    """Parse an Ed25519 public key from PEM ``data``; KeyFileError naming ``where`` if it is not one."""
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError as exc:
@@ -149,12 +158,14 @@ def public_key_from_pem(data: bytes, where: str = "public key") -> Ed25519Public
 
 
 def public_key_pem(key: Ed25519PublicKey) -> str:
+    """``key`` as PEM text (SubjectPublicKeyInfo), as published in bundles as ``results.pub``."""
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
 
 
 def load_receipt_secret(directory: Path) -> bytes:
+    """The receipt secret (at least 16 bytes, stored as hex, mode 0600) from ``directory``."""
     path = directory / RECEIPT_FILE
     _check_private_permissions(path)
     try:

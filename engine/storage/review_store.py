@@ -24,11 +24,18 @@ PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 
 
 def review_key(image_sha256: str, page: int) -> str:
+    """Identity of a review item: SHA-256 of the page image hash and page number, so a rescan of
+    the same page finds the same item.
+    """
     return hashlib.sha256(f"{image_sha256}:{page}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class NewReviewItem:
+    """A paper page the scanner could not decide, as it is queued for review: where it came
+    from, what was read of it, why it needs a person and what the scanner proposes.
+    """
+
     source_name: str
     source_line: int
     image_sha256: str
@@ -43,11 +50,16 @@ class NewReviewItem:
 
     @property
     def key(self) -> str:
+        """Its :func:`review_key`."""
         return review_key(self.image_sha256, self.source_line)
 
 
 @dataclass(frozen=True)
 class ReviewItem:
+    """A stored review item: the queued page (as :class:`NewReviewItem`) plus its id, its
+    status and, once decided, who decided what, when and why.
+    """
+
     id: int
     review_key: str
     source_name: str
@@ -130,6 +142,7 @@ class ReviewStore:
         return self.store._transaction(lambda conn: len(conn.execute(stmt, rows).scalars().all()))
 
     def list(self, status: str | None = PENDING) -> list[ReviewItem]:
+        """The review items with ``status`` (None: all), by id."""
         q = select(review_items).order_by(review_items.c.id)
         if status is not None:
             q = q.where(review_items.c.status == status)
@@ -137,6 +150,7 @@ class ReviewStore:
             return [_row(r) for r in conn.execute(q)]
 
     def get(self, item_id: int) -> ReviewItem:
+        """Review item ``item_id``; StoreError if there is none."""
         with self.engine.connect() as conn:
             r = conn.execute(select(review_items).where(review_items.c.id == item_id)).first()
         if r is None:
@@ -144,6 +158,7 @@ class ReviewStore:
         return _row(r)
 
     def counts(self) -> dict[str, int]:
+        """Number of review items by status."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(review_items.c.status, func.count()).group_by(review_items.c.status)

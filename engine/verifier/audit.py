@@ -16,6 +16,9 @@ GENESIS = "0" * 64
 
 
 def audit_entry_hash(e: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of an ``audit.jsonl`` entry without its own hash
+    (as engine/model/audit.py ``entry_hash``, written again here).
+    """
     body = {k: e[k] for k in ("seq", "at", "actor", "action", "details", "prev_hash")}
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 

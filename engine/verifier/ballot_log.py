@@ -218,7 +218,12 @@ def _hex32(value: Any, where: str, check: str) -> bytes:
 
 def check_merkle(directory: Path, signed: Mapping[str, Any], leaves: Sequence[bytes], pubs: list[int],
                  previous: Mapping[str, Any] | None) -> tuple[int, int, str, list[str]]:
-    """``leaves``: each ballot line's leaf hash (:func:`check_ballots`)."""
+    """Check ``merkle.json`` against the ballot log's ``leaves`` (each line's leaf hash, from
+    :func:`check_ballots`): the root over them, the history of tree heads (one per publication
+    in ``pubs``), the consistency proof from the previous head, and (``previous``: an older
+    bundle's merkle.json) that this log extends it. Returns ``(publication, tree size, root
+    hex, notes)``; raises VerificationFailure.
+    """
     name = "merkle.json"
     notes: list[str] = []
     m = read_json(directory, name)

@@ -19,6 +19,9 @@ from .rules_reference import PROFILE_RULES, RULES, Problem, Quota
 
 
 def recompute_tally(d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The ``tally.json`` ballots and votes recomputed from the ``live`` (counted) log entries,
+    per envelope and project, by channel.
+    """
     envs: dict[str, Any] = {
         e.id: {"ballots": {"online": 0, "paper": 0, "total": 0},
                "projects": {p.id: {"online": 0, "paper": 0, "total": 0} for p in d.by_env[e.id]}}
@@ -41,6 +44,9 @@ def recompute_tally(d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dic
 
 
 def check_tally(directory: Path, d: Definition, live: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Compare ``tally.json`` with :func:`recompute_tally` field by field, and check the shape of
+    its superseded and rejected totals; returns the published tally.
+    """
     name = "tally.json"
     t = read_json(directory, name)
     mine = recompute_tally(d, live)
@@ -172,6 +178,10 @@ def recompute_allocation(d: Definition, tally: Mapping[str, Any], threshold: flo
 
 def check_allocation(directory: Path, d: Definition, tally: Mapping[str, Any],
                      live: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Recompute every envelope's allocation with the verifier's own rules
+    (:data:`~engine.verifier.rules_reference.RULES`) and the election-wide quotas, and compare
+    with ``allocation.json`` field by field; returns the published allocation.
+    """
     name = "allocation.json"
     a = read_json(directory, name)
     if not isinstance(a, dict) or not isinstance(a.get("envelopes"), dict):

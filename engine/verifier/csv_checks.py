@@ -59,6 +59,9 @@ def _pct(part: int, whole: int) -> str:
 
 
 def check_csvs(directory: Path, d: Definition, tally: Mapping[str, Any], alloc: Mapping[str, Any]) -> None:
+    """Rebuild ``projects.csv`` and ``envelopes.csv`` from the definition, the tally and the
+    allocation, and compare them with the published files header and cell by cell.
+    """
     rows: list[list[Any]] = []
     for env in d.envelopes:
         votes = tally["envelopes"][env.id]["projects"]

@@ -20,6 +20,8 @@ from .jsonio import canonical, read_json
 
 @dataclass(frozen=True)
 class Env:
+    """An envelope as ``election.json`` publishes it (what ballot validity and the rules need)."""
+
     id: str
     name: str
     kind: str
@@ -34,6 +36,8 @@ class Env:
 
 @dataclass(frozen=True)
 class Proj:
+    """A project as ``election.json`` publishes it."""
+
     id: str
     envelope: str
     title: str
@@ -59,9 +63,11 @@ class QuotaDef:
     scope: str = "envelope"  # or "election": one requirement over all its envelopes
 
     def applies_to(self, env_id: str) -> bool:
+        """Whether the quota is applied in ``env_id`` (all envelopes when none is named)."""
         return not self.envelopes or env_id in self.envelopes
 
     def amounts(self, budget: int) -> tuple[int, int | None]:
+        """(reserved minimum, maximum or None) for an envelope with this budget."""
         lo = self.min_amount if self.min_amount is not None else (
             math.ceil(self.min_share * budget) if self.min_share is not None else 0)
         hi = self.max_amount if self.max_amount is not None else (
@@ -69,6 +75,7 @@ class QuotaDef:
         return lo, hi
 
     def matches(self, p: Proj) -> bool:
+        """Whether project ``p`` is in the quota's group."""
         if self.group_key == "popular_neighbourhood":
             return p.popular_neighbourhood is self.group_value
         return getattr(p, self.group_key) == self.group_value
@@ -76,6 +83,10 @@ class QuotaDef:
 
 @dataclass
 class Definition:
+    """The published election definition as the verifier reads it: envelopes, projects (by id
+    and by envelope), the per-kind and required-kind voting limits, and the quotas.
+    """
+
     id: str
     name: str
     envelopes: list[Env]
@@ -93,6 +104,7 @@ def _fraction(value: Any) -> Fraction | None:
 
 
 def parse_quota(q: Mapping[str, Any]) -> QuotaDef:
+    """A :class:`QuotaDef` from one quota of the definition; ValueError for an unknown group key."""
     (key, value), = q["group"].items()
     if key not in ("popular_neighbourhood", "category", "district"):
         raise ValueError(f"quota {q['name']!r}: unknown group key {key!r}")
@@ -102,6 +114,7 @@ def parse_quota(q: Mapping[str, Any]) -> QuotaDef:
 
 
 def parse_definition(doc: Mapping[str, Any]) -> Definition:
+    """A :class:`Definition` from the ``definition`` object of ``election.json``."""
     envs = [
         Env(e["id"], e["name"], e["kind"], int(e["budget"]), int(e["max_selections"]),
             int(e.get("min_selections", 1)), dict(e.get("category_limits", {})),
@@ -211,6 +224,9 @@ class BallotRules:
 
 
 def check_election(directory: Path, signed: Mapping[str, Any]) -> Definition:
+    """Read ``election.json``: its definition must hash to its ``definition_hash``, which must
+    be the one signed in the manifest, for the same election id. Returns the definition.
+    """
     doc = read_json(directory, "election.json")
     if not isinstance(doc, dict) or "definition" not in doc:
         raise fail("election.json", "format", "needs 'definition' and 'definition_hash'")

@@ -16,5 +16,8 @@ class VerificationFailure(Exception):
 
 
 def fail(file: str, check: str, detail: str, line: int = 0) -> VerificationFailure:
+    """A :class:`VerificationFailure` for ``file`` (``line``, 0 when not about a line), the
+    ``check`` that failed and a ``detail``, to ``raise``.
+    """
     return VerificationFailure(file, line, check, detail)
 

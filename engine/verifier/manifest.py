@@ -34,6 +34,7 @@ REQUIRED_FILES = (
 
 
 def load_key(pem: bytes, where: str) -> Ed25519PublicKey:
+    """The Ed25519 public key in ``pem``; a ``public_key`` failure naming ``where`` otherwise."""
     try:
         key = serialization.load_pem_public_key(pem)
     except (ValueError, TypeError) as exc:
@@ -44,6 +45,7 @@ def load_key(pem: bytes, where: str) -> Ed25519PublicKey:
 
 
 def raw_key(key: Ed25519PublicKey) -> bytes:
+    """The key's 32 raw bytes (what its fingerprint is taken over)."""
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 

@@ -113,5 +113,6 @@ def verify_consistency(m: int, n: int, root_m: bytes, root_n: bytes, proof: Sequ
 
 
 def leaf_hash_of_line(line: str) -> bytes:
+    """RFC 6962 leaf hash of one ``ballots.jsonl`` line: SHA-256 of ``0x00`` + its UTF-8 bytes."""
     return hashlib.sha256(b"\x00" + line.encode()).digest()
 

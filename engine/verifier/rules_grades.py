@@ -18,23 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from .rules_reference import Problem
+
 Greedy = Callable[[Any, str], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class _Walk:
-    """What the verifier's greedy reads: the projects with their gauge class as the score."""
-
-    ids: tuple[str, ...]
-    costs: tuple[int, ...]
-    scores: tuple[float, ...]
-    budget: int
-    threshold: float
-    quotas: tuple[Any, ...] = ()
-    approvals: tuple[tuple[str, ...], ...] = field(default=())
 
 
 def grade_counts(ids: Sequence[str], n_grades: int, default_grade: int,
@@ -114,7 +102,7 @@ def majority_judgment(p: Any, tie_break: str, greedy: Greedy, typical: bool = Fa
     med = [lower_median(row, p.default_grade) for row in counts]
     keys = [_key(m, typical) for m in med]
     rank_of = {k: r for r, k in enumerate(sorted(set(keys)))}
-    walk = _Walk(tuple(p.ids), tuple(p.costs), tuple(float(rank_of[k]) for k in keys), p.budget,
+    walk = Problem(tuple(p.ids), tuple(p.costs), tuple(float(rank_of[k]) for k in keys), p.budget,
                  float("-inf"), tuple(getattr(p, "quotas", ())))
     res = greedy(walk, tie_break)
     index = {pid: j for j, pid in enumerate(p.ids)}

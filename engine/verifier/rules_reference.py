@@ -41,6 +41,8 @@ REL_TOL = 1e-9
 
 @dataclass(frozen=True)
 class Quota:
+    """A quota as the rules read it: the member project ids and the money reserved and allowed."""
+
     name: str
     members: frozenset[str]
     min_amount: int
@@ -50,6 +52,11 @@ class Quota:
 
 @dataclass(frozen=True)
 class Problem:
+    """One envelope as the verifier's rules read it (:mod:`engine.verifier.tiebreak` too):
+    project ids, costs, scores (votes), budget, threshold, quotas, and for MES each ballot's
+    approvals.
+    """
+
     ids: tuple[str, ...]
     costs: tuple[int, ...]
     scores: tuple[float, ...]
@@ -61,9 +68,15 @@ class Problem:
 
 
 
-def greedy(p: Problem, tie_break: str, stop: bool = False) -> dict[str, Any]:
-    """Fund in order of votes while money lasts (``stop``: end at the first misfit)."""
+def greedy(p: Problem, tie_break: str, stop: bool = False,
+           exclusive: Sequence[tuple[str, Sequence[str]]] = ()) -> dict[str, Any]:
+    """Fund in order of votes while money lasts (``stop``: end at the first misfit).
+
+    ``exclusive``: ``(group name, member ids)`` groups; once a project of a group is funded,
+    the later projects of that group are ``excluded`` (``greedy-exclusive``).
+    """
     left, spent, stopped = p.budget, 0, False
+    winner: dict[str, str] = {}
     selected: list[str] = []
     outcomes: list[dict[str, Any]] = []
     funded_by_score: dict[float, list[tuple[str, int]]] = {}
@@ -74,15 +87,21 @@ def greedy(p: Problem, tie_break: str, stop: bool = False) -> dict[str, Any]:
 
     for rank, i in enumerate(project_order(p, tie_break), start=1):
         pid, cost, score = p.ids[i], p.costs[i], p.scores[i]
+        mine = sorted(name for name, members in exclusive if pid in members)
         if score < p.threshold:
             out(pid, rank, False, "below_threshold", f"{score:g} votes < threshold {p.threshold:g}")
         elif stopped:
             out(pid, rank, False, "stopped", "rule stopped earlier")
+        elif any(g in winner for g in mine):
+            out(pid, rank, False, "excluded", "; ".join(f"exclusive group {g!r}: {winner[g]} was funded first"
+                                                        for g in mine if g in winner))
         elif cost <= left:
             left -= cost
             spent += cost
             selected.append(pid)
             funded_by_score.setdefault(score, []).append((pid, cost))
+            for g in mine:
+                winner[g] = pid
             out(pid, rank, True, "funded")
         elif stop:
             stopped = True
@@ -190,10 +209,12 @@ def greedy_with_quotas(p: Problem, tie_break: str) -> dict[str, Any]:
 
 
 def greedy_rule(p: Problem, tie_break: str) -> dict[str, Any]:
+    """``greedy``: with quotas :func:`greedy_with_quotas`, else :func:`greedy`."""
     return greedy_with_quotas(p, tie_break) if p.quotas else greedy(p, tie_break)
 
 
 def greedy_stop_rule(p: Problem, tie_break: str) -> dict[str, Any]:
+    """``greedy-stop``; ValueError with quotas (as the engine)."""
     if p.quotas:
         raise ValueError("greedy-stop does not support quotas")
     return greedy(p, tie_break, stop=True)
@@ -239,6 +260,9 @@ class _Run:
 
 
 def mes_run(p: Any, per_voter: float, rank: list[int], supp: list[list[int]]) -> _Run:
+    """One run of MES at ``per_voter`` budget per voter: ``rank`` is the tie-break position of
+    each project, ``supp`` its supporters. O(rounds x approvals).
+    """
     costs = [float(c) for c in p.costs]
     n = len(costs)
     counts = [len(s) for s in supp]

@@ -1,6 +1,6 @@
 """Tie-breaks of the verifier: the one place that orders projects (greedy, MES, exact use it).
 
-A deliberate independent copy of ``engine/rules/problem.py`` (``natural_key``, the
+A deliberate independent copy of ``engine/rules/tiebreak.py`` (``natural_key``, the
 ``votes-cost-id`` / ``votes-id`` / ``lexicographic`` orders): the verifier recomputes the
 allocation without importing the code it checks. ``p`` is any object with ``ids``,
 ``costs`` and ``scores`` (:class:`engine.verifier.rules_reference.Problem`).

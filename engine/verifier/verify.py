@@ -41,6 +41,10 @@ __all__ = ["RULES", "VerificationFailure", "Verified", "verify_bundle"]
 
 @dataclass
 class Verified:
+    """What a successful verification found: the publication and its tree head, the ballots
+    counted, the signing key's fingerprint, whether it was pinned with ``--key``, and notes.
+    """
+
     publication: int
     tree_size: int
     root_hash: str

@@ -29,11 +29,14 @@ def _envelopes(e: Election, spec: str) -> list[str]:
     return out
 
 
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output directory")]
+
+
 @ballots_app.command("render")
 def render(
     election: ElectionOption,
     envelope: Annotated[str, typer.Option("--envelope", help="Envelope id or code (e.g. ar11, PARIS)")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory")],
+    out: OutOption,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of the PNG pages and PDF")] = 300,
     tokens: Annotated[
         Path | None,
@@ -60,7 +63,7 @@ def testdeck(
     election: ElectionOption,
     envelope: Annotated[str, typer.Option("--envelope", help="Envelope id/code, A,B or all")],
     count: Annotated[int, typer.Option("--count", "-n", help="Number of images")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory")],
+    out: OutOption,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same deck")] = 1,
     tokens: Annotated[
         Path | None,

@@ -32,6 +32,10 @@ from pbcount.summary import print_count_summary
 
 @dataclass
 class DemoContext:
+    """What the demo's stages share: the working directory, the number of voters, the seed,
+    the paths derived from them and what earlier stages left (``state``: the open store...).
+    """
+
     workdir: Path
     voters: int
     seed: int
@@ -45,12 +49,14 @@ class DemoContext:
 
 
 def stage_fixture(ctx: DemoContext) -> None:
+    """Demo stage: generate the Paris-like election and its e-vote file."""
     with console.status(f"generating a Paris-like election with {ctx.voters:,} online voters…"):
         m = generate_paris(ctx.fixture, seed=ctx.seed, voters=ctx.voters)
     console.print(f"fixture: {m['projects']} projects in {m['envelopes']} envelopes, {m['lines']:,} e-vote lines")
 
 
 def stage_ingest(ctx: DemoContext) -> None:
+    """Demo stage: ingest the e-votes into the demo store, with a progress bar."""
     e = load_election(ctx.fixture / "election.toml")
     keys = ctx.fixture / "keys"
     store = Store.open(ctx.db_url)
@@ -65,6 +71,7 @@ def stage_ingest(ctx: DemoContext) -> None:
 
 
 def stage_count(ctx: DemoContext) -> None:
+    """Demo stage: count the store, write the results and print the summary."""
     store: Store = ctx.state["store"]
     result = count_store(store)
     out = ctx.workdir / "results"

@@ -91,9 +91,9 @@ def election_show(db: DbOption = None) -> None:
         e = store.election()
     assert row is not None
     console.print(f"{e.name} ({e.id}) — {len(e.envelopes)} envelopes, {len(e.projects)} projects")
-    console.print(f"definition hash {row['definition_hash']}, frozen at {row['frozen_at']}")
-    if row["closed_at"]:
-        console.print(f"closed at {row['closed_at']}")
+    console.print(f"definition hash {row.definition_hash}, frozen at {row.frozen_at}")
+    if row.closed_at:
+        console.print(f"closed at {row.closed_at}")
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,7 @@ class ReceiptsFile:
         self.n = 0
 
     def write_items(self, items: list[Ballot | Rejection]) -> None:
+        """Write a row for each ballot of ``items`` (rejections have no receipt), then flush."""
         for it in items:
             if isinstance(it, Ballot):
                 self._w.writerow([it.source.name, it.source.line, it.receipt_id])
@@ -48,10 +49,12 @@ class ReceiptsFile:
         self._f.flush()
 
     def close(self) -> None:
+        """Close the file."""
         self._f.close()
 
 
 def open_receipts(path: Path) -> ReceiptsFile:
+    """A :class:`ReceiptsFile` at ``path`` (created or truncated, mode 0600)."""
     return ReceiptsFile(path)
 
 
@@ -59,6 +62,9 @@ ingest_app = typer.Typer(help="Ingest votes into the store.", no_args_is_help=Tr
 
 
 def print_report(report: IngestReport, show: int = 5) -> None:
+    """Print an ingest report: the summary, rejections by reason, the first ``show``
+    rejections, and the hints.
+    """
     console.print(report.summary())
     if report.rejected_by_reason:
         console.print("  rejected by reason: " + ", ".join(
@@ -120,19 +126,19 @@ def rejections_list(
     """List rejected lines/pages with source, line and reason."""
     with errors_as_messages():
         store = Store.open(db)
-        rows = [r for r in store.iter_rejections() if reason is None or r["reason"] == reason]
+        rows = [r for r in store.iter_rejections() if reason is None or r.reason == reason]
     cols = ["source_name", "source_line", "channel", "reason", "detail"]
     if fmt == "csv":
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(cols)
         for r in rows:
-            w.writerow([r[c] for c in cols])
+            w.writerow([getattr(r, c) for c in cols])
     elif fmt == "jsonl":
         for r in rows:
-            sys.stdout.write(json.dumps({c: r[c] for c in cols}, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps({c: getattr(r, c) for c in cols}, ensure_ascii=False) + "\n")
     else:
         for r in rows:
-            console.print(f"{r['source_name']}:{r['source_line']}: {r['reason']}: {r['detail']}", highlight=False)
+            console.print(f"{r.source_name}:{r.source_line}: {r.reason}: {r.detail}", highlight=False)
         console.print(f"{len(rows)} rejections")
 
 

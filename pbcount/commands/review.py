@@ -49,11 +49,15 @@ def review_list(
     console.print(f"{len(items)} item(s)")
 
 
+ItemArgument = Annotated[int, typer.Argument(help="Review item id (from `review list`)")]
+ByOption = Annotated[str, typer.Option("--by", help="Your name (recorded)")]
+
+
 @review_app.command("resolve")
 def review_resolve(
-    item_id: Annotated[int, typer.Argument(help="Review item id (from `review list`)")],
+    item_id: ItemArgument,
     selections: Annotated[str, typer.Option("--selections", help="Project ids read on the paper, comma-separated")],
-    by: Annotated[str, typer.Option("--by", help="Your name (recorded)")],
+    by: ByOption,
     note: Annotated[str | None, typer.Option("--note", help="Why (recorded)")] = None,
     token: Annotated[str | None, typer.Option("--token", help="Voter token, if the scanner could not read it")] = None,
     ballot_serial: Annotated[str | None, typer.Option("--ballot-serial", help="Serial printed on the ballot")] = None,
@@ -73,8 +77,8 @@ def review_resolve(
 
 @review_app.command("reject")
 def review_reject(
-    item_id: Annotated[int, typer.Argument(help="Review item id")],
-    by: Annotated[str, typer.Option("--by", help="Your name (recorded)")],
+    item_id: ItemArgument,
+    by: ByOption,
     note: Annotated[str, typer.Option("--note", help="Why (recorded)")],
     db: DbOption = None,
 ) -> None:

@@ -131,7 +131,7 @@ def test_batch_with_every_bad_file_goes_on_and_loses_nothing(
     summary = scan_paths(store, election, load_public_key(small_paris / "keys"), [scan_folder], workers=1)
     files = sorted(p.name for p in scan_folder.iterdir())
     assert summary.pages == len(files)  # every file accounted for
-    logged = {r["source_name"]: r["reason"] for r in store.iter_rejections()}
+    logged = {r.source_name: r.reason for r in store.iter_rejections()}
     for name, reason in EXPECTED.items():
         assert logged.get(name) == reason, name
     assert logged["other-election.png"] in ("foreign_ballot", "token_foreign_election")

@@ -292,10 +292,10 @@ def test_a_file_of_bad_lines_is_ingested_to_the_end(tmp_path: Path, lines: list[
         nonblank = [(i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()]
         assert report.lines == len(lines)
         assert report.rejected + report.accepted + report.already_known == len(nonblank)
-        logged = {r["source_line"] for r in store.iter_rejections()}
+        logged = {r.source_line for r in store.iter_rejections()}
         assert logged <= {i for i, _ in nonblank}
         for r in store.iter_rejections():
-            assert r["reason"] in REJECTION_REASONS and r["source_name"] == "garbage.jsonl"
+            assert r.reason in REJECTION_REASONS and r.source_name == "garbage.jsonl"
     finally:
         store.close()
 
@@ -310,7 +310,7 @@ def test_overlong_lines_are_rejected_at_their_line_and_the_batch_goes_on(tmp_pat
     path.write_bytes(b"\n".join([b"{", long_line, good, long_line, b"x" * (MAX_LINE_BYTES + 10)]))  # no final \n
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     report = ingest_evote_file(store, path, ELECTION, KEY.public_key(), b"r" * 32, workers=1)
-    rejected = {(r["source_line"], r["reason"]): r["detail"] for r in store.iter_rejections()}
+    rejected = {(r.source_line, r.reason): r.detail for r in store.iter_rejections()}
     store.close()
     assert report.lines == 5 and report.accepted == 1  # line 3 is a valid vote, numbered right
     assert set(rejected) == {(1, "malformed_line"), (2, "malformed_line"), (5, "malformed_line")}

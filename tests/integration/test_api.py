@@ -170,7 +170,7 @@ def test_no_votes_after_close(world: ApiWorld, client: TestClient) -> None:
     again = client.post("/v1/election/close", headers=world.admin()).json()
     assert again["already_closed"] is True
     assert world.store.ballot_count() == 1
-    assert world.store.election_row()["closed_at"] == again["closed_at"]  # type: ignore[index]
+    assert world.store.closed_at() == again["closed_at"]
 
 
 def test_batch_report_matches_the_fixture_faults(world: ApiWorld, client: TestClient, small_paris: Path) -> None:
@@ -256,14 +256,14 @@ def test_anonymous_and_unknown_keys_cannot_write(world: ApiWorld, client: TestCl
         assert r.status_code == 401, (path, headers, r.text)
         assert r.json()["error"]["code"] == "unauthorized"
     assert world.store.ballot_count() == 0
-    assert world.store.election_row()["closed_at"] is None  # type: ignore[index]
+    assert world.store.closed_at() is None
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, role in WRITE_ENDPOINTS if role == "admin"])
 def test_operator_cannot_call_admin_endpoints(world: ApiWorld, client: TestClient, method: str, path: str) -> None:
     r = client.request(method, path, headers=world.op())
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
-    assert world.store.election_row()["closed_at"] is None  # type: ignore[index]
+    assert world.store.closed_at() is None
     assert world.store.publications() == []
 
 

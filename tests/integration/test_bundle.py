@@ -143,7 +143,7 @@ def test_build_bundle_is_a_pure_function_of_its_inputs(world: World) -> None:
         audit = store.audit_entries()
     finally:
         store.close()
-    inputs = BundleInputs(result, row["definition_hash"], [], lines, [head], audit)
+    inputs = BundleInputs(result, row.definition_hash, [], lines, [head], audit)
     one = build_bundle(inputs, world.results_key())
     two = build_bundle(inputs, world.results_key())
     assert one == two
@@ -229,7 +229,7 @@ def test_rewritten_history_fails_verification(world: World) -> None:
     first_head = TreeHead(1, len(old), read_json(first / "merkle.json")["root_hash"])
 
     def write(name: str, history: list[TreeHead]) -> Path:
-        files = build_bundle(BundleInputs(result, row["definition_hash"], [], log, history, audit),
+        files = build_bundle(BundleInputs(result, row.definition_hash, [], log, history, audit),
                              world.results_key())
         out = world.root / name
         out.mkdir()
@@ -261,9 +261,9 @@ def test_content_files_change_when_a_figure_changes(world: World) -> None:
     finally:
         store.close()
     assert row is not None
-    base = content_files(result, row["definition_hash"], [])
+    base = content_files(result, row.definition_hash, [])
     result.rejected_by_reason["token_bad_signature"] = result.rejected_by_reason.get("token_bad_signature", 0) + 1
-    changed = content_files(result, row["definition_hash"], [])
+    changed = content_files(result, row.definition_hash, [])
     # envelopes.csv has no TOTAL row any more: the rejected count lives in tally.json/rejected.jsonl
     assert {n for n in base if base[n] != changed[n]} == {"tally.json", "rejected.jsonl"}
     with pytest.raises(PublishError, match="definition hash"):

@@ -60,23 +60,21 @@ def _rewrite(world: World, b: Ballot, *, with_key: bool) -> None:
         store.close()
 
 
-def test_edited_selections_in_the_store_are_refused_at_publication(world: World) -> None:
+@pytest.mark.parametrize(("with_key", "refusal"), [
+    (False, "receipt {receipt}.*does not match its ballot key"),  # selections edited in the store
+    (True, "{receipt}.*no adjudication decision"),  # a correction without an adjudication decision
+])
+def test_edited_selections_in_the_store_are_refused_at_publication(world: World, with_key: bool,
+                                                                   refusal: str) -> None:
     b = _counted_paper(world)
-    _rewrite(world, b, with_key=False)
-    with pytest.raises(PublishError, match=f"receipt {b.receipt_id}.*does not match its ballot key"):
+    _rewrite(world, b, with_key=with_key)
+    with pytest.raises(PublishError, match=refusal.format(receipt=b.receipt_id)):
         world.publish("pub2")
     store = world.store()
     try:
         assert len(store.publications()) == 1  # nothing recorded
     finally:
         store.close()
-
-
-def test_a_correction_without_an_adjudication_decision_is_refused(world: World) -> None:
-    b = _counted_paper(world)
-    _rewrite(world, b, with_key=True)
-    with pytest.raises(PublishError, match=f"{b.receipt_id}.*no adjudication decision"):
-        world.publish("pub2")
 
 
 def test_a_correction_named_by_an_adjudication_decision_is_published_and_verified(world: World) -> None:

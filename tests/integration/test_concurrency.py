@@ -106,8 +106,8 @@ def test_four_stations_at_once_count_equals_single_process(
     assert store.rejection_counts() == exp["rejected"]
     batches = store.list_batches()
     assert len(batches) == 3  # station-a and station-d are the same file: one batch
-    assert sum(b["accepted"] for b in batches) == exp["accepted"]  # no insert credited twice
-    assert all(b["status"] == "done" for b in batches)
+    assert sum(b.accepted for b in batches) == exp["accepted"]  # no insert credited twice
+    assert all(b.status == "done" for b in batches)
 
     entries = store.audit_entries()
     assert verify_chain(e.to_dict() for e in entries) is None
@@ -139,7 +139,7 @@ def test_stations_under_serializable_isolation_retry_and_still_count_once(
     store = Store.open(url)
     exp = json.loads((small_paris / "manifest.json").read_text())["expected"]
     assert store.ballot_count() == exp["accepted"]
-    assert sum(b["accepted"] for b in store.list_batches()) == exp["accepted"]
+    assert sum(b.accepted for b in store.list_batches()) == exp["accepted"]
     assert verify_chain(e.to_dict() for e in store.audit_entries()) is None
     concurrent = count_store(store)
     store.close()

@@ -188,8 +188,8 @@ def test_interrupted_scan_resumes_after_the_stored_pages(
 
     with pytest.raises(_Crash):
         scan_paths(store, e, pub, [deck / "all"], workers=1, commit_every=2, progress=crash_on_fifth_page)
-    [batch] = [b for b in store.list_batches() if b["kind"] == "paper"]
-    assert batch["status"] == "open" and batch["lines_committed"] == 4
+    [batch] = [b for b in store.list_batches() if b.kind == "paper"]
+    assert batch.status == "open" and batch.lines_committed == 4
     seen: list[int] = []
     summary = scan_paths(store, e, pub, [deck / "all"], workers=1, commit_every=2, progress=seen.append)
     assert summary.resumed_from_page == 4 and summary.pages == 8 - 4  # only the rest was read

@@ -110,3 +110,12 @@ def test_test_deck_truth_file_is_0600(small_paris: Path, tmp_path: Path) -> None
     tokens = read_token_register(small_paris / "paper_tokens.csv")[:1]
     make_testdeck(e, ["paris"], tokens, tmp_path / "deck", count=1, seed=1, opts=DeckOptions(dpi=72))
     assert mode(tmp_path / "deck" / "expected.json") == 0o600
+
+
+@pytest.mark.parametrize("command", ["upgrade", "status"])
+def test_pbcount_db_creates_a_new_store_0600(tmp_path: Path, command: str) -> None:
+    """`pbcount db upgrade` (and `status`) on a new SQLite file open it as the store does."""
+    db = tmp_path / "fresh.db"
+    r = CliRunner().invoke(app, ["db", command, "--db", f"sqlite:///{db}"])
+    assert r.exit_code == 0, r.output
+    assert db.exists() and mode(db) == 0o600, oct(mode(db))

@@ -47,11 +47,11 @@ def test_counts_match_manifest_exactly(ingested) -> None:  # type: ignore[no-unt
 
 def test_every_injected_fault_rejected_at_its_line_with_its_reason(ingested) -> None:  # type: ignore[no-untyped-def]
     store, _report, manifest, _ = ingested
-    logged = {(r["source_line"], r["reason"]) for r in store.iter_rejections()}
+    logged = {(r.source_line, r.reason) for r in store.iter_rejections()}
     expected = {(f["line"], f["expected_reason"]) for f in manifest["faults"] if "expected_reason" in f}
     assert logged == expected
     for r in store.iter_rejections():
-        assert r["source_name"] == "evotes.jsonl" and r["detail"]
+        assert r.source_name == "evotes.jsonl" and r.detail
 
 
 def test_dedup_matches_manifest(ingested) -> None:  # type: ignore[no-untyped-def]

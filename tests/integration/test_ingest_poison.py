@@ -68,18 +68,18 @@ def test_poison_lines_are_located_rejections_and_the_file_goes_on(world: ApiWorl
     path.write_bytes(b"\n".join(lines) + b"\n")
     report = ingest(world, path, workers)
     assert report.accepted == 2 and report.rejected == len(poison)
-    got = {(r["source_line"], r["reason"]) for r in world.store.iter_rejections()}
+    got = {(r.source_line, r.reason) for r in world.store.iter_rejections()}
     assert got == {(i, POISON[k]) for i, k in enumerate(poison, start=2)}
-    assert [b["status"] for b in world.store.list_batches()] == ["done"]
+    assert [b.status for b in world.store.list_batches()] == ["done"]
 
 
 def test_the_too_long_marker_cannot_be_forged(world: ApiWorld, tmp_path: Path) -> None:
     path = tmp_path / "votes.jsonl"
     path.write_bytes(poison_lines(world)["marker_ascii"] + b"\n" + b"x" * (MAX_LINE_BYTES + 10) + b"\n")
     ingest(world, path)
-    rows = sorted(world.store.iter_rejections(), key=lambda r: r["source_line"])
-    assert "999999999" not in rows[0]["detail"]  # the content does not speak for the reader
-    assert f"line is {MAX_LINE_BYTES + 11} bytes" in rows[1]["detail"]  # the real over-long line does
+    rows = sorted(world.store.iter_rejections(), key=lambda r: r.source_line)
+    assert "999999999" not in rows[0].detail  # the content does not speak for the reader
+    assert f"line is {MAX_LINE_BYTES + 11} bytes" in rows[1].detail  # the real over-long line does
 
 
 def test_a_cr_only_file_gets_a_hint(world: ApiWorld, tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_a_cr_only_file_gets_a_hint(world: ApiWorld, tmp_path: Path) -> None:
     path.write_bytes(b"\r".join(good_line(world, n) for n in range(1, 1000)) + b"\r")
     report = ingest(world, path)
     assert report.rejected == 1
-    assert "carriage return" in next(iter(world.store.iter_rejections()))["detail"]
+    assert "carriage return" in next(iter(world.store.iter_rejections())).detail
     assert any("carriage return" in h for h in report.hints)
 
 

@@ -250,7 +250,8 @@ def test_judging_deck_is_scanned_and_scored(judged: dict) -> None:
         assert "(empty box)" in s.confusion
 
 
-@pytest.mark.xfail(strict=True, reason="reader not yet recalibrated: issue 11")
+@pytest.mark.xfail(strict=True, reason="issue 11 targets not met: 15-34 % of clear ballots to review, "
+                   "1 silent misread and 2 of 7 ambiguous missed at moderate (docs/paper-ballots.md, round 3)")
 def test_judging_deck_meets_the_issue_11_targets(judged: dict) -> None:
     fails = [f for s in judged.values() for f in target_failures(s)]
     assert not fails, "\n".join(fails)

@@ -133,3 +133,26 @@ def test_settings_are_recorded_in_the_audit_log_and_report(small_paris: Path, tm
     assert report["summary"]["settings"]["mark_min_span_mm"] == 2.9
     audit = [a for a in store.audit_entries() if a.action == "paper_scanned"]
     assert audit and audit[-1].details["settings"]["mark_min_span_mm"] == 2.9
+
+
+def test_texture_features_tell_a_smudge_from_a_pen_stroke(page: dict) -> None:
+    """A soft grey blot with speckle around it (a dirty drum) against a thin dark stroke on clean paper."""
+    img = page["img"].copy().astype(np.float32)
+    b = [mb.box for mb in page["pl"].boxes]
+    rng = np.random.default_rng(5)
+    cx, cy = round((b[0].x + 3) * K), round((b[0].y + 3) * K)
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]]
+    blot = np.exp(-(((xx - cx) / (4 * K)) ** 2 + ((yy - cy) / (4 * K)) ** 2)).astype(np.float32)
+    speckle = cv2.GaussianBlur(rng.random(img.shape).astype(np.float32), (0, 0), 1.5)
+    speckle = (speckle - speckle.min()) / (speckle.max() - speckle.min())
+    img *= 1 - 0.45 * blot * speckle  # soft, mottled, spreading beside the box
+    img = img.clip(0, 255).astype(np.uint8)
+    _line(img, b[2], [(0.4, 0.4), (0.55, 0.6)], 0.3, 70)  # a short thin pen stroke
+    _line(img, b[4], [(0.5, 1.15), (1.15, 1.3), (1.35, 0.9)], 0.4, 60)  # a tick beside the box, under it
+    al = align_page(img)
+    s = score_boxes(img, al.matrix, page["pl"].boxes, K, ScanSettings(), paper_profile(img, al.dpi / 25.4))
+    smudge, stroke, empty, beside = s[0], s[2], s[6], s[4]
+    assert stroke.ihat > 2 * smudge.ihat and stroke.gmax > smudge.gmax  # a line is sharper than a blot
+    assert stroke.depth - stroke.page_depth > smudge.depth - smudge.page_depth
+    assert smudge.noise > stroke.noise  # the smudge spreads beside the box: texture there too
+    assert empty.ring_line_mm2 == 0 and beside.ring_line_mm2 >= ScanSettings().ring_line_mm2

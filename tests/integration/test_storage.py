@@ -54,8 +54,8 @@ def test_chunk_counts_new_known_and_in_chunk_repeats(store: Store) -> None:
     assert again.inserted_keys == {ballot(3).ballot_key}
     assert store.ballot_count() == 3
     assert store.rejection_counts() == {"malformed_line": 1}
-    row = next(b for b in store.list_batches() if b["id"] == batch.id)
-    assert (row["accepted"], row["already_known"], row["rejected"], row["lines_committed"]) == (3, 3, 1, 12)
+    row = next(b for b in store.list_batches() if b.id == batch.id)
+    assert (row.accepted, row.already_known, row.rejected, row.lines_committed) == (3, 3, 1, 12)
     with store.engine.connect() as conn:
         assert sorted(conn.execute(select(tokens_seen.c.voter_serial)).scalars()) == ["V00001", "V00002",
                                                                                      "V00003"]
@@ -112,7 +112,7 @@ def test_transient_error_classification(message: str, sqlstate: str | None, tran
 
 
 def test_transaction_is_rerun_after_serialization_failure(store: Store, monkeypatch: Any) -> None:
-    monkeypatch.setattr("engine.storage.store.time.sleep", lambda _s: None)
+    monkeypatch.setattr("engine.storage.engine_config.time.sleep", lambda _s: None)
     calls: list[int] = []
 
     def work(conn: Connection) -> str:
@@ -127,7 +127,7 @@ def test_transaction_is_rerun_after_serialization_failure(store: Store, monkeypa
 
 
 def test_transaction_gives_up_and_does_not_retry_real_errors(store: Store, monkeypatch: Any) -> None:
-    monkeypatch.setattr("engine.storage.store.time.sleep", lambda _s: None)
+    monkeypatch.setattr("engine.storage.engine_config.time.sleep", lambda _s: None)
     calls: list[int] = []
 
     def deadlock(conn: Connection) -> None:

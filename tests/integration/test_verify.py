@@ -13,7 +13,9 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -69,6 +71,31 @@ def failure(bundle: Path, pem: bytes | None, **kw: object) -> VerificationFailur
     return exc.value
 
 
+def resigned_failure(bundle: Path, key: Ed25519PrivateKey, pem: bytes) -> VerificationFailure:
+    """Re-sign the tampered ``bundle`` with the real ``key`` (a forger holding it), then verify."""
+    resign(bundle, key)
+    return failure(bundle, pem)
+
+
+def edit_csv_cell(path: Path, row: int, column: str, change: Callable[[str], str]) -> None:
+    """Replace the cell of ``column`` in line ``row`` (0: the header) of a CSV file by ``change(cell)``."""
+    rows = path.read_text(encoding="utf-8").split("\n")
+    cells = rows[row].split(",")
+    col = rows[0].split(",").index(column)
+    cells[col] = change(cells[col])
+    rows[row] = ",".join(cells)
+    path.write_text("\n".join(rows), encoding="utf-8")
+
+
+def edit_jsonl_line(path: Path, index: int, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``change`` to the object of line ``index`` of a JSON-lines file (canonical again)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    e = json.loads(lines[index])
+    change(e)
+    lines[index] = canonical(e)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def test_the_untouched_bundle_verifies(bundle: Path, pub_pem: bytes) -> None:
     v = verify_bundle(bundle, key_pem=pub_pem)
     assert v.key_pinned and v.publication == 1
@@ -94,8 +121,7 @@ def test_one_changed_byte_in_any_file_is_caught_and_named(bundle: Path, pub_pem:
 def test_dropped_ballot_changes_the_root(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
     lines = ballot_lines(bundle)
     write_lines(bundle, lines[:10] + lines[11:])
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("merkle.json", "tree_size")
 
 
@@ -104,8 +130,7 @@ def test_dropped_ballot_with_a_new_tree_head_breaks_the_tally(bundle: Path, key:
     lines = ballot_lines(bundle)
     write_lines(bundle, lines[:10] + lines[11:])
     fix_tree_head(bundle)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("tally.json", "ballots")
 
 
@@ -113,8 +138,7 @@ def test_duplicated_ballot_is_named(bundle: Path, key: Ed25519PrivateKey, pub_pe
     lines = ballot_lines(bundle)
     write_lines(bundle, lines[:8] + [lines[7]] + lines[8:])
     fix_tree_head(bundle)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.line, f.check) == ("ballots.jsonl", 9, "receipt_unique")
 
 
@@ -126,12 +150,10 @@ def test_swapped_selections_of_two_ballots(bundle: Path, key: Ed25519PrivateKey,
     a["selections"], b["selections"] = b["selections"], a["selections"]
     lines[0], lines[1] = canonical(a), canonical(b)
     write_lines(bundle, lines)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("merkle.json", "root_hash")
     fix_tree_head(bundle)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
 
 
@@ -145,36 +167,20 @@ def test_project_swapped_into_another_envelope_is_an_invalid_ballot(bundle: Path
     lines[i] = canonical(e)
     write_lines(bundle, lines)
     fix_tree_head(bundle)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.line, f.check) == ("ballots.jsonl", i + 1, "ballot_valid")
     assert "belongs to envelope" in f.detail
 
 
 def test_altered_csv_figures(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
-    p = bundle / "projects.csv"
-    rows = p.read_text(encoding="utf-8").split("\n")
-    cells = rows[3].split(",")
-    header = rows[0].split(",")
-    col = header.index("votes_total")
-    cells[col] = str(int(cells[col]) + 1)
-    rows[3] = ",".join(cells)
-    p.write_text("\n".join(rows), encoding="utf-8")
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    edit_csv_cell(bundle / "projects.csv", 3, "votes_total", lambda v: str(int(v) + 1))
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.line, f.check) == ("projects.csv", 4, "votes_total")
 
 
 def test_altered_envelope_spending(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
-    p = bundle / "envelopes.csv"
-    rows = p.read_text(encoding="utf-8").split("\n")
-    cells = rows[1].split(",")
-    col = rows[0].split(",").index("spent")
-    cells[col] = str(int(cells[col]) - 1000)
-    rows[1] = ",".join(cells)
-    p.write_text("\n".join(rows), encoding="utf-8")
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    edit_csv_cell(bundle / "envelopes.csv", 1, "spent", lambda v: str(int(v) - 1000))
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.line, f.check) == ("envelopes.csv", 2, "spent")
 
 
@@ -183,8 +189,7 @@ def test_changed_rules(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> 
     assert doc["definition"]["quotas"][0]["min_share"] == "1/3"
     doc["definition"]["quotas"][0]["min_share"] = "0/1"  # drop the popular-neighbourhood reserve
     write_json(bundle / "election.json", doc)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("election.json", "definition_hash")
     # the forger also fixes the declared and signed hashes: the allocation no longer follows
     h = hashlib.sha256(canonical(doc["definition"]).encode()).hexdigest()
@@ -193,8 +198,7 @@ def test_changed_rules(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> 
     man = read_json(bundle / "manifest.json")
     man["signed"]["definition_hash"] = h
     write_json(bundle / "manifest.json", man)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert f.file == "allocation.json"
     assert f.check in ("quota_reports", "notes", "selected", "cost", "outcomes")
 
@@ -220,32 +224,19 @@ def test_results_pub_swapped(bundle: Path, key: Ed25519PrivateKey, pub_pem: byte
     from engine.storage.keyfiles import public_key_pem
 
     (bundle / "results.pub").write_text(public_key_pem(Ed25519PrivateKey.generate().public_key()))
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("results.pub", "key_matches_manifest")
 
 
 def test_audit_entry_edited(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
-    p = bundle / "audit.jsonl"
-    lines = p.read_text(encoding="utf-8").split("\n")
-    e = json.loads(lines[0])
-    e["actor"] = "someone else"
-    lines[0] = canonical(e)
-    p.write_text("\n".join(lines), encoding="utf-8")
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    edit_jsonl_line(bundle / "audit.jsonl", 0, lambda e: e.update(actor="someone else"))
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.line, f.check) == ("audit.jsonl", 1, "audit_chain")
 
 
 def test_rejection_counts_edited(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes) -> None:
-    p = bundle / "rejected.jsonl"
-    lines = p.read_text(encoding="utf-8").split("\n")
-    e = json.loads(lines[0])
-    e["count"] -= 1
-    lines[0] = canonical(e)
-    p.write_text("\n".join(lines), encoding="utf-8")
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    edit_jsonl_line(bundle / "rejected.jsonl", 0, lambda e: e.update(count=e["count"] - 1))
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("rejected.jsonl", "total")
 
 
@@ -255,8 +246,7 @@ def test_reordered_ballots_are_refused(bundle: Path, key: Ed25519PrivateKey, pub
     lines[2], lines[5] = lines[5], lines[2]
     write_lines(bundle, lines)
     fix_tree_head(bundle)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.line, f.check) == ("ballots.jsonl", 4, "order")  # line 3 now sorts after 4
 
 
@@ -428,8 +418,7 @@ def test_well_signed_nonsense_is_a_named_format_failure(bundle: Path, key: Ed255
     t = read_json(bundle / "tally.json")
     t["envelopes"] = {env: [1, 2] for env in t["envelopes"]}
     write_json(bundle / "tally.json", t)
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("tally.json", "format")
 
 
@@ -442,8 +431,7 @@ def test_audit_details_of_another_shape(bundle: Path, key: Ed25519PrivateKey, pu
     e["entry_hash"] = hashlib.sha256(canonical(body).encode()).hexdigest()  # a consistent chain
     lines[-1] = canonical(e)
     p.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == ("audit.jsonl", "publish_entry")
 
 
@@ -491,8 +479,7 @@ def test_duplicate_keys_in_a_signed_file_are_refused(bundle: Path, key: Ed25519P
         forged = text.replace('{"', '{"zz":1,"zz":1,"', 1)  # first line of the file
     assert forged != text
     p.write_text(forged, encoding="utf-8")
-    resign(bundle, key)
-    f = failure(bundle, pub_pem)
+    f = resigned_failure(bundle, key, pub_pem)
     assert (f.file, f.check) == (name, "duplicate_key"), f
 
 

@@ -20,6 +20,15 @@ def tiny_doc() -> dict:
     return tomllib.loads(TINY.read_text())
 
 
+def _error_of(mutate) -> str:  # type: ignore[no-untyped-def]
+    """The ElectionDefinitionError message for ``tiny_doc()`` changed by ``mutate``."""
+    doc = tiny_doc()
+    mutate(doc)
+    with pytest.raises(ElectionDefinitionError) as exc:
+        election_from_dict(doc, "tiny")
+    return str(exc.value)
+
+
 def test_tiny_loads() -> None:
     e = load_election(TINY)
     assert e.id == "tiny-2026"
@@ -69,12 +78,9 @@ def test_hash_changes_with_a_rule() -> None:
     ],
 )
 def test_errors_name_the_key(mutate, where: str, message: str) -> None:  # type: ignore[no-untyped-def]
-    doc = tiny_doc()
-    mutate(doc)
-    with pytest.raises(ElectionDefinitionError) as exc:
-        election_from_dict(doc, "tiny")
-    assert where in str(exc.value)
-    assert message in str(exc.value)
+    error = _error_of(mutate)
+    assert where in error
+    assert message in error
 
 
 def test_syntax_error_names_file(tmp_path: Path) -> None:
@@ -131,12 +137,9 @@ def test_rules_frozen_once_ingestion_started(tmp_path: Path) -> None:
     ],
 )
 def test_unknown_keys_are_errors_with_a_suggestion(mutate, where: str, suggestion: str) -> None:  # type: ignore[no-untyped-def]
-    doc = tiny_doc()
-    mutate(doc)
-    with pytest.raises(ElectionDefinitionError) as exc:
-        election_from_dict(doc, "tiny")
-    assert where in str(exc.value)
-    assert f"did you mean {suggestion!r}" in str(exc.value) or f"did you mean {suggestion}" in str(exc.value)
+    error = _error_of(mutate)
+    assert where in error
+    assert f"did you mean {suggestion!r}" in error or f"did you mean {suggestion}" in error
 
 
 def test_quota_keys_are_checked() -> None:

@@ -89,6 +89,16 @@ def random_instance(rnd: random.Random):  # type: ignore[no-untyped-def]
     return ids, costs, budget, ballots, chosen
 
 
+def random_cases(seed: int, n: int):  # type: ignore[no-untyped-def]
+    """``n`` random instances (seeded) with their problem and the result funding ``chosen``."""
+    rnd = random.Random(seed)
+    for _ in range(n):
+        ids, costs, budget, ballots, chosen = random_instance(rnd)
+        p = AllocationProblem(tuple(ids), tuple(costs[x] for x in ids), (0.0,) * len(ids), budget)
+        r = AllocationResult("x", "", budget, tuple(chosen), sum(costs[x] for x in chosen))
+        yield ids, costs, budget, ballots, chosen, p, r
+
+
 def brute_pjr(ids, costs, budget, ballots, chosen, up_to_one: bool) -> bool:  # type: ignore[no-untyped-def]
     """PJR with cost satisfaction straight from the definition (every group, every project set)."""
     n = len(ballots)
@@ -117,16 +127,12 @@ def test_ejr_and_pjr_equal_pabutools_on_small_instances() -> None:
     from pabutools.election import ApprovalBallot, Cost_Sat, Instance, Project
     from pabutools.election import ApprovalProfile as PbProfile
 
-    rnd = random.Random(7)
     violated = 0
-    for _ in range(150):
-        ids, costs, budget, ballots, chosen = random_instance(rnd)
+    for ids, costs, budget, ballots, chosen, p, r in random_cases(7, 150):
         projects = {x: Project(x, costs[x]) for x in ids}
         inst = Instance(projects.values(), budget_limit=Fraction(budget))
         prof = PbProfile([ApprovalBallot([projects[x] for x in b]) for b in ballots], instance=inst)
         alloc = [projects[x] for x in chosen]
-        p = AllocationProblem(tuple(ids), tuple(costs[x] for x in ids), (0.0,) * len(ids), budget)
-        r = AllocationResult("x", "", budget, tuple(chosen), sum(costs[x] for x in chosen))
         rep = fairness_report(p, r, ballots)
         assert rep["search"]["exhaustive"] or all(rep[k]["satisfied"] is False for k in
                                                   ("ejr", "ejr_up_to_one", "pjr", "pjr_up_to_one"))
@@ -146,12 +152,8 @@ def test_pjr_member_set_search_is_sound(monkeypatch: pytest.MonkeyPatch) -> None
     import engine.counting.fairness as fairness
 
     monkeypatch.setattr(fairness, "PJR_EXACT_FUNDED", 0)
-    rnd = random.Random(11)
     found = 0
-    for _ in range(150):
-        ids, costs, budget, ballots, chosen = random_instance(rnd)
-        p = AllocationProblem(tuple(ids), tuple(costs[x] for x in ids), (0.0,) * len(ids), budget)
-        r = AllocationResult("x", "", budget, tuple(chosen), sum(costs[x] for x in chosen))
+    for ids, costs, budget, ballots, chosen, p, r in random_cases(11, 150):
         rep = fairness.fairness_report(p, r, ballots)
         truth = brute_pjr(ids, costs, budget, ballots, chosen, False)
         if not rep["pjr"]["satisfied"]:
@@ -174,12 +176,8 @@ def test_report_is_plain_json() -> None:
 
 def test_every_witness_is_a_real_violation() -> None:
     """The reported group approves all of T, is large enough, and is under-represented."""
-    rnd = random.Random(5)
     checked = 0
-    for _ in range(300):
-        ids, costs, budget, ballots, chosen = random_instance(rnd)
-        p = AllocationProblem(tuple(ids), tuple(costs[x] for x in ids), (0.0,) * len(ids), budget)
-        r = AllocationResult("x", "", budget, tuple(chosen), sum(costs[x] for x in chosen))
+    for _ids, costs, budget, ballots, chosen, p, r in random_cases(5, 300):
         rep = fairness_report(p, r, ballots)
         n = len(ballots)
         for name in ("ejr", "ejr_up_to_one", "pjr", "pjr_up_to_one"):

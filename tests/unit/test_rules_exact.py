@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.rules import RULES, AllocationProblem, Quota
-from engine.rules.problem import project_order
+from engine.rules.tiebreak import project_order
 
 cases = st.integers(1, 9).flatmap(
     lambda n: st.tuples(

@@ -93,6 +93,8 @@ def test_exclusive_without_groups_is_greedy_and_refuses_quotas() -> None:
 
 from dataclasses import dataclass  # noqa: E402
 
+from helpers.rule_results import VProblem as Problem  # noqa: E402
+from helpers.rule_results import engine_dict as as_dict  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -102,27 +104,13 @@ from engine.verifier.rules_greedy_variants import greedy_exclusive as ref_greedy
 
 
 @dataclass(frozen=True)
-class VProblem:
-    ids: tuple[str, ...]
-    costs: tuple[int, ...]
-    scores: tuple[float, ...]
-    budget: int
-    threshold: float
-    quotas: tuple = ()
+class VProblem(Problem):  # plus the for/against counts and the exclusive groups
     votes_for: tuple[int, ...] = ()
     votes_against: tuple[int, ...] = ()
     exclusive: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
-def as_dict(r) -> dict:  # type: ignore[no-untyped-def]
-    return {"rule": r.rule, "tie_break": r.tie_break, "budget": r.budget, "cost": r.cost,
-            "selected": list(r.selected), "notes": list(r.notes),
-            "quota_reports": [{"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
-                               "group_spent": q.group_spent, "met": q.met, "shortfall": q.shortfall,
-                               "reason": q.reason} for q in r.quota_reports],
-            "outcomes": [{"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
-                          "cumulative_cost": o.cumulative_cost, "reason": o.reason, "detail": o.detail}
-                         for o in r.outcomes]}
+
 
 
 @st.composite
@@ -147,7 +135,8 @@ def fa_cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     engine_problem = AllocationProblem(ids, costs, tuple(float(f - a) for f, a in zip(vf, va, strict=True)),
                                        budget, threshold, quotas=quotas, for_against=ForAgainst(vf, va),
                                        exclusive=tuple(ExclusiveGroup(n, g) for n, g in named))
-    return engine_problem, VProblem(ids, costs, engine_problem.scores, budget, threshold, vquotas, vf, va, named)
+    return engine_problem, VProblem(ids, costs, engine_problem.scores, budget, threshold, vquotas,
+                                    votes_for=vf, votes_against=va, exclusive=named)
 
 
 @settings(max_examples=300, deadline=None)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from helpers.rule_results import VProblem, engine_dict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,29 +145,10 @@ def test_lower_median_walk_matches_numpy() -> None:
 
 
 @dataclass(frozen=True)
-class GProblem:  # engine.verifier.rules_reference.Problem plus the grade ballots
-    ids: tuple[str, ...]
-    costs: tuple[int, ...]
-    scores: tuple[float, ...]
-    budget: int
-    threshold: float
-    quotas: tuple = ()
+class GProblem(VProblem):  # engine.verifier.rules_reference.Problem plus the grade ballots
     grade_names: tuple[str, ...] = G4
     default_grade: int = 0
     grade_ballots: tuple[dict[str, int], ...] = ()
-
-
-def engine_dict(r) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "rule": r.rule, "tie_break": r.tie_break, "budget": r.budget, "cost": r.cost,
-        "selected": list(r.selected), "notes": list(r.notes),
-        "quota_reports": [{"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
-                           "group_spent": q.group_spent, "met": q.met, "shortfall": q.shortfall,
-                           "reason": q.reason} for q in r.quota_reports],
-        "outcomes": [{"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
-                      "cumulative_cost": o.cumulative_cost, "reason": o.reason, "detail": o.detail}
-                     for o in r.outcomes],
-    }
 
 
 @st.composite
@@ -192,8 +174,8 @@ def cases(draw: st.DrawFn) -> tuple[AllocationProblem, GProblem]:
     gp = GradeProfile.from_ballots(names, m, [{index[p]: g for p, g in b.items()} for b in ballots], default)
     threshold = float(draw(st.sampled_from([0, 2])))
     engine_problem = AllocationProblem(ids, costs, (0.0,) * m, budget, threshold, quotas=quotas, grades=gp)
-    return engine_problem, GProblem(ids, costs, (0.0,) * m, budget, threshold, vquotas, names, default,
-                                    tuple(ballots))
+    return engine_problem, GProblem(ids, costs, (0.0,) * m, budget, threshold, vquotas, grade_names=names,
+                                    default_grade=default, grade_ballots=tuple(ballots))
 
 
 @settings(max_examples=300, deadline=None)

@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
 
 import pytest
+from helpers.rule_results import VProblem, engine_dict
 
 from engine.rules import ELECTION_RULES, RULES, AllocationProblem, ApprovalProfile
 from engine.rules.greedy import greedy
 from engine.verifier.rules_reference import MES_RULES, reference_rules
-
-
-@dataclass(frozen=True)
-class VProblem:  # the shape of engine.verifier.rules_reference.Problem
-    ids: tuple[str, ...]
-    costs: tuple[int, ...]
-    scores: tuple[float, ...]
-    budget: int
-    threshold: float
-    quotas: tuple = ()
-    approvals: tuple[tuple[str, ...], ...] = ()
-
-
-def engine_dict(r) -> dict:  # type: ignore[no-untyped-def]
-    """An AllocationResult as engine/formats/bundle.py publishes it in allocation.json."""
-    return {
-        "rule": r.rule, "tie_break": r.tie_break, "budget": r.budget, "cost": r.cost,
-        "selected": list(r.selected), "notes": list(r.notes),
-        "quota_reports": [{"name": q.name, "min_amount": q.min_amount, "max_amount": q.max_amount,
-                           "group_spent": q.group_spent, "met": q.met, "shortfall": q.shortfall,
-                           "reason": q.reason} for q in r.quota_reports],
-        "outcomes": [{"project_id": o.project_id, "rank": o.rank, "selected": o.selected,
-                      "cumulative_cost": o.cumulative_cost, "reason": o.reason, "detail": o.detail}
-                     for o in r.outcomes],
-    }
 
 
 def plain_greedy(p: VProblem, tie_break: str) -> dict:  # type: ignore[type-arg]

@@ -78,6 +78,13 @@ def test_blank_page_has_no_fiducials() -> None:
      (dict(score=0.03, faint=0.05, span_mm=1.2, area_mm2=0.6), ("ambiguous", "small_mark")),  # dot
      (dict(score=0.0, faint=0.2), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.01), ("empty", None)),
+     # a felt-tip hesitation hook: dense but short (read as a vote before the span condition)
+     (dict(score=0.17, faint=0.18, span_mm=2.8, area_mm2=2.7, contrast=0.17, pieces=1), ("ambiguous", "small_mark")),
+     # a faint line under every pixel level, darker and sharper than the page's usual box
+     # (read empty before the faint-stroke rule)
+     (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.15, page_ihat=0.05), ("ambiguous", "faint_mark")),
+     (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.12, ihat=0.15, page_ihat=0.05), ("empty", None)),
+     (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.08, page_ihat=0.05), ("empty", None)),
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B", "L", "R")), ("vote", None)),  # a circled box
      (dict(score=0.0, faint=0.0, ring_sides=("T", "B")), ("empty", None)),  # neighbours' ink
      (dict(score=0.6, faint=0.7, span_mm=6.0, area_mm2=9.0, strike=1.0), ("ambiguous", "crossed_out_mark")),
@@ -86,11 +93,17 @@ def test_blank_page_has_no_fiducials() -> None:
      (dict(score=0.9, faint=1.0, span_mm=12.0, area_mm2=40.0, sectors=("TL", "T", "TR", "L", "R", "B")),
       ("ambiguous", "scratched_out_mark")),
      (dict(score=0.9, faint=1.0, span_mm=8.0, area_mm2=20.0, sectors=("TL", "T", "TR")), ("vote", None)),
-     (dict(score=0.0, faint=0.0, paper_min=0.4), ("ambiguous", "scanner_streak"))],
+     (dict(score=0.0, faint=0.0, paper_min=0.4), ("ambiguous", "scanner_streak")),
+     # a fold sheared the page: the outline band found is light and the "mark" is the
+     # outline itself (read as a vote before the located-outline rule)
+     (dict(score=0.12, faint=0.16, outline=0.33, outline_dark=0.04, span_mm=4.4, area_mm2=2.5, contrast=0.6,
+           pieces=5), ("ambiguous", "box_not_found")),
+     (dict(score=0.12, faint=0.16, outline=0.33, outline_dark=0.3, span_mm=4.4, area_mm2=2.5, contrast=0.6,
+           pieces=5), ("vote", None))],
 )
 def test_mark_rules(kw: dict, verdict: tuple) -> None:
     base = dict(project_id="P", score=0.0, faint=0.0, strike=0.0, outline=0.9, dx_mm=0, dy_mm=0)
-    assert BoxScore(**{**base, **kw}).classify(ScanSettings()) == verdict  # type: ignore[arg-type]
+    assert BoxScore(**{**base, **kw}).classify(ScanSettings(mark_model=False)) == verdict  # type: ignore[arg-type]
 
 
 def test_settings_are_validated() -> None:

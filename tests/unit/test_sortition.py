@@ -202,20 +202,24 @@ def test_same_seed_same_panel_different_seed_different_panel() -> None:
     assert c.lottery == a.lottery  # the lottery depends on the inputs only, the seed picks the ticket
 
 
+def _assert_draws_follow(lot, n: int, label: str) -> None:  # type: ignore[no-untyped-def]
+    """4000 draws from ``lot`` (seeds ``"<label> <k>"``) hit each of the ``n`` people within
+    4.5 standard deviations of the probability the lottery promises them."""
+    draws = 4000
+    hits = [0] * n
+    for k in range(draws):
+        for i in draw_from_lottery(lot, SeedStream(f"{label} {k}"))[1]:
+            hits[i] += 1
+    for i, (a, b) in enumerate(lot.probabilities(n)):
+        q = a / b
+        assert abs(hits[i] / draws - q) <= 4.5 * math.sqrt(q * (1 - q) / draws) + 1e-9, (i, hits[i] / draws, q)
+
+
 def test_empirical_frequencies_match_the_promised_probabilities() -> None:
     f = parse_features(FEATURES)
     p = parse_pool(random_pool(random.Random(11), 36), f)
     lot = maximin(p, f, 9)
-    draws = 4000
-    hits = [0] * len(p.ids)
-    for k in range(draws):
-        _, panel = draw_from_lottery(lot, SeedStream(f"statistical test {k}"))
-        for i in panel:
-            hits[i] += 1
-    for i, (a, b) in enumerate(lot.probabilities(len(p.ids))):
-        q = a / b
-        sd = math.sqrt(q * (1 - q) / draws)
-        assert abs(hits[i] / draws - q) <= 4.5 * sd + 1e-9, (p.ids[i], hits[i] / draws, q)
+    _assert_draws_follow(lot, len(p.ids), "statistical test")
     probs = [a / b for i, (a, b) in enumerate(lot.probabilities(len(p.ids))) if i not in lot.impossible]
     assert min(probs) > 0 and abs(sum(a / b for a, b in lot.probabilities(len(p.ids))) - 9) < 1e-9
 
@@ -328,11 +332,4 @@ def test_leximin_frequencies_match_its_promise() -> None:
     f = parse_features(FEATURES)
     p = parse_pool(random_pool(random.Random(11), 36), f)
     lot = leximin(p, f, 9)
-    draws = 4000
-    hits = [0] * len(p.ids)
-    for k in range(draws):
-        for i in draw_from_lottery(lot, SeedStream(f"leximin statistical test {k}"))[1]:
-            hits[i] += 1
-    for i, (a, b) in enumerate(lot.probabilities(len(p.ids))):
-        q = a / b
-        assert abs(hits[i] / draws - q) <= 4.5 * math.sqrt(q * (1 - q) / draws) + 1e-9
+    _assert_draws_follow(lot, len(p.ids), "leximin statistical test")
