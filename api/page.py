@@ -134,8 +134,20 @@ def envelope_chart(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
     return "".join(out)
 
 
+def why_not_funded(p: dict[str, Any], t: dict[str, str], lang: str, titles: dict[str, str]) -> str:
+    """The reason cell (escaped HTML): the reason in words, and for a lost tie the winners
+    by id with their titles ("did not fit after losing a tie — tie lost to AR11-003 (Title)")."""
+    text = escape(reason_text(p.get("reason", ""), lang))
+    winners = p.get("tie_lost_to") or []
+    if winners:
+        names = ", ".join(f"{escape(w)} ({escape(titles[w])})" if w in titles else escape(w) for w in winners)
+        text += f' — <span class="tie-winner">{escape(t["tie_lost_to"])} {names}</span>'
+    return text
+
+
 def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: str) -> str:
     """The HTML table of one envelope's projects: votes, cost, rank, funded or why not."""
+    titles = {p["id"]: p["title"] for p in env["projects"]}
     rows = []
     for p in env["projects"]:
         pn = (f' <abbr title="{escape(t["popular_abbr"])}">{escape(t["popular_short"])}</abbr>'
@@ -149,7 +161,7 @@ def projects_table(env: dict[str, Any], t: dict[str, str], lang: str, currency: 
             f'<td class="channel">{fmt_int(p["votes_paper"], lang)}</td>'
             f'<td class="votes">{fmt_int(p["votes_total"], lang)}</td>'
             f'<td class="text">{escape(t["yes"] if p["selected"] else t["no"])}</td>'
-            f'<td class="text reason">{"" if p["selected"] else escape(reason_text(p.get("reason", ""), lang))}'
+            f'<td class="text reason">{"" if p["selected"] else why_not_funded(p, t, lang, titles)}'
             f'</td></tr>'
         )
     cls = {"votes_online": ' class="channel"', "votes_paper": ' class="channel"'}

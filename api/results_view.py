@@ -12,6 +12,7 @@ spent against Paris' reference of one third (``quota_declared: false``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -22,6 +23,18 @@ from engine.model.election import Election
 
 DEFAULT_POPULAR_SHARE = 1 / 3
 
+
+
+_TIE_WINNERS = re.compile(r"lost to ([^;]+)")
+
+
+def tie_winners(reason: str, detail: str) -> list[str]:
+    """The projects a ``tie_lost`` project lost its tie to, read from the rule's detail
+    (``tie on 57 votes lost to AR11-003, AR11-009; cost …``); empty for any other reason."""
+    if reason != "tie_lost":
+        return []
+    m = _TIE_WINNERS.search(detail)
+    return [x.strip() for x in m.group(1).split(",") if x.strip()] if m else []
 
 def popular_quota_names(election: Election) -> list[str]:
     """Names of the quotas reserving money for popular neighbourhoods."""
@@ -66,7 +79,7 @@ def results_document(result: CountResult, counted_at: str, closed_at: str | None
                 "category": p.category, "popular_neighbourhood": p.popular_neighbourhood,
                 "votes_online": v.online, "votes_paper": v.paper, "votes_total": v.total,
                 "rank": o.rank, "selected": o.selected, "cumulative_cost": o.cumulative_cost,
-                "reason": o.reason,
+                "reason": o.reason, "tie_lost_to": tie_winners(o.reason, o.detail),
             })
         total_spent += alloc.cost
         popular_spent += env_popular

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import segno
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from ballot_scan.layout import (
     BOX_OUTLINE_MM,
@@ -150,6 +150,54 @@ _INSTRUCTIONS = {
 }
 
 
+# below the ballot serial, above the bottom fiducials' row end (they sit at x < 15 and x > 195 mm)
+STUB_TEXT_BOX = (20.0, 287.0, 170.0, 7.0)
+# the specimen watermark stays in the middle of the page: clear of the QR, page code and fiducials
+WATERMARK_BAND_MM = (30.0, 95.0, 180.0, 235.0)  # x0, y0, x1, y1
+
+
+def stub_text(election: Election) -> str:
+    """What the stub says, in the election's language: it is the voter's receipt, and how to
+    check it (the number on the results page, ``results_url`` of the definition when given)."""
+    url = str(election.extra.get("results_url", "")).strip()
+    if ballot_language(election) == "en":
+        where = url or "the results page"
+        return (f"Your receipt: keep this stub. After the count, type this number on {where} "
+                "(\"Check my ballot\") to see that your ballot was counted.")
+    where = url or "la page des résultats"
+    return (f"Votre reçu : gardez ce talon. Après le dépouillement, saisissez ce numéro sur {where} "
+            "(« Vérifier mon bulletin ») pour voir que votre bulletin a été compté.")
+
+
+def specimen_watermark(img: Image.Image, dpi: int, word: str = "SPECIMEN") -> Image.Image:
+    """A copy of ``img`` with ``word`` in outlined letters across the middle of the page (tilted,
+    inside :data:`WATERMARK_BAND_MM`). Outlines only: black strokes that survive the 1-bit PDF and
+    leave the printed text readable. Only specimens get it (:func:`render_ballots` without tokens)."""
+    _, px = _boxer(dpi)
+    x0, y0, x1, y1 = (px(v) for v in WATERMARK_BAND_MM)
+    size = px(30.0)
+    font = ballot_font(size, bold=True)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left, top, right, bottom = (int(v) for v in probe.textbbox((0, 0), word, font=font, stroke_width=max(1, px(0.5))))
+    layer = Image.new("L", (right - left + 2 * size, bottom - top + 2 * size), 0)
+    d = ImageDraw.Draw(layer)
+    stroke = max(1, px(0.5))
+    d.text((size - left, size - top), word, fill=255, font=font, stroke_width=stroke, stroke_fill=255)
+    inner = Image.new("L", layer.size, 0)
+    ImageDraw.Draw(inner).text((size - left, size - top), word, fill=255, font=font)
+    outline = ImageChops.subtract(layer, inner).rotate(20, expand=True, resample=Image.Resampling.NEAREST)
+    band_w, band_h = x1 - x0, y1 - y0
+    if outline.width > band_w or outline.height > band_h:
+        scale = min(band_w / outline.width, band_h / outline.height)
+        outline = outline.resize((max(1, int(outline.width * scale)), max(1, int(outline.height * scale))),
+                                 Image.Resampling.NEAREST)
+    out = img.copy()
+    pos = (x0 + (band_w - outline.width) // 2, y0 + (band_h - outline.height) // 2)
+    mask = outline.point(lambda v: 255 if v > 127 else 0)
+    out.paste(0, (*pos, pos[0] + outline.width, pos[1] + outline.height), mask)
+    return out
+
+
 def draw_fitted(
     d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: str, size_px: int, min_px: int,
     bold: bool = False,
@@ -213,6 +261,7 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     y = px(STUB_LINE_Y)
     for x in range(px(15), px(PAGE_W_MM - 15), px(4)):
         d.line((x, y, x + px(2), y), fill=0, width=max(1, px(0.2)))
+    draw_fitted(d, box(rect(STUB_TEXT_BOX)), stub_text(election), px(2.8), px(2.0))
     return img
 
 
@@ -351,6 +400,8 @@ def render_ballots(
         for pl, template in zip(layouts, templates, strict=True):
             payload = PagePayload(env.code, pl.page, pl.pages, serial, voter.token if voter else SPECIMEN)
             img = personalise_page(template, payload, voter.short_code if voter else None, dpi)
+            if voter is None:  # a specimen is shown, never voted: say so across the page
+                img = specimen_watermark(img, dpi)
             stem = f"{prefix}-{env.code}-{i:0{width}d}" if voter else f"specimen-{env.code}"
             name = f"{stem}-p{pl.page}.png"
             img.save(out_dir / name, dpi=(dpi, dpi), optimize=False, compress_level=3)

@@ -17,6 +17,7 @@ Errors of the other packages subclass a class of this module; the stand-alone ve
     ├── PublishError                the store cannot be published as it is
     │   └── PendingReviewError      paper pages still in review (publish with allow_pending)
     ├── PabulibError                a malformed .pb file (source, line) -- also a ValueError
+    ├── PlatformFileError           a Decidim or Consul file, or id map, unusable (source, line) -- a ValueError
     ├── PrecedenceError             the precedence rule cannot order these ballots ('latest' + paper)
     ├── ReceiptInputError           typed text is neither a receipt id nor a stub number -- also a ValueError
     ├── GroupsFileError             a voter-groups file cannot be used (file, line)
@@ -107,6 +108,17 @@ class PendingReviewError(PublishError):
 
 class PabulibError(PbcountError, ValueError):
     """Malformed ``.pb`` input; the message names the file and line."""
+
+    def __init__(self, source: str, line: int, message: str) -> None:
+        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+        self.source = source
+        self.line = line
+        self.message = message
+
+
+class PlatformFileError(PbcountError, ValueError):
+    """A Decidim or Consul file (or a project / token map for one) that cannot be used as a
+    whole; the message names the file and line. Single bad votes are rejections, not errors."""
 
     def __init__(self, source: str, line: int, message: str) -> None:
         super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")

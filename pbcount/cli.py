@@ -40,8 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apikey": ("serve", "API keys for the HTTP API (operator, admin)."),
     "allocate": ("allocate", "Allocate the budget of a pabulib file with a rule and print the selected projects."),
     "sortition": ("sortition", "Verifiable sortition: draw a panel by lot with quotas, verify a draw."),
-    "import": ("pabulib", "Import elections from other formats."),
-    "export": ("pabulib", "Export counted elections to other formats."),
+    "import": ("pabulib", "Import elections from other formats (pabulib, Decidim)."),
+    "export": ("pabulib", "Export counted elections to other formats (pabulib, Decidim, Consul)."),
     "fixtures": ("fixtures", "Synthetic elections for demos, tests and benchmarks."),
     "db": ("db", "Store schema migrations."),
 }

@@ -22,8 +22,9 @@ from engine.counting.allocation import ELIGIBILITY_THRESHOLD
 from engine.counting.count import CountResult
 from engine.errors import PublishError
 from engine.formats.ballot_log import leaf_hashes
+from engine.formats.breakdowns import categories_csv, districts_csv
 from engine.formats.election_canonical import canonical_json, definition_hash, election_to_dict
-from engine.formats.results_csv import envelopes_csv, projects_csv, superseded_per_envelope
+from engine.formats.results_csv import envelopes_csv, projects_csv, summary_csv, superseded_per_envelope, turnout_csv
 from engine.model import merkle
 from engine.model.audit import AuditEntry
 from engine.model.ballots import REJECTION_REASONS, Channel
@@ -38,13 +39,14 @@ FORMAT = "pbcount-bundle-v1"
 # a publication whose content and log are unchanged is re-emitted, not re-published.
 CONTENT_FILES = (
     "election.json", "tally.json", "allocation.json", "rejected.jsonl", "adjudication.jsonl",
-    "projects.csv", "envelopes.csv",
+    "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv", "categories.csv", "districts.csv",
 )
 
 
 BUNDLE_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
-    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json",
+    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv",
+    "categories.csv", "districts.csv", "merkle.json",
     "results.pub", ARCHIVE_NAME, "manifest.json",
 )
 
@@ -150,6 +152,10 @@ def content_files(result: CountResult, frozen_hash: str, reviews: Sequence[Revie
         "adjudication.jsonl": adjudication_text(reviews),
         "projects.csv": projects_csv(result),
         "envelopes.csv": envelopes_csv(result),
+        "summary.csv": summary_csv(result),
+        "turnout.csv": turnout_csv(result),
+        "categories.csv": categories_csv(result),
+        "districts.csv": districts_csv(result),
     }
     return {name: texts[name].encode() for name in CONTENT_FILES}
 

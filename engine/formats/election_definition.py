@@ -38,7 +38,9 @@ from engine.model.ids import EnvelopeId, ProjectId
 # (a typo such as ``popular_neighborhood`` must not be silently ignored). A new key is
 # added here and documented in docs/election-format.md.
 TOP_LEVEL_KEYS = ("election", "envelopes", "projects", "voting", "quotas")
-METADATA_KEYS = ("country", "unit", "date_begin", "date_end")  # kept as-is (pabulib export)
+# kept as-is: pabulib export metadata; the paper ballot's language and the results page's
+# address printed on the stub (ballot_scan/render.py, docs/election-format.md)
+METADATA_KEYS = ("country", "unit", "date_begin", "date_end", "language", "results_url")
 ELECTION_KEYS = ("id", "name", "currency", "precedence")
 VOTING_KEYS = ("max_envelopes_per_kind", "required_kinds", "opens", "closes")
 ENVELOPE_KEYS = ("id", "name", "kind", "code", "district", "budget", "max_selections", "min_selections",

@@ -95,6 +95,7 @@ class Definition:
     required_kinds: tuple[str, ...]
     by_env: dict[str, list[Proj]] = field(default_factory=dict)
     quotas: list[QuotaDef] = field(default_factory=list)
+    currency: str = ""
 
 
 def _fraction(value: Any) -> Fraction | None:
@@ -135,6 +136,7 @@ def parse_definition(doc: Mapping[str, Any]) -> Definition:
         doc["election"]["id"], doc["election"]["name"], envs, projects,
         dict(voting.get("max_envelopes_per_kind", {"citywide": 1, "district": 1})),
         tuple(voting.get("required_kinds", [])), by_env, [parse_quota(q) for q in doc.get("quotas", [])],
+        str(doc["election"].get("currency", "")),
     )
 
 

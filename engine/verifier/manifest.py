@@ -29,7 +29,8 @@ FORMAT = "pbcount-bundle-v1"
 
 REQUIRED_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
-    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json", "results.pub",
+    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv",
+    "categories.csv", "districts.csv", "merkle.json", "results.pub",
 )
 
 

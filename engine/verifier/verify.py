@@ -12,8 +12,10 @@
 5. ``merkle.json`` — the RFC 6962 root (:mod:`.merkle`) is the signed head; history and
    consistency proof; with ``--previous`` the earlier signed head is in this history.
 6. ``tally.json`` and 7. ``allocation.json`` (:mod:`.counts`) — recomputed.
-8. ``projects.csv`` and ``envelopes.csv`` (:mod:`.csv_checks`) — every cell.
-9. ``rejected.jsonl`` sums to the declared total; ``adjudication.jsonl`` is well-formed.
+8. ``projects.csv`` and ``envelopes.csv`` (:mod:`.csv_checks`) — every cell; ``summary.csv``
+   (metric and value), ``turnout.csv``, ``categories.csv``, ``districts.csv`` — recomputed.
+9. ``rejected.jsonl`` sums to the declared total; ``adjudication.jsonl`` is well-formed; then
+   ``summary.csv`` (which lists the rejections) and the other CSVs of step 8.
 10. ``audit.jsonl`` (:mod:`.audit`) — the hash chain ends with this publication's entry.
 """
 
@@ -30,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .audit import check_audit
 from .ballot_log import check_ballots, check_merkle
 from .counts import check_allocation, check_rejected_and_adjudication, check_tally
-from .csv_checks import check_csvs
+from .csv_checks import check_csvs, check_summary_csvs
 from .definition import check_election
 from .errors import VerificationFailure, fail
 from .manifest import check_file_hashes, check_manifest, raw_key
@@ -92,6 +94,7 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     step("projects.csv", "CSV files", check_csvs, directory, d, tally, alloc)
     pending = step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory,
                    tally, signed)
+    step("summary.csv", "summary, turnout and breakdown CSVs", check_summary_csvs, directory, d, tally, alloc)
     n_audit = step("audit.jsonl", "audit log", check_audit, directory, pub, size, root, lines)
     fp = hashlib.sha256(raw_key(key)).hexdigest()[:16]
     if key_pem is None:

@@ -129,13 +129,18 @@ def allocate(
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
     t = Table(title=f"{file.name}: {result.rule} (tie-break {tie_break})")
-    for col in ("rank", "project", "cost", "score", "selected", "reason", "detail"):
-        t.add_column(col, justify="right" if col in ("rank", "cost", "score") else "left")
     index = {pid: j for j, pid in enumerate(problem.project_ids)}
-    for o in doc["outcomes"]:
-        j = index[o["project_id"]]
-        t.add_row(str(o["rank"]), o["project_id"], f"{_money(problem.costs[j], problem.unit):,}",
-                  f"{problem.scores[j]:g}", "yes" if o["selected"] else "", o["reason"], o["detail"])
+    rows = [[str(o["rank"]), o["project_id"], f"{_money(problem.costs[j], problem.unit):,}",
+             f"{problem.scores[j]:g}", "yes" if o["selected"] else "", o["reason"], o["detail"]]
+            for o in doc["outcomes"] for j in (index[o["project_id"]],)]
+    for i, col in enumerate(("rank", "project", "cost", "score", "selected", "reason", "detail")):
+        if col in ("rank", "cost", "score", "selected"):  # figures are never cut nor folded
+            width = max([len(col), *(len(r[i]) for r in rows)])
+            t.add_column(col, justify="right" if col != "selected" else "left", no_wrap=True, min_width=width)
+        else:  # text folds (ids split across lines, whole) on a narrow terminal
+            t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(*r)
     console.print(t)
     if name in CUTS_RULES:
         console.print(f"cut {len(result.selected)} lines saving {doc['saved']:,} for a target of {doc['target']:,}")

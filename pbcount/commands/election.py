@@ -71,14 +71,18 @@ def election_check(path: Annotated[Path, typer.Argument(help="election.toml or .
     with errors_as_messages():
         e = load_election(path)
     t = Table(title=f"{e.name} ({e.id}), {e.currency}")
-    for col in ("envelope", "kind", "district", "budget", "projects", "sel.", "rule"):
-        t.add_column(col, overflow="fold")
-    for env in e.envelopes:
-        t.add_row(env.id, env.kind, env.district or "—", f"{env.budget:,}", str(len(e.projects_in(env.id))),
-                  f"{env.min_selections}–{env.max_selections}", env.rule)
+    rows = [[env.id, env.kind, env.district or "—", f"{env.budget:,}", str(len(e.projects_in(env.id))),
+             f"{env.min_selections}–{env.max_selections}", env.rule] for env in e.envelopes]
+    for i, col in enumerate(("envelope", "kind", "district", "budget", "projects", "sel.", "rule")):
+        if col in ("budget", "projects", "sel."):  # figures whole on an 80-column terminal
+            t.add_column(col, justify="right", no_wrap=True, min_width=max([len(col), *(len(r[i]) for r in rows)]))
+        else:
+            t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(*r)
     console.print(t)
     for line in summary_lines(e):
-        console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(line, highlight=False, markup=False)  # wrapped at spaces on a narrow terminal
     console.print(f"definition hash: {definition_hash(e)}")
 
 

@@ -20,8 +20,9 @@ from engine.services.ingest import Chunk, ingest_batch
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages, fail, progress_bar
 
-import_app = typer.Typer(help="Import elections from other formats.", no_args_is_help=True)
-export_app = typer.Typer(help="Export counted elections to other formats.", no_args_is_help=True)
+import_app = typer.Typer(help="Import elections from other formats (pabulib, Decidim).", no_args_is_help=True)
+export_app = typer.Typer(help="Export counted elections to other formats (pabulib, Decidim, Consul).",
+                         no_args_is_help=True)
 
 CHUNK = 5_000
 
@@ -97,6 +98,12 @@ def export_pabulib(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands of ``pbcount/commands/pabulib.py`` to the root ``app`` (see pbcount/cli.py)."""
+    """Add the commands of ``pbcount/commands/pabulib.py`` to the root ``app`` (see pbcount/cli.py),
+    with the Decidim / Consul ones of ``pbcount/commands/platforms.py`` in the same groups."""
+    from pbcount.commands import platforms
+
+    import_app.command("decidim")(platforms.import_decidim)
+    export_app.command("decidim-paper")(platforms.export_decidim_paper)
+    export_app.command("consul-ballot-sheets")(platforms.export_consul_ballot_sheets)
     app.add_typer(import_app, name="import")
     app.add_typer(export_app, name="export")

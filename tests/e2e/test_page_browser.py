@@ -225,6 +225,33 @@ def test_docs_page_is_self_contained(served: dict) -> None:
     assert hosts == [], f"/docs references external hosts: {hosts}"
 
 
+def test_swagger_try_it_out_works_offline(served: dict, browser: object) -> None:
+    """Issue 17: Swagger UI at /docs/try loads with every request outside this server refused
+    (an offline counting network), and "Try it out" / "Execute" gets a real answer."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1800})  # type: ignore[attr-defined]
+    outside: list[str] = []
+
+    def only_local(route, request) -> None:  # type: ignore[no-untyped-def]
+        if request.url.startswith(served["base"]):
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{served['base']}/docs/try")
+    op = page.locator("#operations-results-get_results_v1_results_get, .opblock-get:has([data-path='/v1/results'])")
+    op.first.locator(".opblock-summary").click()
+    page.locator(".opblock.is-open .btn.execute").first.click()
+    status = page.locator(".opblock.is-open .live-responses-table tr.response .response-col_status").first
+    status.wait_for(timeout=15_000)
+    assert status.inner_text().strip().startswith("200")
+    assert outside == [], f"Swagger UI fetched outside the server: {outside}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "docs-try-it-out.png"))
+    page.close()
+
+
 def test_page_is_compressed(served: dict) -> None:
     r = httpx.get(f"{served['base']}/?lang=en", headers={"Accept-Encoding": "gzip"})
     assert r.headers.get("content-encoding") == "gzip"

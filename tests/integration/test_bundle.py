@@ -265,7 +265,8 @@ def test_content_files_change_when_a_figure_changes(world: World) -> None:
     result.rejected_by_reason["token_bad_signature"] = result.rejected_by_reason.get("token_bad_signature", 0) + 1
     changed = content_files(result, row.definition_hash, [])
     # envelopes.csv has no TOTAL row any more: the rejected count lives in tally.json/rejected.jsonl
-    assert {n for n in base if base[n] != changed[n]} == {"tally.json", "rejected.jsonl"}
+    # and in summary.csv (in the bundle since issue 17)
+    assert {n for n in base if base[n] != changed[n]} == {"tally.json", "rejected.jsonl", "summary.csv"}
     with pytest.raises(PublishError, match="definition hash"):
         content_files(result, "0" * 64, [])
 

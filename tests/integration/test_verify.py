@@ -489,3 +489,28 @@ def test_files_the_signature_does_not_cover_are_listed(bundle: Path, pub_pem: by
     f = failure(bundle, pub_pem)
     assert (f.file, f.check) == ("manifest.json", "unexpected_files")
     assert "README.txt" in f.detail and "correction.csv" in f.detail
+
+
+@pytest.mark.parametrize(("name", "row", "column"), [
+    ("summary.csv", "voters_paper", "value"),
+    ("turnout.csv", "paper", "ballots"),
+    ("categories.csv", None, "projects_funded"),
+    ("districts.csv", None, "spent"),
+])
+def test_altered_summary_turnout_and_breakdown_csvs(bundle: Path, key: Ed25519PrivateKey, pub_pem: bytes,
+                                                      name: str, row: str | None, column: str) -> None:
+    """Issue 17: the journalists' CSVs are in the signed bundle and recomputed by the verifier,
+    so a re-signed edit of one figure fails on that file, line and column."""
+    assert verify_bundle(bundle, key_pem=pub_pem).counted > 0  # untouched: verifies
+    p = bundle / name
+    rows = p.read_text(encoding="utf-8").split("\n")
+    header = rows[0].split(",")
+    at = next(i for i, r in enumerate(rows[1:], start=1) if row is None or row in r.split(",")[:2])
+    cells = rows[at].split(",")
+    col = header.index(column)
+    cells[col] = str(int(cells[col] or 0) + 1)
+    rows[at] = ",".join(cells)
+    p.write_text("\n".join(rows), encoding="utf-8")
+    resign(bundle, key)
+    f = failure(bundle, pub_pem)
+    assert (f.file, f.line, f.check) == (name, at + 1, column)

@@ -58,3 +58,73 @@ def test_results_and_publish_leave_no_store_behind(tmp_path: Path) -> None:
         assert r.returncode == 2, r.stderr
         assert "no store at pbcount.db" in r.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == before, args
+
+
+LONG_PB = """META
+key;value
+description;Width town
+num_projects;4
+num_votes;4
+budget;150000000
+vote_type;approval
+rule;greedy
+PROJECTS
+project_id;cost;name
+arrondissement-11-renovation-ecole;90000000;A
+arrondissement-12-renovation-piscine;90000000;B
+arrondissement-13-jardins-partages;45000000;C
+arrondissement-14-pistes-cyclables;15000000;D
+VOTES
+voter_id;vote
+1;arrondissement-11-renovation-ecole,arrondissement-12-renovation-piscine
+2;arrondissement-11-renovation-ecole,arrondissement-12-renovation-piscine,arrondissement-13-jardins-partages
+3;arrondissement-14-pistes-cyclables
+4;arrondissement-13-jardins-partages
+"""
+
+ELECTION_TOML = """[election]
+id = "width-2026"
+name = "Une ville au nom assez long pour remplir la largeur du terminal, budget participatif 2026"
+currency = "EUR"
+
+[[envelopes]]
+id = "arrondissement-du-centre-historique"
+name = "Centre historique"
+kind = "citywide"
+code = "CH"
+budget = 123456789012
+max_selections = 12
+min_selections = 1
+rule = "mes-add1-greedy-comparison"
+
+[[projects]]
+id = "CH-001"
+envelope = "arrondissement-du-centre-historique"
+title = "Projet"
+cost = 98765432101
+"""
+
+
+def _run80(args: list[str], cwd: Path) -> str:
+    env = {**os.environ, "COLUMNS": "80", "PBCOUNT_PROGRESS": "0"}
+    r = subprocess.run([sys.executable, "-m", "pbcount", *args], cwd=cwd, env=env, capture_output=True,
+                       text=True, timeout=120)
+    return r.stdout + r.stderr
+
+
+def test_allocate_and_election_tables_fit_80_columns_with_every_figure_whole(tmp_path: Path) -> None:
+    """Issue 17: ``allocate`` (long project ids, a lost tie's long detail) and ``election check``
+    (big budgets) at 80 columns: no line longer than 80, no figure cut or folded."""
+    pb = tmp_path / "w.pb"
+    pb.write_text(LONG_PB, encoding="utf-8")
+    out = _run80(["allocate", str(pb)], tmp_path)
+    assert "tie_lost" in out
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert "…" not in out, out
+    for figure in ("90,000,000", "45,000,000", "15,000,000"):
+        assert figure in out, (figure, out)
+    toml = tmp_path / "e.toml"
+    toml.write_text(ELECTION_TOML, encoding="utf-8")
+    out = _run80(["election", "check", str(toml)], tmp_path)
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert "…" not in out and "123,456,789,012" in out, out

@@ -32,3 +32,31 @@ def test_unknown_receipt_page_offers_a_next_step() -> None:
     html = render_receipt_page({"receipt_id": "R000000000000000", "status": "not_found"}, "fr", "Ville")
     assert 'id="receipt-next"' in html and "mairie" in html
     assert 'action="/receipt"' in html  # the form to try again
+
+
+def test_a_lost_tie_names_the_winner_with_its_title() -> None:
+    """Issue 17: "tie lost to X" on the page, X read from what the rule itself wrote."""
+    from api.page import projects_table
+    from api.results_view import tie_winners
+    from engine.rules.greedy import greedy
+    from engine.rules.problem import AllocationProblem
+
+    # A and B tie on 10 votes; A (cheaper) goes first and B no longer fits
+    result = greedy(AllocationProblem(("A", "B", "C"), (60, 70, 10), (10.0, 10.0, 3.0), 100))
+    out = {o.project_id: o for o in result.outcomes}
+    assert out["B"].reason == "tie_lost"
+    assert tie_winners(out["B"].reason, out["B"].detail) == ["A"]
+    assert tie_winners(out["C"].reason, out["C"].detail) == []
+
+    def row(pid: str, title: str, cost: int) -> dict[str, Any]:
+        o = out[pid]
+        return {"id": pid, "title": title, "cost": cost, "popular_neighbourhood": False, "votes_online": 10,
+                "votes_paper": 0, "votes_total": 10, "rank": o.rank, "selected": o.selected,
+                "reason": o.reason, "tie_lost_to": tie_winners(o.reason, o.detail)}
+
+    env = {"id": "e", "name": "Env", "projects": [row("A", "Park", 60), row("B", "Library", 70),
+                                                  row("C", "Bench", 10)]}
+    en = projects_table(env, TEXT["en"], "en", "EUR")
+    assert "did not fit after losing a tie — " in en and "tie lost to A (Park)" in en
+    fr = projects_table(env, TEXT["fr"], "fr", "EUR")
+    assert "égalité perdue face à A (Park)" in fr and "tie lost" not in fr

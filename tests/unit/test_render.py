@@ -148,3 +148,68 @@ def test_instructions_state_every_rule_in_the_election_language(small_paris: Pat
     assert "Cochez" not in en
     plain = instructions_text(e, replace(env, min_selections=1, category_limits={}, max_selection_cost=None))
     assert plain == "Cochez au plus 3 case(s)."
+
+
+def _ocr(img: Image.Image, box_mm: tuple[float, float, float, float], dpi: int, lang: str) -> str:
+    import pytesseract
+
+    from ballot_scan.layout import rect
+
+    x, y, w, h = rect(box_mm).px(dpi)
+    return " ".join(str(pytesseract.image_to_string(img.crop((x, y, x + w, y + h)), lang=lang)).split())
+
+
+@pytest.mark.skipif(__import__("shutil").which("tesseract") is None, reason="tesseract-ocr is not installed")
+def test_the_stub_says_it_is_the_receipt_and_how_to_check_it_in_the_election_language(small_paris: Path) -> None:
+    from dataclasses import replace
+
+    from ballot_scan.payload import PagePayload
+    from ballot_scan.render import STUB_TEXT_BOX, render_page
+
+    e = load_election(small_paris / "election.toml")
+    pl = envelope_layout(e, "ar11")[0]
+    payload = PagePayload(pl.envelope_code, 1, 1, "0" * 16, SPECIMEN)
+    fr = _ocr(render_page(e, pl, payload, None, dpi=400), STUB_TEXT_BOX, 400, "fra").lower()
+    assert "reçu" in fr and "talon" in fr and "vérifier mon bulletin" in fr and "receipt" not in fr, fr
+    en_e = replace(e, extra={**e.extra, "language": "en", "results_url": "vote.example.org"})
+    en = _ocr(render_page(en_e, pl, payload, None, dpi=400), STUB_TEXT_BOX, 400, "eng").lower()
+    assert "your receipt" in en and "vote.example.org" in en and "check my ballot" in en and "reçu" not in en, en
+
+
+def test_only_a_specimen_carries_the_watermark_inside_its_band(small_paris: Path, tmp_path: Path) -> None:
+    from ballot_scan.layout import rect
+    from ballot_scan.payload import PagePayload
+    from ballot_scan.render import WATERMARK_BAND_MM, render_page
+
+    e = load_election(small_paris / "election.toml")
+    pl = envelope_layout(e, "ar11")[0]
+    spec = render_ballots(e, "ar11", tmp_path / "s", dpi=150, pdf=False, seed=3)
+    plain = render_page(e, pl, PagePayload(pl.envelope_code, 1, 1, spec.ballots[0].ballot_serial, SPECIMEN), None,
+                        dpi=150)
+    marked = np.array(Image.open(tmp_path / "s" / spec.ballots[0].images[0]).convert("L"))
+    diff = marked != np.array(plain)
+    x0, y0, x1, y1 = WATERMARK_BAND_MM
+    bx, by, bw, bh = rect((x0, y0, x1 - x0, y1 - y0)).px(150)
+    inside = diff[by:by + bh, bx:bx + bw].sum()
+    assert inside > 2_000 and diff.sum() == inside  # a visible mark, and nothing outside the band
+    # a real ballot is exactly the page the scanner expects: no watermark pixel
+    tokens = read_token_register(small_paris / "paper_tokens.csv")[:1]
+    real = render_ballots(e, "ar11", tmp_path / "r", dpi=150, tokens=tokens, seed=3, pdf=False)
+    got = np.array(Image.open(tmp_path / "r" / real.ballots[0].images[0]).convert("L"))
+    want = render_page(e, pl, PagePayload(pl.envelope_code, 1, 1, real.ballots[0].ballot_serial, tokens[0].token),
+                       tokens[0].short_code, dpi=150)
+    assert (got == np.array(want)).all()
+
+
+def test_language_and_results_url_are_keys_of_the_definition(small_paris: Path) -> None:
+    """The two keys the ballot reads are accepted by the definition reader (they were refused as
+    unknown keys) and reach the stub text."""
+    import tomllib
+
+    from ballot_scan.render import stub_text
+    from engine.formats.election_definition import election_from_dict
+
+    doc = tomllib.loads((small_paris / "election.toml").read_text(encoding="utf-8"))
+    e = election_from_dict({**doc, "language": "en", "results_url": "https://vote.example.org"}, "t.toml")
+    assert stub_text(e).startswith("Your receipt") and "https://vote.example.org" in stub_text(e)
+    assert stub_text(election_from_dict(doc, "t.toml")).startswith("Votre reçu")
