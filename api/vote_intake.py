@@ -1,54 +1,32 @@
-"""Vote intake over HTTP: validate with the engine, store with group commit.
+"""Vote intake over HTTP: the asyncio side of group commit.
 
 Each vote is validated on arrival with the same engine function as file ingestion
-(:func:`engine.services.ingest.validate_one`: token signature, envelopes, projects, limits; an
-accepted ballot gets its receipt id). Storing goes through one :class:`VoteWriter`
-that commits whatever votes are waiting as one :meth:`Store.commit_chunk` transaction
-(group commit): with many clients in flight this turns hundreds of transactions into
-one, and the caller only gets its receipt once its vote is committed.
-
-Idempotent: the same vote sent twice has the same ballot key, so the store keeps one
-copy and both callers get the same receipt (``already_received``). A different vote with
-the same token is stored too; the election's precedence rule decides at count time which
-one counts (``voter_ballots`` tells the caller how many ballots that voter now has).
-
-Each group commits only if the election is still open, checked inside the commit's
-transaction under a lock the close also needs (:meth:`Store.commit_chunk` with
-``require_open``), so no vote is committed after the close is acknowledged, even with
-several server processes (``pbcount serve --workers N``) writing to one store.
-Every group appends, in the same transaction, one ``votes_received`` entry per API key to
-the audit log with counts only (accepted, already received, rejected): the audit log is
-published, and a digest of the receipts of a group of one vote would link that ballot to its
-arrival time (issue 13.1; docs/bundle.md says what the audit log reveals). The store keeps
-each ballot's own row; nothing per ballot goes into the audit log.
+(:func:`engine.services.ingest.process_lines`). Storing goes through one :class:`VoteWriter`
+per server process, which gathers the votes waiting on the event loop and hands them, as
+one group, to the engine's :func:`engine.services.vote_intake.commit_votes` (one
+transaction, the close barrier, the counts-only audit entry: see that module) on its writer
+thread; each caller gets its receipt once its vote is committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ElectionClosedError
 from engine.model.ballots import Ballot, Rejection
-from engine.services.ingest import line_statuses
-from engine.storage.store import ChunkOutcome, Store
+from engine.services.vote_intake import API_SOURCE_SHA, WriteOutcome, commit_votes
+from engine.storage.store import Store
+
+__all__ = ["API_SOURCE_SHA", "MAX_GROUP", "VoteWriter", "WriteOutcome"]
 
 log = logging.getLogger("pbcount.api")
 
 MAX_GROUP = 1000
 LINGER_SECONDS = 0.003  # how long a flush waits for more votes to join its group
-API_SOURCE_SHA = "api-v1-votes"
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    status: str  # accepted | already_received | rejected
-    voter_ballots: int = 0
 
 
 class VoteWriter:
@@ -133,25 +111,7 @@ class VoteWriter:
     def _commit_group(self, group: list[tuple[Ballot | Rejection, str]]) -> list[WriteOutcome | ElectionClosedError]:
         if self._closed:
             return [ElectionClosedError() for _ in group]
-        items = [it for it, _ in group]
-
-        def audit(outcome: ChunkOutcome) -> list[tuple[str, str, dict[str, Any]]]:
-            statuses = line_statuses(items, outcome.inserted_keys)
-            per_actor: dict[str, Counter[str]] = {}
-            for (_it, actor), st in zip(group, statuses, strict=True):
-                per_actor.setdefault(actor, Counter())[st] += 1
-            return [(actor, "votes_received", {
-                "accepted": c["accepted"], "already_received": c["already_received"], "rejected": c["rejected"],
-            }) for actor, c in per_actor.items()]
-
-        try:
-            # the closed check runs inside the transaction: no vote commits after a close,
-            # whichever server process (``pbcount serve --workers N``) ran it
-            outcome = self.store.commit_chunk(None, API_SOURCE_SHA, items, require_open=True, audit=audit)
-        except ElectionClosedError:
+        outcomes = commit_votes(self.store, group)
+        if outcomes and isinstance(outcomes[0], ElectionClosedError):
             self._closed = True
-            return [ElectionClosedError() for _ in group]
-        statuses = line_statuses(items, outcome.inserted_keys)
-        counts = self.store.voter_ballot_counts({it.voter_serial for it in items if isinstance(it, Ballot)})
-        return [WriteOutcome(st, counts.get(it.voter_serial, 0) if isinstance(it, Ballot) else 0)
-                for it, st in zip(items, statuses, strict=True)]
+        return outcomes

@@ -10,6 +10,10 @@ class VerificationFailure(Exception):
         super().__init__(f"{file}:{line}: {check}: {detail}" if line else f"{file}: {check}: {detail}")
         self.file, self.line, self.check, self.detail = file, line, check, detail
 
+    def __reduce__(self) -> tuple[type[VerificationFailure], tuple[str, int, str, str]]:
+        """Picklable (a worker process of the ballot-log check sends it back)."""
+        return (VerificationFailure, (self.file, self.line, self.check, self.detail))
+
 
 def fail(file: str, check: str, detail: str, line: int = 0) -> VerificationFailure:
     """A :class:`VerificationFailure` for ``file`` (``line``, 0 when not about a line), the

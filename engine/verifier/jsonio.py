@@ -60,14 +60,8 @@ def read_jsonl(directory: Path, name: str) -> list[tuple[int, str, Any]]:
     return list(iter_jsonl(directory, name))
 
 
-def iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[tuple[int, str, Any]]:
-    """(line number, line, parsed object) for each line; streamed (ballots.jsonl is large).
-
-    ``strict=False`` parses with the plain (faster) ``json.loads``: only for a caller that
-    then requires each line to be canonical JSON, which a line with a repeated key never is
-    (:func:`duplicate_key_problem` then names it).
-    """
-    loads = strict_loads if strict else json.loads
+def iter_lines(directory: Path, name: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a UTF-8 JSON-lines file whose last line ends with a newline."""
     raw = read_file(directory, name)
     try:
         text = raw.decode("utf-8")
@@ -76,7 +70,18 @@ def iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[t
     if text and not text.endswith("\n"):
         raise fail(name, "format", "the last line has no newline", text.count("\n") + 1)
     del raw
-    for no, line in enumerate(text.split("\n")[:-1] if text else [], start=1):
+    yield from enumerate(text.split("\n")[:-1] if text else [], start=1)
+
+
+def iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[tuple[int, str, Any]]:
+    """(line number, line, parsed object) for each line; streamed (ballots.jsonl is large).
+
+    ``strict=False`` parses with the plain (faster) ``json.loads``: only for a caller that
+    then requires each line to be canonical JSON, which a line with a repeated key never is
+    (:func:`duplicate_key_problem` then names it).
+    """
+    loads = strict_loads if strict else json.loads
+    for no, line in iter_lines(directory, name):
         try:
             obj = loads(line)
         except DuplicateKey as exc:
@@ -86,7 +91,6 @@ def iter_jsonl(directory: Path, name: str, *, strict: bool = True) -> Iterator[t
         if not isinstance(obj, dict):
             raise fail(name, "json", "a line must be a JSON object", no)
         yield no, line, obj
-
 
 
 def duplicate_key_problem(line: str) -> str | None:

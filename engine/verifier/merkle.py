@@ -32,6 +32,33 @@ def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
     return cur
 
 
+def merkle_roots(leaf_hashes: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """MTH of each prefix ``leaf_hashes[:k]`` for ``k`` in ``sizes``, in one pass over the
+    leaves (the stack of perfect subtrees after k leaves folds into the root of the first k)."""
+    out: dict[int, bytes] = {}
+    stack: list[tuple[int, bytes]] = []
+
+    def fold() -> bytes:
+        if not stack:
+            return hashlib.sha256(b"").digest()
+        cur = stack[-1][1]
+        for _size, h in reversed(stack[:-1]):
+            cur = _node(h, cur)
+        return cur
+
+    if 0 in sizes:
+        out[0] = fold()
+    for k, h in enumerate(leaf_hashes, start=1):
+        size, cur = 1, h
+        while stack and stack[-1][0] == size:
+            cur = _node(stack.pop()[1], cur)
+            size *= 2
+        stack.append((size, cur))
+        if k in sizes:
+            out[k] = fold()
+    return out
+
+
 def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
     """RFC 9162 §2.1.3.2."""
     if index < 0 or index >= size:

@@ -87,9 +87,9 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
     signed, key = step("manifest.json", "manifest signature", check_manifest, directory, key_pem)
     step("manifest.json", "file hashes", check_file_hashes, directory, signed)
     d = step("election.json", "election definition", check_election, directory, signed)
-    lines, live, pubs = step("ballots.jsonl", "ballots", check_ballots, directory, d)
+    lines, live, pubs, leaves = step("ballots.jsonl", "ballots", check_ballots, directory, d)
     prev_head = step("--previous", "previous bundle", _previous_head, previous, key) if previous else None
-    pub, size, root, notes = step("merkle.json", "Merkle tree", check_merkle, directory, signed, lines, pubs,
+    pub, size, root, notes = step("merkle.json", "Merkle tree", check_merkle, directory, signed, leaves, pubs,
                                   prev_head)
     tally = step("tally.json", "tally", check_tally, directory, d, live)
     alloc = step("allocation.json", "allocation", check_allocation, directory, d, tally, live)
