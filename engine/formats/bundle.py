@@ -1,6 +1,6 @@
 """The results bundle: what the authority publishes so that anyone can recompute the count.
 
-Format ``pbcount-bundle-v1`` (every file and field: ``docs/bundle.md``)::
+Format ``pbcount-bundle-v2`` (every file and field: ``docs/bundle.md``)::
 
     election.json         frozen election definition and its SHA-256 (definition_hash)
     ballots.jsonl         the ballot log: one canonical JSON line per counted ballot, no voter data

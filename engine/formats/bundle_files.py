@@ -1,4 +1,4 @@
-"""The files of a results bundle (``pbcount-bundle-v1``) as exact bytes, and the signed manifest.
+"""The files of a results bundle (``pbcount-bundle-v2``) as exact bytes, and the signed manifest.
 
 Pure builders (``*_text`` / :func:`build_bundle`) return the exact bytes; :func:`write_bundle`
 writes them. Deterministic: the same inputs and key give a byte-identical bundle (Ed25519
@@ -36,7 +36,7 @@ from engine.storage.keyfiles import public_key_pem
 from engine.storage.rows import ReviewOutcome
 from engine.verifier.archive import ARCHIVE_NAME, build_verifier_zip
 
-FORMAT = "pbcount-bundle-v1"
+FORMAT = "pbcount-bundle-v2"  # v1: before summary/turnout/categories/districts.csv
 
 
 # Files whose content depends only on the count (not on the log history or signature):

@@ -16,7 +16,7 @@ from .verify import verify_bundle
 def main(argv: Iterable[str] | None = None) -> int:
     """Parse the arguments, verify, print the verdict; the exit code (0, 1 or 2)."""
     ap = argparse.ArgumentParser(prog="python -m engine.verifier",
-                                 description="Verify a pbcount results bundle (pbcount-bundle-v1).")
+                                 description="Verify a pbcount results bundle (pbcount-bundle-v2, and v1).")
     ap.add_argument("bundle", type=Path, help="directory of the results bundle")
     ap.add_argument("--key", type=Path, help="the results public key published separately (PEM)")
     ap.add_argument("--previous", type=Path, help="an earlier bundle of the same election (directory)")

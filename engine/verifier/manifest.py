@@ -24,14 +24,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .errors import fail
 from .jsonio import canonical, read_file, read_json
 
-FORMAT = "pbcount-bundle-v1"
+FORMAT = "pbcount-bundle-v2"  # what pbcount publishes today
+# every format this verifier reads, oldest first: v1 bundles (published before the summary,
+# turnout and breakdown CSVs) keep verifying; their checks run only on the files they list
+FORMATS = ("pbcount-bundle-v1", "pbcount-bundle-v2")
 
-
-REQUIRED_FILES = (
+V1_REQUIRED_FILES = (
     "election.json", "ballots.jsonl", "rejected.jsonl", "adjudication.jsonl", "audit.jsonl",
-    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "summary.csv", "turnout.csv",
-    "categories.csv", "districts.csv", "merkle.json", "results.pub",
+    "tally.json", "allocation.json", "projects.csv", "envelopes.csv", "merkle.json", "results.pub",
 )
+SUMMARY_FILES = ("summary.csv", "turnout.csv", "categories.csv", "districts.csv")  # required from v2
+REQUIRED_FILES = {
+    "pbcount-bundle-v1": V1_REQUIRED_FILES,
+    "pbcount-bundle-v2": V1_REQUIRED_FILES + SUMMARY_FILES,
+}
 
 
 def load_key(pem: bytes, where: str) -> Ed25519PublicKey:
@@ -67,8 +73,9 @@ def check_manifest(directory: Path, pinned: bytes | None) -> tuple[dict[str, Any
         raise fail("manifest.json", "unsigned",
                    f"'signature' must hold exactly {sorted(SIGNATURE_KEYS)}, signed_bytes = {SIGNED_BYTES!r} "
                    "(anything else there is not covered by the signature)")
-    if signed.get("format") != FORMAT:
-        raise fail("manifest.json", "format", f"format {signed.get('format')!r}, this verifier reads {FORMAT}")
+    if signed.get("format") not in FORMATS:
+        raise fail("manifest.json", "format",
+                   f"format {signed.get('format')!r}, this verifier reads {' and '.join(FORMATS)}")
     if sig.get("algorithm") != "Ed25519":
         raise fail("manifest.json", "signature", f"algorithm {sig.get('algorithm')!r} is not Ed25519")
     if not isinstance(signed.get("public_key"), str):
@@ -98,7 +105,7 @@ def check_file_hashes(directory: Path, signed: Mapping[str, Any]) -> None:
     if extra:
         raise fail("manifest.json", "unexpected_files",
                    f"{len(extra)} file(s) in {directory} not covered by the signature: {', '.join(extra)}")
-    for name in REQUIRED_FILES:
+    for name in REQUIRED_FILES[signed["format"]]:
         if name not in files:
             raise fail("manifest.json", "files_listed", f"{name} is not listed")
     for name, digest in sorted(files.items()):

@@ -37,7 +37,7 @@ from .definition import check_election
 from .errors import VerificationFailure, fail
 from .fairness_check import NAME as FAIRNESS
 from .fairness_check import check_fairness
-from .manifest import check_file_hashes, check_manifest, raw_key
+from .manifest import SUMMARY_FILES, check_file_hashes, check_manifest, raw_key
 from .rules_reference import RULES
 
 __all__ = ["RULES", "VerificationFailure", "Verified", "verify_bundle"]
@@ -98,7 +98,9 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
                   if FAIRNESS in signed.get("files", {}) else [])  # bundles before fairness.json have none
     pending = step("rejected.jsonl", "rejections and adjudication", check_rejected_and_adjudication, directory,
                    tally, signed)
-    step("summary.csv", "summary, turnout and breakdown CSVs", check_summary_csvs, directory, d, tally, alloc)
+    listed = signed.get("files", {})
+    if any(name in listed for name in SUMMARY_FILES):  # required from v2; a v1 bundle has none
+        step("summary.csv", "summary, turnout and breakdown CSVs", check_summary_csvs, directory, d, tally, alloc)
     n_audit = step("audit.jsonl", "audit log", check_audit, directory, pub, size, root, lines)
     fp = hashlib.sha256(raw_key(key)).hexdigest()[:16]
     if key_pem is None:
@@ -107,6 +109,8 @@ def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Pa
         notes.append(f"{pending} paper page{'s were' if pending != 1 else ' was'} pending review at this "
                      "publication: not counted yet (adjudication.jsonl)")
     notes.append(f"audit log: {n_audit} entries, chain intact")
+    if not any(name in listed for name in SUMMARY_FILES):
+        notes.append(f"{signed['format']}: no summary, turnout or breakdown CSVs in this bundle (they came with v2)")
     if fair_notes:
         notes.append(f"fairness.json: figures and witnesses recomputed; {len(fair_notes)} 'satisfied' "
                      "verdicts are the engine's bounded search, not re-run")
