@@ -80,6 +80,7 @@ class VoteWriter:
         return self.call(do)
 
     def stop(self) -> None:
+        """Wait for the writer thread to finish what it holds, then stop it (app shutdown)."""
         self._executor.shutdown(wait=True)
 
     # -------------------------------------------------------------- internals

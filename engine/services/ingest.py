@@ -65,6 +65,7 @@ class IngestReport:
     statuses: list[str] = field(default_factory=list)  # with ``line_statuses=True``: per item, in order
 
     def summary(self) -> str:
+        """One line for the operator: lines read, accepted, already known, rejected (and resumption)."""
         parts = [
             f"{self.source}: {self.lines} lines",
             f"{self.accepted} accepted",
@@ -77,6 +78,7 @@ class IngestReport:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB blocks: the batch's identity for re-ingestion."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

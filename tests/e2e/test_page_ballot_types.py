@@ -7,22 +7,13 @@ The election is the hand-checked one of tests/integration/test_ballot_types_e2e.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from helpers.api_fixtures import serving
 from helpers.ballot_types_world import GOOD, TOP, build_world
+from helpers.browser import ARTIFACTS, BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install the Debian 'chromium' "
-                       "package (scripts/install-system-deps.sh) to run the browser tests"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers.api_fixtures import serving
+from helpers.browser import ARTIFACTS, BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS
 
 from engine.formats.bundle import publish_store
 from engine.formats.election_definition import load_election
@@ -25,16 +26,7 @@ from engine.services.ingest import ingest_evote_file
 from engine.storage.keyfiles import RESULTS, load_private_key, load_public_key, load_receipt_secret
 from engine.storage.store import Store
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install the Debian 'chromium' "
-                       "package (scripts/install-system-deps.sh) to run the browser tests"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -4,31 +4,16 @@ them), which the verifier must keep reading: a city's old results stay checkable
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers.bundle_world import make_world, read_json, resign, write_json
+from helpers.bundle_world import read_json, resign, write_json
 
 from engine.formats.bundle import FORMAT
 from engine.storage.keyfiles import load_private_key
 from engine.verifier import VerificationFailure, verify_bundle
 
 V2_ONLY = ("summary.csv", "turnout.csv", "categories.csv", "districts.csv")
-
-
-@pytest.fixture(scope="module")
-def published(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    world = make_world(small_paris, tmp_path_factory.mktemp("formats") / "world")
-    _, out = world.publish("bundle")
-    return out
-
-
-@pytest.fixture
-def bundle(published: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "bundle"
-    shutil.copytree(published, out)
-    return out
 
 
 def _drop(bundle: Path, names: tuple[str, ...], fmt: str | None = None) -> None:

@@ -4,28 +4,13 @@ the file (none listed in its manifest) still verifies."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers.bundle_world import make_world, read_json, resign, write_json
+from helpers.bundle_world import read_json, resign, write_json
 
 from engine.storage.keyfiles import load_private_key
 from engine.verifier import VerificationFailure, verify_bundle
-
-
-@pytest.fixture(scope="module")
-def published(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    world = make_world(small_paris, tmp_path_factory.mktemp("fairness") / "world")
-    _, out = world.publish("bundle")
-    return out
-
-
-@pytest.fixture
-def bundle(published: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "bundle"
-    shutil.copytree(published, out)
-    return out
 
 
 def test_every_approval_envelope_has_its_report_and_it_verifies(published: Path, small_paris: Path) -> None:

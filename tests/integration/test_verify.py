@@ -48,13 +48,6 @@ def published(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return out
 
 
-@pytest.fixture
-def bundle(published: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "bundle"
-    shutil.copytree(published, out)
-    return out
-
-
 @pytest.fixture(scope="module")
 def key(small_paris: Path) -> Ed25519PrivateKey:
     return load_private_key(small_paris / "keys", "results")
