@@ -51,6 +51,10 @@ class AlignmentError(PaperPageError):
 
 @dataclass(frozen=True)
 class Alignment:
+    """Where the printed layout lies on the scanned image: the affine map from layout
+    millimetres to image pixels found from the fiducials, with its rotation, skew, scan
+    resolution, fit residual and whether the page was scanned upside down."""
+
     matrix: np.ndarray  # 2x3 affine: layout mm -> image px
     rotation_deg: float
     skew_deg: float
@@ -59,6 +63,7 @@ class Alignment:
     upside_down: bool
 
     def to_image(self, x_mm: float, y_mm: float) -> tuple[float, float]:
+        """The image pixel (x, y) of the layout point (x_mm, y_mm)."""
         m = self.matrix
         return (m[0, 0] * x_mm + m[0, 1] * y_mm + m[0, 2], m[1, 0] * x_mm + m[1, 1] * y_mm + m[1, 2])
 

@@ -70,6 +70,10 @@ def read_register(path: Path) -> dict[str, str]:
 
 @dataclass
 class ScanSummary:
+    """What one scan run did with its pages: accepted (and already known), sent to review
+    (and new in the queue), rejected, the reasons counted, the time taken, and how many pages
+    an interrupted earlier run of the same inputs had already stored."""
+
     pages: int = 0
     accepted: int = 0
     already_known: int = 0
@@ -81,6 +85,7 @@ class ScanSummary:
     resumed_from_page: int = 0  # pages of an interrupted run of the same inputs, already stored
 
     def line(self) -> str:
+        """One line for the operator's terminal."""
         resumed = (f" (resumed: the first {self.resumed_from_page} pages were stored by an interrupted run)"
                    if self.resumed_from_page else "")
         return (f"{self.pages} pages: {self.accepted} accepted ({self.already_known} already known), "
@@ -88,6 +93,7 @@ class ScanSummary:
                 + resumed)
 
     def as_dict(self) -> dict[str, Any]:
+        """The summary as the scan report's and the API's JSON (reasons sorted)."""
         return {"pages": self.pages, "accepted": self.accepted, "already_known": self.already_known,
                 "needs_review": self.needs_review, "review_new": self.review_new, "rejected": self.rejected,
                 "reasons": dict(sorted(self.reasons.items())), "seconds": round(self.seconds, 3),

@@ -33,6 +33,11 @@ SLACK_MM = 1.5
 
 
 class PageCodeMatcher:
+    """The election's page codes (``AR11-1``…) drawn once as templates in the ballot font;
+    :meth:`read` matches a page's code region against all of them (normalised
+    cross-correlation) to confirm the QR's code or, with no QR, to name the page; a code is
+    taken only above ``code_min_score`` and ``code_min_margin`` ahead of the others."""
+
     def __init__(self, codes: Sequence[str], px_per_mm: float, settings: ScanSettings = DEFAULT_SETTINGS) -> None:
         self.codes = list(codes)
         self.min_score, self.min_margin = settings.code_min_score, settings.code_min_margin
@@ -64,9 +69,11 @@ class PageCodeMatcher:
         ]
 
     def crop(self, gray: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """The code's region of the page, warped upright at the templates' scale."""
         return warp_region(gray, matrix, self.region, self.k)
 
     def scores(self, crop: np.ndarray) -> dict[str, float]:
+        """Each code's best match score in ``crop`` (-1.0 when its template does not fit)."""
         out: dict[str, float] = {}
         for code, t in zip(self.codes, self.templates, strict=True):
             if t.shape[0] > crop.shape[0] or t.shape[1] > crop.shape[1]:

@@ -54,6 +54,9 @@ SCAN_SUFFIXES = (*IMAGE_SUFFIXES, *PDF_SUFFIXES)
 
 @dataclass(frozen=True)
 class PageTask:
+    """One page to read, as the batch lists it: the file, the name reports show, the page
+    number within a multi-page TIFF or PDF, and that file's hash (taken once when listed)."""
+
     path: str
     name: str  # name shown in reports (file name relative to the scanned folder)
     page: int  # 1-based page within the file (TIFF, PDF), 1 otherwise

@@ -18,7 +18,7 @@ _spec.loader.exec_module(missing_docstrings)
 
 # A ratchet: the counts of public definitions still without a docstring (issue 12). Lower
 # them when you document more; a new undocumented public function fails here.
-MOST_MISSING = {"engine": 0, "ballot_scan": 9, "api": 0, "pbcount": 0}
+MOST_MISSING = {"engine": 0, "ballot_scan": 0, "api": 0, "pbcount": 0}
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
