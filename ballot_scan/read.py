@@ -44,6 +44,7 @@ from ballot_scan.payload import parse_payload
 from ballot_scan.printed_code import PageCodeMatcher
 from ballot_scan.qr import read_qr
 from ballot_scan.settings import DEFAULT_SETTINGS, ScanSettings
+from engine.formats.file_digest import file_sha256
 from engine.model.election import Election
 
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -98,14 +99,6 @@ class PageRead:
     streaks: int = 0  # scanner streak columns/rows found on the page (the scanner needs cleaning)
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _kind(path: Path) -> str:
     with path.open("rb") as f:
         head = f.read(16)
@@ -138,7 +131,7 @@ def list_tasks(inputs: Sequence[Path], settings: ScanSettings = DEFAULT_SETTINGS
         if kind == "image":
             tasks.append(PageTask(str(p), name, 1))
             continue
-        sha = _file_sha256(p)
+        sha = file_sha256(p)
         try:
             n = check_document(str(p), "PDF" if kind == "pdf" else "TIFF", name, sha, settings)
         except ImageRejected as exc:

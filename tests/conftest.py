@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +97,22 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url, schema = _fresh_pg_schema_url(admin)
     yield url
     _drop_pg_schema(admin, schema)
+
+
+# The bundle tests' fixtures: ``published`` (a bundle of the small Paris fixture, published
+# once per module; a module may override it, e.g. to add paper ballots) and ``bundle`` (a
+# fresh copy of it for one test to edit).
+@pytest.fixture(scope="module")
+def published(small_paris: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from helpers.bundle_world import make_world
+
+    world = make_world(small_paris, tmp_path_factory.mktemp("published") / "world")
+    _, out = world.publish("bundle")
+    return out
+
+
+@pytest.fixture
+def bundle(published: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "bundle"
+    shutil.copytree(published, out)
+    return out

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.errors import ElectionClosedError, TokenError
 from engine.formats.evote import CR_HINT, GZIP_HINT, hint_for, parse_evote_line
+from engine.formats.file_digest import file_sha256
 from engine.model.ballots import (
     Ballot,
     Rejection,
@@ -75,15 +76,6 @@ class IngestReport:
         if self.resumed_from_line:
             parts.append(f"resumed after line {self.resumed_from_line}")
         return ", ".join(parts)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file, read in 1 MiB blocks: the batch's identity for re-ingestion."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def validate_one(
