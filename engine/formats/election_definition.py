@@ -190,15 +190,21 @@ def _tie_break(ed: Mapping[str, Any], w: str, tie_breaks: frozenset[str]) -> str
     return tie
 
 
+def _new_envelope_id(ed: Mapping[str, Any], w: str, seen_env: set[str]) -> str:
+    """The envelope's ``id``, refused when an earlier envelope has it; recorded in ``seen_env``."""
+    env_id: str = _req(ed, "id", str, w)
+    if env_id in seen_env:
+        raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
+    seen_env.add(env_id)
+    return env_id
+
+
 def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozenset[str],
               tie_breaks: frozenset[str]) -> Envelope:
     if ed.get("kind") == "savings":
         return _savings_envelope(ed, w, seen_env, tie_breaks)
     _check_keys(ed, ENVELOPE_KEYS, w)
-    env_id = _req(ed, "id", str, w)
-    if env_id in seen_env:
-        raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
-    seen_env.add(env_id)
+    env_id = _new_envelope_id(ed, w, seen_env)
     kind = _req(ed, "kind", str, w)
     if kind not in ENVELOPE_KINDS:
         raise ElectionDefinitionError(f"{w}.kind", f"must be one of {ENVELOPE_KINDS}, got {kind!r}")
@@ -406,10 +412,7 @@ def _savings_envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], tie_bre
         raise ElectionDefinitionError(f"{w}.budget", "a savings envelope has a 'target' (the amount to save), "
                                       "not a budget")
     _check_keys(ed, SAVINGS_ENVELOPE_KEYS, w)
-    env_id = _req(ed, "id", str, w)
-    if env_id in seen_env:
-        raise ElectionDefinitionError(f"{w}.id", f"duplicate envelope id {env_id!r}")
-    seen_env.add(env_id)
+    env_id = _new_envelope_id(ed, w, seen_env)
     target = _req(ed, "target", int, w)
     if target <= 0:
         raise ElectionDefinitionError(f"{w}.target", "must be positive")
@@ -442,7 +445,7 @@ def _savings_envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], tie_bre
         sectors.append(SectorSpec(str(name), spending, cuts,
                                   _share(sd["max_share"], f"{ws}.max_share") if "max_share" in sd else None))
     return Envelope(
-        id=env_id, name=_req(ed, "name", str, w), kind="savings", budget=target, max_selections=max_sel,
+        id=EnvelopeId(env_id), name=_req(ed, "name", str, w), kind="savings", budget=target, max_selections=max_sel,
         min_selections=min_sel, rule=rule, tie_break=tie, code=_opt(ed, "code", str, w, env_id.upper()),
         savings=SavingsSpec(min_sectors, max_cuts, share, tuple(sorted(sectors, key=lambda s: s.name))),
     )
