@@ -82,6 +82,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop ``pbcount serve`` (SIGTERM, then SIGKILL after 30 s)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def start_server(db_url: str, keys: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     cmd = [str(ROOT / ".venv" / "bin" / "pbcount"), "serve", "--db", db_url, "--keys", str(keys),
            "--host", "127.0.0.1", "--port", str(port), "--vote-rate", "1000000", "--vote-burst", "1000000",
@@ -231,11 +240,7 @@ def main() -> int:
         latencies, answers, wall = asyncio.run(post_all(port, op_key, bodies, args.concurrency))
         server_cpu = cpu_seconds(pids) - cpu0
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     codes: dict[int, int] = {}
     for a in answers:
         codes[a["http"]] = codes.get(a["http"], 0) + 1

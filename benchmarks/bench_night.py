@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
-from bench_api import free_port, make_votes, post_all, start_server  # noqa: E402
+from bench_api import free_port, make_votes, post_all, start_server, stop_server  # noqa: E402
 
 from ballot_scan.pipeline import read_register, scan_paths  # noqa: E402
 from ballot_scan.render import read_token_register  # noqa: E402
@@ -124,11 +123,7 @@ def main() -> int:
             print(f"FAIL: close answered {r.status_code}: {r.text[:200]}")
             return 1
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     accepted = sum(1 for a in answers if a.get("http") == 201)
     lat = sorted(latencies)
     print(f"online: {len(bodies):,} votes in {stages['online']:.1f} s = {len(bodies) / stages['online']:,.0f}/s, "
