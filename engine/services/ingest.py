@@ -223,6 +223,28 @@ def line_statuses(items: Sequence[Ballot | Rejection], inserted_keys: frozenset[
 Chunk = tuple[int, int, list[Ballot | Rejection]]  # (last line number, lines read, items)
 
 
+IMPORT_CHUNK = 5_000  # ballots per transaction when importing a list already in memory
+
+
+def ingest_items(
+    store: Store, kind: str, source: str, sha256: str, items: Sequence[Ballot | Rejection], *,
+    actor: str, progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """:func:`ingest_batch` over ``items`` already read and validated in memory (a pabulib or
+    Decidim import), in chunks of :data:`IMPORT_CHUNK`.
+
+    Every chunk is offered again on a re-run, even after a finished import: commits are
+    idempotent, and the report then says how many ballots were already in the store.
+    """
+
+    def chunks_after(_done: int) -> Iterator[Chunk]:
+        for start in range(0, len(items), IMPORT_CHUNK):
+            chunk = list(items[start:start + IMPORT_CHUNK])
+            yield start + len(chunk), len(chunk), chunk
+
+    return ingest_batch(store, kind, source, sha256, chunks_after, actor=actor, progress=progress)
+
+
 def ingest_batch(
     store: Store,
     kind: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -13,10 +12,9 @@ import typer
 from engine.errors import PabulibError
 from engine.formats.pabulib import format_pabulib, official_rule, read_pabulib
 from engine.formats.pabulib_convert import ballots_from_instance, election_from_instance, instance_from_count
-from engine.model.ballots import Ballot, Rejection
 from engine.rules import RULES
 from engine.services.count import count_store
-from engine.services.ingest import Chunk, ingest_batch
+from engine.services.ingest import ingest_items
 from engine.storage.store import Store
 from pbcount.console import DbOption, console, errors_as_messages, fail, progress_bar
 
@@ -24,7 +22,6 @@ import_app = typer.Typer(help="Import elections from other formats (pabulib, Dec
 export_app = typer.Typer(help="Export counted elections to other formats (pabulib, Decidim, Consul).",
                          no_args_is_help=True)
 
-CHUNK = 5_000
 
 
 @import_app.command("pabulib")
@@ -54,16 +51,8 @@ def import_pabulib(
         store = Store.open(db)
         store.freeze_election(election, actor="pbcount import pabulib")
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
-
-        def chunks_after(_done: int) -> Iterator[Chunk]:
-            # every chunk again, even after a finished import: commits are idempotent, and the
-            # report then says how many ballots were already in the store
-            for start in range(0, len(ballots), CHUNK):
-                chunk: list[Ballot | Rejection] = list(ballots[start:start + CHUNK])
-                yield start + len(chunk), len(chunk), chunk
-
         with progress_bar(f"importing {file.name}", len(ballots), unit="ballots") as advance:
-            report = ingest_batch(store, "pabulib", file.name, digest, chunks_after,
+            report = ingest_items(store, "pabulib", file.name, digest, ballots,
                                   actor="pbcount import pabulib", progress=advance)
         added, known = report.accepted, report.already_known
     console.print(f"election {eid!r}: {len(election.projects)} projects, budget {election.envelopes[0].budget:,}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -28,18 +27,17 @@ from engine.formats.decidim import (
 from engine.formats.election_definition import load_election
 from engine.formats.pabulib_convert import election_from_instance, import_receipt_id
 from engine.formats.platform_ids import ProjectMap, read_project_map
-from engine.model.ballots import Ballot, Channel, Rejection, normalise_cast_time
+from engine.model.ballots import Channel, normalise_cast_time
 from engine.model.election import Election
 from engine.model.ids import EnvelopeId
 from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
-from engine.services.ingest import Chunk, ingest_batch
+from engine.services.ingest import ingest_items
 from engine.storage.keyfiles import load_public_key
 from engine.storage.store import Store
 from pbcount.commands.ingest import print_report
 from pbcount.console import DbOption, console, errors_as_messages, fail, open_existing_store, progress_bar
 
-CHUNK = 5_000
 ProjectsOption = Annotated[
     Path | None,
     typer.Option("--projects", help="CSV project_id,platform_id mapping pbcount ids to Decidim/Consul ids "
@@ -110,14 +108,8 @@ def import_decidim(
         items = decidim_ballots(budget, election, env, pmap, tokens, OrderTokenVerifier(election.id, real), when,
                                 lambda key: import_receipt_id(key, Channel.ONLINE))
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
-
-        def chunks_after(done: int) -> Iterator[Chunk]:
-            for start in range(0, len(items), CHUNK):
-                chunk: list[Ballot | Rejection] = list(items[start:start + CHUNK])
-                yield start + len(chunk), len(chunk), chunk
-
         with progress_bar(f"importing {file.name}", len(items), unit="orders") as advance:
-            report = ingest_batch(store, "decidim", file.name, digest, chunks_after,
+            report = ingest_items(store, "decidim", file.name, digest, items,
                                   actor="pbcount import decidim", progress=advance)
     print_report(report)
     mapped = sum(1 for o in budget.orders if o.order_id in tokens)
