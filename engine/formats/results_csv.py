@@ -144,9 +144,12 @@ def summary_rows(result: CountResult, registered: int | None = None) -> list[lis
     e = result.election
     counted = result.dedup.counted
     n_online = sum(1 for b in counted if b.channel is Channel.ONLINE)
-    budget = sum(env.budget for env in e.envelopes)
-    spent = sum(result.allocation.envelopes[env.id].cost for env in e.envelopes)
-    funded = sum(len(result.allocation.envelopes[env.id].selected) for env in e.envelopes)
+    spending = [env for env in e.envelopes if env.savings is None]  # a savings target is no budget
+    savings = [env for env in e.envelopes if env.savings is not None]
+    budget = sum(env.budget for env in spending)
+    spent = sum(result.allocation.envelopes[env.id].cost for env in spending)
+    funded = sum(len(result.allocation.envelopes[env.id].selected) for env in spending)
+    spending_ids = {env.id for env in spending}
     rejected = sum(result.rejected_by_reason.values())
     rows: list[list[object]] = [
         ["election_id", e.id, "identifier of the election definition"],
@@ -161,12 +164,24 @@ def summary_rows(result: CountResult, registered: int | None = None) -> list[lis
         ["rejected", rejected, "lines or pages refused (invalid token, malformed, over the limits...); "
          "per reason below"],
         ["envelopes", len(e.envelopes), "number of envelopes (budgets voted on separately)"],
-        ["budget", budget, "sum of the envelopes' budgets"],
-        ["spent", spent, "sum of the costs of the funded projects, all envelopes"],
+        ["budget", budget, "sum of the envelopes' budgets (savings envelopes apart)"],
+        ["spent", spent, "sum of the costs of the funded projects, all envelopes but savings ones"],
         ["left_over", budget - spent, "budget - spent"],
-        ["projects", len(e.projects), "projects on the ballot, all envelopes"],
-        ["projects_funded", funded, "projects funded, all envelopes"],
+        ["projects", sum(1 for p in e.projects if p.envelope in spending_ids),
+         "projects on the ballot, all envelopes but savings ones"],
+        ["projects_funded", funded, "projects funded, all envelopes but savings ones"],
     ]
+    if savings:
+        saving_ids = {env.id for env in savings}
+        rows += [
+            ["savings_target", sum(env.budget for env in savings), "sum of the savings envelopes' targets"],
+            ["savings_reached", sum(result.allocation.envelopes[env.id].cost for env in savings),
+             "sum of the amounts saved by the lines cut (savings.csv per sector)"],
+            ["spending_lines", sum(1 for p in e.projects if p.envelope in saving_ids),
+             "spending lines on the savings ballots"],
+            ["lines_cut", sum(len(result.allocation.envelopes[env.id].selected) for env in savings),
+             "spending lines cut"],
+        ]
     if registered is not None:
         rows.append(["registered", registered, "voters on the register (tokens issued from it)"])
         rows.append(["turnout_pct", pct(len(counted), registered), "100 * voters / registered"])

@@ -129,15 +129,23 @@ def check_summary_csvs(directory: Path, d: Definition, tally: Mapping[str, Any],
     copies of engine.formats.results_csv and engine.formats.breakdowns)."""
     b = tally["ballots"]
     envs = alloc["envelopes"]
-    budget = sum(env.budget for env in d.envelopes)
-    spent = sum(envs[env.id]["cost"] for env in d.envelopes)
+    spending = [env for env in d.envelopes if env.savings is None]  # savings targets are no budgets
+    savings = [env for env in d.envelopes if env.savings is not None]
+    budget = sum(env.budget for env in spending)
+    spent = sum(envs[env.id]["cost"] for env in spending)
+    spending_ids = {env.id for env in spending}
     rejected = _rejected_by_reason(directory)
     want = [["election_id", d.id], ["election_name", d.name], ["currency", d.currency],
             ["voters", b["total"]], ["voters_online", b["online"]], ["voters_paper", b["paper"]],
             ["superseded", tally["superseded"]["total"]], ["rejected", sum(rejected.values())],
             ["envelopes", len(d.envelopes)], ["budget", budget], ["spent", spent], ["left_over", budget - spent],
-            ["projects", len(d.projects)],
-            ["projects_funded", sum(len(envs[env.id]["selected"]) for env in d.envelopes)]]
+            ["projects", sum(1 for p in d.projects.values() if p.envelope in spending_ids)],
+            ["projects_funded", sum(len(envs[env.id]["selected"]) for env in spending)]]
+    if savings:
+        want += [["savings_target", sum(env.budget for env in savings)],
+                 ["savings_reached", sum(envs[env.id]["cost"] for env in savings)],
+                 ["spending_lines", sum(1 for p in d.projects.values() if p.envelope not in spending_ids)],
+                 ["lines_cut", sum(len(envs[env.id]["selected"]) for env in savings)]]
     want += [[f"rejected_{reason}", n] for reason, n in sorted(rejected.items())]
     got = [row[:2] for row in _csv_rows(directory, "summary.csv")]
     if got and got[0] == SUMMARY_COLUMNS[:2]:

@@ -114,3 +114,17 @@ def test_greedy_savings_election_verifies(tmp_path: Path) -> None:
     assert lines["L2"]["reason"] == "not_needed"
     code, out = run("verify", str(bundle), "--key", str(keys / "results.pub"))
     assert code == 0 and "VERIFIED" in out, out
+
+
+def test_summary_keeps_savings_apart_from_budgets(tmp_path: Path) -> None:
+    """A savings target is not a budget: summary.csv's budget, spent, left_over and projects
+    count the spending envelopes only, and the savings have rows of their own."""
+    keys, res_dir, bundle = published(tmp_path)
+    summary = {r["metric"]: r["value"] for r in csv.DictReader((res_dir / "summary.csv").open(encoding="utf-8"))}
+    assert (summary["budget"], summary["spent"], summary["left_over"]) == ("0", "0", "0")
+    assert (summary["projects"], summary["projects_funded"]) == ("0", "0")
+    assert (summary["savings_target"], summary["savings_reached"]) == ("100000", "150000")
+    assert (summary["spending_lines"], summary["lines_cut"]) == ("5", "1")
+    assert (bundle / "summary.csv").read_bytes() == (res_dir / "summary.csv").read_bytes()
+    code, out = run("verify", str(bundle), "--key", str(keys / "results.pub"))
+    assert code == 0 and "VERIFIED" in out, out
