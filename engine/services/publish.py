@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,25 @@ def explain_withdrawals(segment: Sequence[str], audit: Sequence[AuditEntry], sin
     return out
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block (reference counting still frees
+    everything acyclic), then restore it as it was.
+
+    Publishing allocates a few tuples and strings per ballot and keeps them to the end, so the
+    collector's passes over the growing heap find nothing and cost ~0.8 s of 6 s at 100,000
+    ballots; one collection runs at the end instead.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect(0)
+
+
 def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str = "pbcount publish",
                   allow_pending: bool = False) -> PublishReport:
     """Count the store and write the bundle of a new publication into ``out``.
@@ -103,8 +124,14 @@ def publish_store(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str
     If neither the counted ballots nor any published figure changed since the last
     publication, that publication is re-emitted byte for byte (no new tree head).
     Otherwise the new log segment, its tree head and an audit entry ``publish`` are
-    recorded in the store, then the bundle is written.
+    recorded in the store, then the bundle is written. The cyclic garbage collector is
+    paused meanwhile (:func:`gc_paused`).
     """
+    with gc_paused():
+        return _publish(store, key, out, actor=actor, allow_pending=allow_pending)
+
+
+def _publish(store: Store, key: Ed25519PrivateKey, out: Path, *, actor: str, allow_pending: bool) -> PublishReport:
     frozen_hash = store.frozen_definition_hash()
     if frozen_hash is None:
         raise PublishError("no election in this store yet; nothing to publish")

@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import re
 import typing
 
 import pytest
@@ -19,11 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import PublishError
-from engine.formats.ballot_log import count_entry, count_line, selections_json, selections_json_reference
+from engine.formats.ballot_log import count_entry, count_line, is_plain, selections_json, selections_json_reference
 from engine.formats.election_canonical import canonical_json
 from engine.model.ballots import Ballot, Channel, Selections, SourceRef, ballot_key
 from engine.model.ids import ReceiptId
-from engine.services.publish import check_ballot_keys
+from engine.services.publish import check_ballot_keys, gc_paused
 from engine.storage.ballot_store import decode_selections, decode_selections_reference, encode_selections
 
 _chars = st.sampled_from(
@@ -87,3 +89,24 @@ def test_check_ballot_keys_refuses_changed_content() -> None:
                      typing.cast(Selections, (("paris", ("p1",)),)), good.source, None, None, good.receipt_id)
     with pytest.raises(PublishError, match="does not match its ballot key"):
         check_ballot_keys([good, changed])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("aZ09_-é ²\u0660\uff10\"") + ["\U0001d7ce"]), max_size=5))
+def test_is_plain_is_the_ascii_alphanumeric_regex(text: str) -> None:
+    assert is_plain(text) == (re.fullmatch(r"[0-9A-Za-z]+", text) is not None)
+
+
+def test_gc_paused_restores_the_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # was off: stays off
+    finally:
+        gc.enable()
