@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,7 +70,23 @@ def _previous_head(path: Path, key: Ed25519PublicKey) -> dict[str, Any]:
 
 def verify_bundle(directory: Path, *, key_pem: bytes | None = None, previous: Path | None = None,
                   progress: Callable[[str], None] | None = None) -> Verified:
-    """Run every check; return what was verified or raise :class:`VerificationFailure`."""
+    """Run every check; return what was verified or raise :class:`VerificationFailure`.
+
+    Python's cyclic garbage collector is paused meanwhile (restored as it was at the end):
+    the checks keep a parsed entry per ballot line to the end, and the collector's passes over
+    that growing heap found nothing and cost ~1.4 s of CPU at 100,000 ballots.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify_bundle(directory, key_pem, previous, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _verify_bundle(directory: Path, key_pem: bytes | None, previous: Path | None,
+                   progress: Callable[[str], None] | None) -> Verified:
     say = progress or (lambda _msg: None)
     if not directory.is_dir():
         raise fail(str(directory), "present", "not a directory")

@@ -6,7 +6,8 @@
 * ``count_line`` (selections encoded by msgspec) == the canonical JSON of ``count_entry``
   and ``selections_json`` == ``selections_json_reference``, for generated ids with quotes,
   backslashes, control characters, non-ASCII, U+2028, unsorted and repeated envelopes;
-* ``check_ballot_keys`` refuses a ballot whose content was changed.
+* ``check_ballot_keys`` refuses a ballot whose content was changed;
+* publishing and verifying pause the cyclic garbage collector and restore it as it was.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import gc
 import json
 import re
 import typing
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -108,5 +110,21 @@ def test_gc_paused_restores_the_collector_as_it_was() -> None:
         with gc_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()  # was off: stays off
+    finally:
+        gc.enable()
+
+
+def test_verify_bundle_restores_the_collector_even_when_it_fails(tmp_path: Path) -> None:
+    from engine.verifier import VerificationFailure, verify_bundle
+
+    assert gc.isenabled()
+    with pytest.raises(VerificationFailure):
+        verify_bundle(tmp_path / "missing")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(VerificationFailure):
+            verify_bundle(tmp_path / "missing")
+        assert not gc.isenabled()
     finally:
         gc.enable()
