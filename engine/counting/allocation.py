@@ -7,7 +7,8 @@ definition; the election's quotas become :class:`~engine.rules.problem.Quota` re
 the envelopes they apply to. Projects need at least one vote to be eligible (threshold 1;
 for-against: a score for - against of at least 1; grades envelopes have no threshold). A
 grades envelope's problem carries its :class:`~engine.rules.GradeProfile` (ungraded projects
-counted as the default grade), a for-against one its :class:`~engine.rules.ForAgainst` counts.
+counted as the default grade), a for-against one its :class:`~engine.rules.ForAgainst` counts,
+a ``greedy-exclusive`` one its declared exclusive groups.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from engine.rules import (
     AllocationProblem,
     AllocationResult,
     ApprovalProfile,
+    ExclusiveGroup,
     ForAgainst,
     GradeProfile,
     Quota,
@@ -133,7 +135,7 @@ def envelope_problem(
 ) -> AllocationProblem:
     """The :class:`~engine.rules.problem.AllocationProblem` of one envelope: its projects in
     definition order, their costs, their vote totals from ``tally`` as scores, the budget, the
-    eligibility threshold and the envelope's quotas.
+    eligibility threshold, the envelope's quotas and its exclusive groups.
 
     Rules in ``PROFILE_RULES`` (MES family) also need each ballot's approvals: pass ``profile``,
     or ``counted`` (the counted ballots) to build it; ValueError if neither is given.
@@ -166,6 +168,7 @@ def envelope_problem(
         profile=profile,
         grades=grades,
         for_against=for_against,
+        exclusive=tuple(ExclusiveGroup(g.name, frozenset(g.projects)) for g in env.exclusive),
     )
 
 

@@ -97,6 +97,8 @@ def election_to_dict(e: Election) -> dict[str, Any]:
             d["grades"] = list(x.grades)
         if x.ungraded is not None:
             d["ungraded"] = x.ungraded
+        if x.exclusive:  # only when declared, so existing hashes are unchanged
+            d["exclusive"] = [{"name": g.name, "projects": list(g.projects)} for g in x.exclusive]
         if x.savings is not None:
             d = savings_envelope_dict(x, d)
         return d

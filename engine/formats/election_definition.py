@@ -31,6 +31,7 @@ from engine.model.election import (
     QUOTA_SCOPES,
     Election,
     Envelope,
+    ExclusiveSpec,
     Project,
     QuotaSpec,
     SavingsSpec,
@@ -49,7 +50,11 @@ METADATA_KEYS = ("country", "unit", "date_begin", "date_end", "language", "resul
 ELECTION_KEYS = ("id", "name", "currency", "precedence")
 VOTING_KEYS = ("max_envelopes_per_kind", "required_kinds", "opens", "closes")
 ENVELOPE_KEYS = ("id", "name", "kind", "code", "district", "budget", "max_selections", "min_selections",
-                 "category_limits", "max_selection_cost", "rule", "tie_break", "ballot", "grades", "ungraded")
+                 "category_limits", "max_selection_cost", "rule", "tie_break", "ballot", "grades", "ungraded",
+                 "exclusive")
+# one exclusive group of an envelope ([[envelopes.exclusive]]; rule greedy-exclusive only)
+EXCLUSIVE_KEYS = ("name", "projects")
+EXCLUSIVE_RULE = "greedy-exclusive"
 PROJECT_KEYS = ("id", "envelope", "title", "cost", "district", "popular_neighbourhood", "category")
 # savings envelopes (kind = "savings"): a target instead of a budget, sector rules; their
 # lines may name the amount saved ``saving`` and the ``sector`` (canonical: cost, category)
@@ -237,17 +242,14 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
         raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs ballot = {need!r} in this envelope "
                                       "(it is an approval envelope: the default)")
     if ballot == "approval" and rule not in rules:
-        from engine.rules import BALLOT_TYPE_RULES, CUTS_RULES
+        from engine.rules import CUTS_RULES
 
         if rule in CUTS_RULES:
             raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} allocates savings: it needs an envelope "
                                           "with kind = \"savings\" and a target (docs/election-format.md)")
-        if rule in BALLOT_TYPE_RULES:
-            raise ElectionDefinitionError(f"{w}.rule", f"rule {rule!r} needs "
-                                          "exclusive groups or a savings envelope, which an election cannot "
-                                          "declare yet (docs/rules.md); use it on pabulib files with pbcount allocate")
         raise ElectionDefinitionError(f"{w}.rule", f"unknown rule {rule!r}{did_you_mean(rule, rules)}; "
                                       f"one of {sorted(rules)}")
+    exclusive = _exclusive_groups(ed, w, rule)
     tie = _tie_break(ed, w, tie_breaks)
     return Envelope(
         id=EnvelopeId(env_id),
@@ -265,7 +267,47 @@ def _envelope(ed: Mapping[str, Any], w: str, seen_env: set[str], rules: frozense
         grades=grades,
         ungraded=ungraded,
         code=_opt(ed, "code", str, w, env_id.upper()),
+        exclusive=exclusive,
     )
+
+
+def _exclusive_groups(ed: Mapping[str, Any], w: str, rule: str) -> tuple[ExclusiveSpec, ...]:
+    """The envelope's ``exclusive`` groups (``[[envelopes.exclusive]]``: ``name``, ``projects``):
+    their shape only (names unique, at least two distinct project ids each); that the
+    projects exist and belong to this envelope is checked by :func:`_check_exclusive` once
+    the projects are read. Groups go with rule ``greedy-exclusive`` and it needs them."""
+    raw = _opt(ed, "exclusive", list, w, [])
+    if raw and rule != EXCLUSIVE_RULE:
+        raise ElectionDefinitionError(f"{w}.exclusive", f"exclusive groups are counted by rule "
+                                      f"{EXCLUSIVE_RULE!r} only; this envelope has rule {rule!r} "
+                                      f"(set rule = {EXCLUSIVE_RULE!r}, or remove the groups)")
+    if rule == EXCLUSIVE_RULE and not raw:
+        raise ElectionDefinitionError(f"{w}.rule", f"rule {EXCLUSIVE_RULE!r} needs the envelope's exclusive "
+                                      "groups: add [[envelopes.exclusive]] tables with name and projects "
+                                      "(docs/election-format.md)")
+    groups: list[ExclusiveSpec] = []
+    for i, gd in enumerate(raw):
+        wg = f"{w}.exclusive[{i}]"
+        if not isinstance(gd, Mapping):
+            raise ElectionDefinitionError(wg, "must be a table {name, projects}")
+        _check_keys(gd, EXCLUSIVE_KEYS, wg)
+        name = _req(gd, "name", str, wg).strip()
+        if not name:
+            raise ElectionDefinitionError(f"{wg}.name", "must not be empty")
+        if any(g.name == name for g in groups):
+            raise ElectionDefinitionError(f"{wg}.name", f"duplicate exclusive group name {name!r}")
+        members = _req(gd, "projects", list, wg)
+        for j, pid in enumerate(members):
+            if not isinstance(pid, str) or not pid:
+                raise ElectionDefinitionError(f"{wg}.projects[{j}]", f"must be a project id, got {pid!r}")
+        if len(set(members)) != len(members):
+            dup = next(p for p in members if members.count(p) > 1)
+            raise ElectionDefinitionError(f"{wg}.projects", f"project {dup!r} is listed twice")
+        if len(members) < 2:
+            raise ElectionDefinitionError(f"{wg}.projects", f"an exclusive group needs at least two projects, "
+                                          f"got {len(members)}")
+        groups.append(ExclusiveSpec(name, tuple(ProjectId(p) for p in members)))
+    return tuple(groups)
 
 
 def _project(pd: Mapping[str, Any], w: str, seen_proj: set[str], envelopes: Mapping[str, Envelope]) -> Project:
@@ -311,6 +353,23 @@ def _check_category_limits(envelopes: list[Envelope], projects: list[Project], s
                 raise ElectionDefinitionError(
                     f"{source}: envelopes[{i}].category_limits.{cat} (envelope {env.id!r})",
                     f"no project of this envelope has category {cat!r}{hint}")
+
+
+def _check_exclusive(envelopes: list[Envelope], projects: list[Project], source: str) -> None:
+    """Every project of an exclusive group exists and belongs to the group's envelope (a group
+    cannot span envelopes: each envelope is counted on its own)."""
+    home = {p.id: p.envelope for p in projects}
+    for i, env in enumerate(envelopes):
+        for k, g in enumerate(env.exclusive):
+            w = f"{source}: envelopes[{i}].exclusive[{k}].projects (envelope {env.id!r}, group {g.name!r})"
+            for pid in g.projects:
+                where = home.get(pid)
+                if where is None:
+                    mine = [p.id for p in projects if p.envelope == env.id]
+                    raise ElectionDefinitionError(w, f"unknown project {pid!r}{did_you_mean(pid, mine)}")
+                if where != env.id:
+                    raise ElectionDefinitionError(w, f"project {pid!r} belongs to envelope {where!r}: an "
+                                                  "exclusive group stays within its envelope")
 
 
 def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Election:
@@ -360,6 +419,7 @@ def election_from_dict(doc: Mapping[str, Any], source: str = "election") -> Elec
         with _naming("project", pd):
             projects.append(_project(pd, w, seen_proj, env_by_id))
     _check_category_limits(envelopes, projects, source)
+    _check_exclusive(envelopes, projects, source)
     envelopes = _finish_savings(envelopes, projects, source)
 
     vd = _opt(doc, "voting", dict, source, {})

@@ -41,6 +41,16 @@ class Project:
 
 
 @dataclass(frozen=True)
+class ExclusiveSpec:
+    """An exclusive group as declared in an envelope (``[[envelopes.exclusive]]``): projects
+    of that envelope that cannot all be carried out (the same site); counted by rule
+    ``greedy-exclusive``, which funds at most one of them (docs/rules.md)."""
+
+    name: str
+    projects: tuple[ProjectId, ...]
+
+
+@dataclass(frozen=True)
 class Envelope:
     """A budget envelope (citywide or district): its budget, the allocation rule, and how many
     projects (and which categories, and at what total cost) a ballot may select in it.
@@ -49,7 +59,7 @@ class Envelope:
     ``grades`` (one of ``grades``, listed best first, per project; a project left ungraded
     counts as ``ungraded``, by default the lowest grade) or ``for-against`` (for or against
     per project). ``min_selections``/``max_selections`` then count the projects given an
-    opinion.
+    opinion. ``exclusive``: the envelope's exclusive groups (rule ``greedy-exclusive`` only).
     """
 
     id: EnvelopeId
@@ -70,6 +80,8 @@ class Envelope:
     # a savings envelope (kind "savings", reverse PB): budget is the savings target, its
     # projects are spending lines (cost = amount saved if cut, category = sector)
     savings: SavingsSpec | None = None
+    # groups of projects of this envelope of which at most one is funded (greedy-exclusive)
+    exclusive: tuple[ExclusiveSpec, ...] = ()
 
     @property
     def grade_scale(self) -> tuple[str, ...]:

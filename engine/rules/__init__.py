@@ -59,11 +59,11 @@ CUTS_RULES = frozenset({"cuts-greedy", "cuts-exact"})
 QUOTA_RULES = frozenset({"greedy", "exact", "for-against", "majority-judgment", "majority-judgment-typical"})
 # Rules that need the voters' grades (AllocationProblem.grades)
 GRADE_RULES = frozenset({"majority-judgment", "majority-judgment-typical"})
-# Rules that are not approval rules: the grade and for/against rules (an election envelope
-# uses them with its ``ballot`` type, BALLOT_RULES below) and those needing data an election
-# cannot declare yet (exclusive groups; savings envelopes, issue 16): usable on pabulib
-# files and in code (docs/rules.md, "Ballot types").
-BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop", "greedy-exclusive"} | CUTS_RULES
+# Rules that are not approval rules of a spending envelope: the grade and for/against rules
+# (an election envelope uses them with its ``ballot`` type, BALLOT_RULES below) and the
+# savings rules (``kind = "savings"`` envelopes only) (docs/rules.md, "Ballot types").
+# ``greedy-exclusive`` is an approval rule: an envelope using it declares its exclusive groups.
+BALLOT_TYPE_RULES = GRADE_RULES | {"for-against", "for-against-stop"} | CUTS_RULES
 ELECTION_RULES = frozenset(RULES) - BALLOT_TYPE_RULES
 FOR_AGAINST_RULES = frozenset({"for-against", "for-against-stop"})
 # The rules an election envelope may use, per ballot type (docs/election-format.md), and

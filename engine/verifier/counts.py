@@ -2,8 +2,9 @@
 
 The tally from the counted ballots; each envelope's allocation from the tally with the
 published rule and tie-break (:mod:`engine.verifier.rules_reference`; majority judgment
-:mod:`engine.verifier.rules_grades`, for-against :mod:`engine.verifier.rules_greedy_variants`,
-on each ballot's grades or the for/against counts), then election-wide quota rebalancing
+:mod:`engine.verifier.rules_grades`, for-against and greedy-exclusive
+:mod:`engine.verifier.rules_greedy_variants`, on each ballot's grades, the for/against
+counts or the envelope's exclusive groups), then election-wide quota rebalancing
 as ``engine/counting/allocation.py`` does.
 """
 
@@ -20,7 +21,7 @@ from .errors import fail
 from .jsonio import read_json, read_jsonl
 from .rules_cuts import cuts_exact, cuts_greedy, sector_limits
 from .rules_grades import grade_rules
-from .rules_greedy_variants import for_against
+from .rules_greedy_variants import for_against, greedy_exclusive
 from .rules_reference import PROFILE_RULES, RULES, Problem, Quota, greedy_rule, greedy_stop_rule
 
 
@@ -95,19 +96,30 @@ class OpinionProblem(Problem):
     votes_against: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class ExclusiveProblem(Problem):
+    """A ``greedy-exclusive`` envelope as :func:`.rules_greedy_variants.greedy_exclusive` reads
+    it: the problem plus the envelope's exclusive groups ``(name, member ids)``."""
+
+    exclusive: tuple[tuple[str, frozenset[str]], ...] = ()
+
+
 # Every rule this verifier recomputes: the approval rules of rules_reference, majority
-# judgment (rules_grades) and for-against (rules_greedy_variants), each the verifier's own copy.
+# judgment (rules_grades), for-against and greedy-exclusive (rules_greedy_variants), each
+# the verifier's own copy.
 ALL_RULES: dict[str, Callable[[Any, str], dict[str, Any]]] = {
     **RULES,
     **grade_rules(greedy_rule),
     "for-against": lambda p, tie: for_against(p, tie, greedy_rule),
     "for-against-stop": lambda p, tie: for_against(p, tie, greedy_rule, stop=greedy_stop_rule),
+    "greedy-exclusive": greedy_exclusive,
 }
 
 
 def _problem(env: Env, base: Problem, votes: Mapping[str, Any],
              live: Mapping[str, Mapping[str, Any]] | None) -> Problem:
-    """The problem of an envelope: ``base`` itself for approval ballots, with the opinions else."""
+    """The problem of an envelope: ``base`` itself for approval ballots, with the opinions else,
+    with the exclusive groups for ``greedy-exclusive``."""
     if env.ballot == "grades":
         ballots = tuple({pid: int(g) for pid, g in b.items()} for b in envelope_opinions(env.id, live))
         return OpinionProblem(base.ids, base.costs, base.scores, base.budget, 0.0, base.quotas,
@@ -116,6 +128,9 @@ def _problem(env: Env, base: Problem, votes: Mapping[str, Any],
         return OpinionProblem(base.ids, base.costs, base.scores, base.budget, base.threshold, base.quotas,
                               votes_for=tuple(votes[pid]["for"] for pid in base.ids),
                               votes_against=tuple(votes[pid]["against"] for pid in base.ids))
+    if env.exclusive:
+        return ExclusiveProblem(base.ids, base.costs, base.scores, base.budget, base.threshold, base.quotas,
+                                exclusive=tuple((name, frozenset(m)) for name, m in env.exclusive))
     return base
 
 

@@ -38,6 +38,8 @@ class Env:
     # a savings envelope (kind "savings"): its canonical savings keys (min_sectors,
     # max_cuts_per_sector, max_share_per_sector, sectors); budget is its target
     savings: Mapping[str, Any] | None = None
+    # exclusive groups (rule greedy-exclusive): (group name, member project ids), as published
+    exclusive: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def grade_names(self) -> tuple[str, ...]:
@@ -58,7 +60,8 @@ def _env(e: Mapping[str, Any]) -> Env:
     return Env(e["id"], e["name"], e["kind"], int(e["target"] if savings is not None else e["budget"]),
                int(e["max_selections"]), int(e.get("min_selections", 1)), dict(e.get("category_limits", {})),
                e.get("max_selection_cost"), e.get("rule", "greedy"), e.get("tie_break", "votes-cost-id"),
-               str(e.get("ballot", "approval")), tuple(e.get("grades", ())), e.get("ungraded"), savings)
+               str(e.get("ballot", "approval")), tuple(e.get("grades", ())), e.get("ungraded"), savings,
+               tuple((str(g["name"]), tuple(g["projects"])) for g in e.get("exclusive", ())))
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,23 @@ def parse_quota(q: Mapping[str, Any]) -> QuotaDef:
                     bool(q.get("release_unused", True)), str(q.get("scope", "envelope")))
 
 
+def _check_exclusive(env: Env, projects: list[Proj]) -> None:
+    """An envelope's exclusive groups as the definition reader allows them: with rule
+    ``greedy-exclusive`` only (which needs them), uniquely named, of at least two of the
+    envelope's own projects; ValueError otherwise."""
+    if bool(env.exclusive) != (env.rule == "greedy-exclusive"):
+        raise ValueError(f"envelope {env.id!r}: exclusive groups go with rule 'greedy-exclusive' only, "
+                         f"and it needs them (rule {env.rule!r}, {len(env.exclusive)} groups)")
+    mine = {p.id for p in projects}
+    names = [name for name, _members in env.exclusive]
+    if len(set(names)) != len(names):
+        raise ValueError(f"envelope {env.id!r}: an exclusive group name is used twice")
+    for name, members in env.exclusive:
+        if len(set(members)) != len(members) or len(members) < 2 or not set(members) <= mine:
+            raise ValueError(f"envelope {env.id!r}: exclusive group {name!r} needs two or more distinct "
+                             f"projects of the envelope, got {list(members)}")
+
+
 def parse_definition(doc: Mapping[str, Any]) -> Definition:
     """A :class:`Definition` from the ``definition`` object of ``election.json``."""
     envs = [_env(e) for e in doc["envelopes"]]
@@ -153,6 +173,8 @@ def parse_definition(doc: Mapping[str, Any]) -> Definition:
             raise ValueError(f"project {pr.id!r}: duplicate or unknown envelope")
         projects[pr.id] = pr
         by_env[pr.envelope].append(pr)
+    for env in envs:
+        _check_exclusive(env, by_env[env.id])
     voting = doc.get("voting", {})
     return Definition(
         doc["election"]["id"], doc["election"]["name"], envs, projects,

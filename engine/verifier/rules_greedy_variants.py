@@ -5,9 +5,9 @@ Independent re-implementations of ``engine/rules/for_against.py`` and
 scores from the problem's ``votes_for`` / ``votes_against`` (per project, problem order)
 and runs the verifier's own greedy (``rules_reference.greedy_rule``, quotas included);
 ``greedy-exclusive`` is the verifier's greedy walk (``rules_reference.greedy``) with the
-problem's ``exclusive`` groups (a sequence of ``(name, member ids)``). ``for-against`` is
-registered in ``counts.ALL_RULES`` (for-against envelopes); ``greedy-exclusive`` is not yet:
-elections cannot declare exclusive groups (docs/rules.md, "Ballot types").
+problem's ``exclusive`` groups (a sequence of ``(name, member ids)``). Both are registered
+in ``counts.ALL_RULES``: for-against envelopes, and envelopes with ``rule =
+"greedy-exclusive"`` whose groups ``election.json`` publishes (``counts.ExclusiveProblem``).
 """
 
 from __future__ import annotations

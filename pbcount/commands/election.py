@@ -32,7 +32,8 @@ def _share_text(q: QuotaSpec) -> str:
 
 def summary_lines(e: Election) -> list[str]:
     """What a person checks by eye before freezing a definition (everything but the envelope
-    table): precedence, voting policy and period, category limits, quotas, and warnings."""
+    table): precedence, voting policy and period, category limits, exclusive groups, quotas,
+    and warnings."""
     v = e.voting
     lines = [f"precedence: {e.precedence}" + (" (paper ballots are refused: they have no cast time)"
                                                if e.precedence == "latest" else ""),
@@ -49,6 +50,8 @@ def summary_lines(e: Election) -> list[str]:
             extra.append("category limits " + ", ".join(f"{c} ≤ {n}" for c, n in env.category_limits.items()))
         if env.max_selection_cost is not None:
             extra.append(f"selection costs at most {env.max_selection_cost:,}")
+        extra.extend(f"exclusive group {g.name!r}: {', '.join(g.projects)} (at most one funded)"
+                     for g in env.exclusive)
         lines.append(f"{env.id}: " + "; ".join(extra))
         for c in env.category_limits:
             if c not in cats:

@@ -97,9 +97,15 @@ def test_reference_exact_with_quotas_equals_engine() -> None:
 
 
 def test_every_engine_rule_has_a_reference() -> None:
-    verifiable_elsewhere = {"greedy", "greedy-stop"}  # engine/verifier/rules_reference.py greedy
-    # every rule an election can name (majority judgment: engine/verifier/rules_grades.py)
+    from engine.rules import BALLOT_RULES
+    from engine.verifier.counts import ALL_RULES
+
+    # rules_reference.py greedy; greedy-exclusive: rules_greedy_variants.py
+    verifiable_elsewhere = {"greedy", "greedy-stop", "greedy-exclusive"}
     assert set(ELECTION_RULES) == set(REFERENCE) | verifiable_elsewhere
+    # every rule an election envelope can name is registered in the verifier (majority
+    # judgment: rules_grades.py; savings envelopes' cuts rules: rules_cuts.py, by kind)
+    assert set().union(*BALLOT_RULES.values()) <= set(ALL_RULES)
 
 
 @pytest.mark.pabulib
