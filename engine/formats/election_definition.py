@@ -605,6 +605,10 @@ def _quotas_from_doc(doc: Mapping[str, Any], source: str, envelopes: list[Envelo
         for env_id in envs:
             if env_id not in by_id:
                 raise ElectionDefinitionError(f"{w}.envelopes", f"unknown envelope {env_id!r}")
+        if not envs and any(e.savings is not None for e in envelopes):
+            # "every envelope" means every spending envelope: a savings envelope has no budget to
+            # reserve from; named explicitly, so the canonical form and the verifier see the same
+            envs = tuple(e.id for e in envelopes if e.savings is None)
         scope = _opt(qd, "scope", str, w, "envelope")
         if scope not in QUOTA_SCOPES:
             raise ElectionDefinitionError(f"{w}.scope", f"must be one of {', '.join(QUOTA_SCOPES)}, got {scope!r}")

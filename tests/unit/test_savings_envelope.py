@@ -163,3 +163,45 @@ def test_min_sectors_rejects_a_ballot_with_the_reason(channel: Channel) -> None:
     assert "1 sector(s) (culture)" in res.detail and "at least 2 sectors" in res.detail
     ok = Submission("tok", channel, {"sav": ["A", "C"]}, SourceRef("votes.jsonl", 4), sub.cast_at)
     assert isinstance(validate_submission(election, _Verifier(), ok), Ballot)  # type: ignore[arg-type]  # stub
+
+
+def mixed_doc(quota_envelopes: list[str] | None = None) -> dict[str, Any]:
+    """A spending envelope ``city`` (projects P1 popular, P2) next to the savings envelope, and a
+    popular-neighbourhood quota naming no envelope (or the given ones)."""
+    d = doc()
+    d["envelopes"].append({"id": "city", "name": "City", "kind": "citywide", "budget": 100, "max_selections": 2,
+                           "rule": "greedy"})
+    d["voting"] = {"max_envelopes_per_kind": {"citywide": 1, "savings": 1}}
+    d["projects"] += [{"id": "P1", "envelope": "city", "title": "p1", "cost": 40, "popular_neighbourhood": True},
+                      {"id": "P2", "envelope": "city", "title": "p2", "cost": 80}]
+    quota: dict[str, Any] = {"name": "popular", "group": {"popular_neighbourhood": True}, "min_share": "1/3"}
+    if quota_envelopes is not None:
+        quota["envelopes"] = quota_envelopes
+    d["quotas"] = [quota]
+    return d
+
+
+def test_a_quota_naming_no_envelope_applies_to_the_spending_envelopes_only() -> None:
+    e = election_from_dict(mixed_doc())
+    (q,) = e.quotas
+    assert q.applies_to("city") and not q.applies_to("sav")
+    # the canonical form names the envelope, so the verifier and the hash see the same quota
+    assert election_to_dict(e)["quotas"][0]["envelopes"] == ["city"]
+    assert election_from_dict(election_to_dict(e)) == e
+    # P2 has 7 votes, P1 3, but the popular quota (1/3 of 100) takes P1 first; P2 then does not fit
+    votes = [Ballot(ballot_key(Channel.ONLINE, f"V{n:015d}", "2026-05-01T10:00:00.000000Z", sel, None),
+                    f"V{n:015d}", Channel.ONLINE, "2026-05-01T10:00:00.000000Z", sel, SourceRef("t", n),
+                    receipt_id=f"R{n:015d}")
+             for n, sel in enumerate([(("city", ("P1",)), ("sav", tuple(sorted(c)))) for c in CUTS[:3]]
+                                     + [(("city", ("P2",)), ("sav", tuple(sorted(c)))) for c in CUTS[3:]], start=1)]
+    result = count_ballots(e, votes)
+    assert result.allocation.envelopes["city"].selected == ("P1",)
+    no_quota = mixed_doc()
+    del no_quota["quotas"]
+    assert count_ballots(election_from_dict(no_quota), votes).allocation.envelopes["city"].selected == ("P2",)
+    assert result.allocation.envelopes["sav"].selected == ("A", "B", "C")
+
+
+def test_a_quota_naming_a_savings_envelope_is_still_refused() -> None:
+    with pytest.raises(ElectionDefinitionError, match="does not support quotas"):
+        election_from_dict(mixed_doc(["sav"]))
