@@ -373,19 +373,23 @@ def for_against_note(p: dict[str, Any], t: dict[str, str], lang: str) -> str:
 
 
 def fairness_paragraph(env: dict[str, Any], t: dict[str, str], lang: str) -> str:
-    """The published fairness figures of an approval envelope (``fairness.json`` of the
-    bundle): voters with nothing funded, Gini of satisfaction, EJR verdict; '' without them."""
+    """The published fairness figures of an envelope (``fairness.json`` of the bundle): voters
+    with nothing funded, Gini of satisfaction, and the EJR verdict (approval) or what counts
+    as supported (grades, for-against); '' without them."""
     r = env.get("fairness")
     if not r or not r.get("voters"):
         return ""
-    ejr = r["ejr"]
+    head = (f'{escape(t["fair_title"])}{t["colon"]} {escape(t["fair_nothing"])} '
+            f'{fmt_pct(r["nothing_funded_share"], lang)} — {escape(t["fair_gini"])} {r["gini_cost"]:.2f}')
+    ejr = r.get("ejr")
+    if ejr is None:  # grade / for-against: figures over the projects each voter supports, no EJR
+        return (f'<p class="fairness" data-nothing="{r["nothing_funded_share"]}">{head} — '
+                f'<span class="support">{escape(t["fair_support_" + env["ballot"]])}</span></p>')
     verdict = (escape(t["fair_ejr_ok"]) if ejr["satisfied"] else
                escape(t["fair_ejr_bad"].format(n=fmt_int(ejr["witness"]["group_size"], lang),
                                                 projects=", ".join(ejr["witness"]["projects"]))))
     return (f'<p class="fairness" data-nothing="{r["nothing_funded_share"]}" data-ejr="{int(ejr["satisfied"])}">'
-            f'{escape(t["fair_title"])}{t["colon"]} {escape(t["fair_nothing"])} '
-            f'{fmt_pct(r["nothing_funded_share"], lang)} — {escape(t["fair_gini"])} {r["gini_cost"]:.2f} — '
-            f'<span class="{"ok" if ejr["satisfied"] else "bad"}">{verdict}</span></p>')
+            f'{head} — <span class="{"ok" if ejr["satisfied"] else "bad"}">{verdict}</span></p>')
 
 
 def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency: str, open_: bool) -> str:

@@ -86,8 +86,10 @@ def _profile(problem: AllocationProblem,
 
 def fairness_report(problem: AllocationProblem, result: AllocationResult,
                     approvals: ApprovalProfile | Sequence[Sequence[str]] | None = None, *,
-                    max_sets: int = MAX_SETS) -> dict[str, Any]:
-    """The envelope's fairness figures (see the module doc); ``approvals`` default ``problem.profile``."""
+                    max_sets: int = MAX_SETS, justified: bool = True) -> dict[str, Any]:
+    """The envelope's fairness figures (see the module doc); ``approvals`` default ``problem.profile``.
+    ``justified=False`` leaves out the EJR/PJR checks and ``search`` (grade and for-against
+    envelopes, whose "approvals" are the projects supported: they are defined on approvals)."""
     prof = _profile(problem, approvals)
     n, m = prof.n_voters, prof.n_projects
     costs = np.asarray(problem.costs, dtype=np.float64)
@@ -119,7 +121,8 @@ def fairness_report(problem: AllocationProblem, result: AllocationResult,
         "gini_cost": gini(sat_cost),
         "gini_count": gini(n_funded),
     })
-    report.update(justified_representation(problem, prof, funded, sat_cost, max_sets=max_sets))
+    if justified:
+        report.update(justified_representation(problem, prof, funded, sat_cost, max_sets=max_sets))
     return report
 
 

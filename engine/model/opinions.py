@@ -12,7 +12,9 @@ hold ``=`` (the opinion is after the last one). The verifier reads them with its
 
 from __future__ import annotations
 
-from engine.model.election import AGAINST, FOR
+from collections.abc import Iterable
+
+from engine.model.election import AGAINST, FOR, Envelope
 
 SEPARATOR = "="
 
@@ -44,3 +46,25 @@ def stance_of(item: str) -> tuple[str, bool]:
     if text not in (FOR, AGAINST):
         raise ValueError(f"opinion {text!r} of project {pid!r} is neither {FOR!r} nor {AGAINST!r}")
     return pid, text == FOR
+
+
+def supported_projects(env: Envelope, items: Iterable[str]) -> list[str]:
+    """The projects a selection of ``env`` supports, in item order: an approval selection's
+    projects; on a grades envelope the projects graded *above* the grade an ungraded project
+    counts as (``env.default_grade``: the voter's neutral point, the lowest grade by default);
+    on a for-against envelope the projects voted ``for``. The fairness report's notion of
+    "approved" for grade and for-against ballots (``engine/counting/fairness.py``).
+    ValueError for an item that is not an opinion of ``env``."""
+    if env.ballot == "approval":
+        return list(items)
+    if env.ballot == "grades":
+        n, neutral = len(env.grades), env.default_grade
+        return [pid for pid, grade in (grade_of(item, n) for item in items) if grade > neutral]
+    return [pid for pid, is_for in (stance_of(item) for item in items) if is_for]
+
+
+def support_definition(env: Envelope) -> str:
+    """What :func:`supported_projects` counts, in words (published in ``fairness.json``)."""
+    if env.ballot == "grades":
+        return f"graded above {env.grade_scale[env.default_grade]!r}"
+    return "voted for" if env.ballot == "for-against" else "approved"

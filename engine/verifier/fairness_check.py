@@ -16,7 +16,10 @@ that are a direct function of the ballots and the funded projects, per approval 
   large enough, their funded approved projects together cost less than ``cost(T)``).
   A ``satisfied`` verdict is the engine's bounded search, not re-run here (a note says so).
 
-Grade and for-against envelopes must have ``report: null``. O(approvals + n log n).
+Grade and for-against envelopes: the same figures over the projects each ballot supports
+(graded above the grade an ungraded project counts as, or voted ``for``: own reading of the
+``project=opinion`` items, :func:`supported`), ``support`` naming it, and no EJR/PJR keys.
+O(approvals + n log n).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .definition import Definition
+from .definition import Definition, Env
 from .errors import fail
 from .jsonio import read_json
 
@@ -47,6 +50,21 @@ def gini(values: Sequence[float]) -> float:
 def envelope_ballots(env_id: str, live: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     """The approvals of each counted ballot covering ``env_id``, ballots sorted by receipt id."""
     return [list(live[r]["selections"][env_id]) for r in sorted(live) if env_id in live[r]["selections"]]
+
+
+def supported(env: Env, items: Sequence[str]) -> list[str]:
+    """The projects one grade / for-against selection supports (the module doc)."""
+    out = []
+    for item in items:
+        pid, _sep, opinion = item.rpartition("=")
+        if (int(opinion) > env.default_grade) if env.ballot == "grades" else opinion == "for":
+            out.append(pid)
+    return out
+
+
+def support_words(env: Env) -> str:
+    """``support`` of a grade / for-against report, as the engine writes it."""
+    return f"graded above {env.grade_names[env.default_grade]!r}" if env.ballot == "grades" else "voted for"
 
 
 def recompute(costs: Mapping[str, int], selected: Sequence[str], ballots: Sequence[Sequence[str]]) -> dict[str, Any]:
@@ -120,19 +138,25 @@ def check_fairness(directory: Path, d: Definition, alloc: Mapping[str, Any],
         if entry.get("ballot") != env.ballot:
             raise fail(NAME, "ballot", f"envelope {env.id}: ballot {entry.get('ballot')!r}, defined {env.ballot!r}")
         report = entry.get("report")
-        if env.ballot != "approval":
-            if report is not None:
-                raise fail(NAME, "report", f"envelope {env.id}: {env.ballot} ballots have no fairness report")
-            continue
+        if not isinstance(report, dict):
+            raise fail(NAME, "report", f"envelope {env.id}: no report")
         costs = {p.id: p.cost for p in d.by_env[env.id]}
         selected = list(alloc["envelopes"][env.id]["selected"])
         ballots = envelope_ballots(env.id, live)
-        mine = recompute(costs, selected, ballots)
+        if env.ballot != "approval":
+            mine = {**recompute(costs, selected, [supported(env, b) for b in ballots]), "support": support_words(env)}
+            if set(report) != set(mine):
+                raise fail(NAME, "report", f"envelope {env.id}: {env.ballot} report keys {sorted(report)}, "
+                           f"expected {sorted(mine)} (no EJR/PJR on {env.ballot} ballots)")
+        else:
+            mine = recompute(costs, selected, ballots)
         for key, value in mine.items():
             pub = report.get(key)
             same = (abs(pub - value) <= 1e-9 if key.startswith("gini") and isinstance(pub, float) else pub == value)
             if not same:
                 raise fail(NAME, key, f"envelope {env.id}: published {pub!r}, recomputed {value!r}")
+        if env.ballot != "approval":
+            continue
         for name in ("ejr", "ejr_up_to_one", "pjr", "pjr_up_to_one"):
             verdict = report[name]
             if verdict["satisfied"] == ("witness" in verdict):

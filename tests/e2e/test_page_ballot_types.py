@@ -51,5 +51,10 @@ def test_grade_profiles_are_stacked_bars_with_the_median_marked(base: str) -> No
             x = page.locator('#chart-f .bar[data-project="X"] .for-against')
             assert (x.get_attribute("data-for"), x.get_attribute("data-against")) == ("2", "2")
             assert "for 2, against 2" in (x.text_content() or "")
+            # fairness.json over supported projects (hand-checked in test_ballot_types_e2e.py)
+            g_fair, f_fair = page.locator("#env-g p.fairness"), page.locator("#env-f p.fairness")
+            assert (g_fair.get_attribute("data-nothing"), f_fair.get_attribute("data-nothing")) == ("0.0", "0.2")
+            assert "graded above" in g_fair.inner_text() and "voted for it" in f_fair.inner_text()
+            assert g_fair.get_attribute("data-ejr") is None  # no EJR verdict on grade ballots
         finally:
             browser.close()

@@ -113,3 +113,45 @@ def test_pbcount_results_writes_the_grade_columns(world: dict[str, Any], tmp_pat
         (tmp_path / "projects.csv").read_text(encoding="utf-8").splitlines())}
     assert rows["C"]["majority_grade"] == GOOD and rows["Y"]["votes_against"] == "1"
     assert (tmp_path / "results.xlsx").stat().st_size > 0
+
+
+def test_fairness_of_grades_and_for_against_counts_supported_projects(world: dict[str, Any]) -> None:
+    """Supported = graded above "Pas convaincu·e" (the ungraded grade) / voted for. By hand:
+    grades (funded B 50, C 40): voter 1 supports A, B -> 1 funded, 50/110 -> (40, 50] %;
+    voter 2 A, B, C -> 2, 90/150 -> (50, 60]; voter 3 B, C -> 2, 100 %; voter 4 A, B, C -> 2,
+    (50, 60]; voter 5 A ("Pourquoi pas"), C -> 1, 40/100 -> (30, 40].
+    For/against (funded Y 50, Z 30): voter 1 X -> 0; voter 2 X, Y -> 1, 50/110; voters 3, 4, 5
+    Y, Z, Z -> 1, 100 %."""
+    from helpers.bundle_world import read_json
+
+    doc = read_json(world["bundle"] / "fairness.json")["envelopes"]
+    g, f = doc["g"]["report"], doc["f"]["report"]
+    assert g["support"] == "graded above 'Pas convaincu·e'" and f["support"] == "voted for"
+    assert (g["voters"], g["funded"], g["funded_projects_histogram"]) == (5, 2, [0.0, 0.4, 0.6])
+    assert {k: v for k, v in g["cost_share_histogram"].items() if v} == {
+        "(30, 40] %": 0.2, "(40, 50] %": 0.2, "(50, 60] %": 0.4, "(90, 100] %": 0.2}
+    assert g["nothing_funded_share"] == 0.0
+    assert (f["funded_projects_histogram"], f["nothing_funded_share"]) == ([0.2, 0.8], 0.2)
+    assert {k: v for k, v in f["cost_share_histogram"].items() if v} == {"0 %": 0.2, "(40, 50] %": 0.2,
+                                                                        "(90, 100] %": 0.6}
+    assert "ejr" not in g and "ejr" not in f  # EJR/PJR are defined on approval ballots
+
+
+@pytest.mark.parametrize(("change", "check"), [
+    (lambda r: r.update(nothing_funded_share=0.0), "nothing_funded_share"),
+    (lambda r: r.update(support="graded above 'J'adore'"), "support"),
+    (lambda r: r.update(ejr={"satisfied": True}), "report"),
+])
+def test_a_forged_grade_fairness_figure_fails(world: dict[str, Any], tmp_path: Path, change: Any,
+                                              check: str) -> None:
+    from helpers.bundle_world import read_json, write_json
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(world["bundle"], bundle)
+    doc = read_json(bundle / "fairness.json")
+    change(doc["envelopes"]["f" if check == "nothing_funded_share" else "g"]["report"])
+    write_json(bundle / "fairness.json", doc)
+    resign(bundle, load_private_key(world["root"] / "keys", "results"))
+    with pytest.raises(VerificationFailure) as exc:
+        verify_bundle(bundle)
+    assert (exc.value.file, exc.value.check) == ("fairness.json", check)

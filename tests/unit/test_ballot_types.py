@@ -149,3 +149,24 @@ def test_tally_counts_an_ungraded_project_as_the_declared_grade() -> None:
     # ties on 1 opponent: cheaper first (B 50 before A 60); B fits, A does not (50 + 60 > 100)
     alloc = result.allocation.envelopes["g"]
     assert [o.project_id for o in alloc.outcomes] == ["B", "A"] and alloc.selected == ("B",)
+
+
+def test_supported_projects_are_those_above_the_ungraded_grade_or_voted_for() -> None:
+    """Grades lowest first: 0 poor, 1 good (the ungraded grade here), 2 very good: only "very
+    good" is above the neutral point; the engine and the verifier's twin agree."""
+    from engine.model.opinions import support_definition, supported_projects
+    from engine.verifier.definition import parse_definition
+    from engine.verifier.fairness_check import support_words, supported
+
+    g, f = ELECTION.envelopes
+    assert supported_projects(g, ["A=2", "B=1", "C=0"]) == ["A"]
+    assert supported_projects(f, ["X=against", "Y=for"]) == ["Y"]
+    assert support_definition(g) == "graded above 'good'" and support_definition(f) == "voted for"
+    lowest = election_from_dict(doc(ungraded=None)).envelopes[0]  # ungraded = the lowest, "poor"
+    assert supported_projects(lowest, ["A=2", "B=1", "C=0"]) == ["A", "B"]
+    with pytest.raises(ValueError, match="not on the scale"):
+        supported_projects(g, ["A=7"])
+    d = parse_definition(election_to_dict(ELECTION))
+    vg, vf = d.envelopes
+    assert supported(vg, ["A=2", "B=1", "C=0"]) == ["A"] and supported(vf, ["X=against", "Y=for"]) == ["Y"]
+    assert (support_words(vg), support_words(vf)) == (support_definition(g), support_definition(f))
