@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from helpers.bundle_world import canonical, read_json, resign, write_json
-from typer.testing import CliRunner
+from helpers.cli_election import publish_via_cli, run
 
 from engine.storage.keyfiles import load_private_key
 from engine.verifier.errors import VerificationFailure
 from engine.verifier.verify import verify_bundle
-from pbcount.cli import app
 
 EXCLUSIVE = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "exclusive_election.toml"
-runner = CliRunner()
 VOTES: list[dict[str, list[str]]] = [
     {"north": ["N1", "N2"], "city": ["C1"]},
     {"north": ["N1", "N2"], "city": ["C1"]},
@@ -38,35 +35,9 @@ VOTES: list[dict[str, list[str]]] = [
 ]
 
 
-def run(*args: str) -> tuple[int, str]:
-    res = runner.invoke(app, list(args), env={"PBCOUNT_PROGRESS": "0"})
-    return res.exit_code, res.output
-
-
 def published(tmp_path: Path, election: Path = EXCLUSIVE) -> tuple[Path, Path, Path]:
     """(keys, results directory, bundle) of the election counted from ``VOTES``."""
-    keys, db = tmp_path / "keys", f"sqlite:///{tmp_path / 'db.sqlite'}"
-    assert run("keys", "init", "--keys", str(keys))[0] == 0
-    register = tmp_path / "register.csv"
-    register.write_text("voter_id\n" + "".join(f"v{i}\n" for i in range(1, len(VOTES) + 1)))
-    tokens = tmp_path / "tokens.csv"
-    code, out = run("tokens", "issue", "-e", str(election), "--register", str(register), "-o", str(tokens),
-                    "--keys", str(keys))
-    assert code == 0, out
-    rows = list(csv.DictReader(tokens.open()))
-    votes = tmp_path / "votes.jsonl"
-    votes.write_text("".join(json.dumps({"token": r["token"], "cast_at": "2026-05-10T10:00:00Z", "selections": v})
-                             + "\n" for r, v in zip(rows, VOTES, strict=True)))
-    code, out = run("ingest", "evotes", str(votes), "-e", str(election), "--db", db, "--keys", str(keys), "-j", "1")
-    assert code == 0, out
-    assert "6 accepted" in out, out
-    res_dir = tmp_path / "results"
-    code, out = run("results", "--out", str(res_dir), "--db", db, "--no-xlsx")
-    assert code == 0, out
-    bundle = tmp_path / "bundle"
-    code, out = run("publish", "--out", str(bundle), "--keys", str(keys), "--db", db)
-    assert code == 0, out
-    return keys, res_dir, bundle
+    return publish_via_cli(tmp_path, election, VOTES, ("6 accepted",))
 
 
 def project_rows(path: Path) -> dict[str, dict[str, str]]:

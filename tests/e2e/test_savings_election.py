@@ -12,51 +12,24 @@ opposition 5, the least ({L1, L3} 110,000 has 6; L3 + L5 is over the roads limit
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from helpers.bundle_world import read_json, resign, write_json
-from typer.testing import CliRunner
+from helpers.cli_election import publish_via_cli, run
 
 from engine.storage.keyfiles import load_private_key
 from engine.verifier.errors import VerificationFailure
 from engine.verifier.verify import verify_bundle
-from pbcount.cli import app
 
 SAVINGS = Path(__file__).resolve().parents[2] / "fixtures" / "samples" / "savings_election.toml"
-runner = CliRunner()
 VOTES = [["L1", "L3"], ["L1", "L3"], ["L1", "L2", "L4"], ["L1", "L2", "L5"], ["L2", "L4"], ["L3", "L4"], ["L1"],
          ["L1", "L5"]]
 
 
-def run(*args: str) -> tuple[int, str]:
-    res = runner.invoke(app, list(args), env={"PBCOUNT_PROGRESS": "0"})
-    return res.exit_code, res.output
-
-
 def published(tmp_path: Path, election: Path = SAVINGS) -> tuple[Path, Path, Path]:
-    keys, db = tmp_path / "keys", f"sqlite:///{tmp_path / 'db.sqlite'}"
-    assert run("keys", "init", "--keys", str(keys))[0] == 0
-    register = tmp_path / "register.csv"
-    register.write_text("voter_id\n" + "".join(f"v{i}\n" for i in range(1, len(VOTES) + 1)))
-    tokens = tmp_path / "tokens.csv"
-    code, out = run("tokens", "issue", "-e", str(election), "--register", str(register), "-o", str(tokens),
-                    "--keys", str(keys))
-    assert code == 0, out
-    rows = list(csv.DictReader(tokens.open()))
-    votes = tmp_path / "votes.jsonl"
-    votes.write_text("".join(json.dumps({"token": r["token"], "cast_at": "2026-05-10T10:00:00Z",
-                                         "selections": {"cuts": v}}) + "\n" for r, v in zip(rows, VOTES, strict=True)))
-    code, out = run("ingest", "evotes", str(votes), "-e", str(election), "--db", db, "--keys", str(keys), "-j", "1")
-    assert code == 0, out
-    assert "7 accepted" in out and "votes.jsonl:7: too_few_sectors" in out
-    res_dir = tmp_path / "results"
-    code, out = run("results", "--out", str(res_dir), "--db", db, "--no-xlsx")
-    assert code == 0, out
-    bundle = tmp_path / "bundle"
-    code, out = run("publish", "--out", str(bundle), "--keys", str(keys), "--db", db)
-    assert code == 0, out
-    return keys, res_dir, bundle
+    """(keys, results directory, bundle) of the election counted from ``VOTES``."""
+    return publish_via_cli(tmp_path, election, [{"cuts": v} for v in VOTES],
+                           ("7 accepted", "votes.jsonl:7: too_few_sectors"))
 
 
 def test_savings_election_counts_publishes_and_verifies(tmp_path: Path) -> None:
