@@ -46,9 +46,14 @@ Decision (:meth:`BoxScore.classify`, first match wins):
 5. nothing inside (``area_mm2 < marginal_area_mm2``): interior ``faint >= faint_share``
    or ``shade >= shade_share`` -> ambiguous ``faint_mark``; ink beside the box left and
    right, or on ``circle_sides`` sides (a circle not closed) -> ambiguous
-   ``mark_around_box``; a core darker than the page's median box by ``faint_depth_excess``
+   ``mark_around_box``, and so does a ring both shaded (``rshade >= around_shade``) and
+   textured beyond the page's boxes (``noise - page_noise >= around_noise_excess``: a light
+   pencil circle too faint to ink any side); a core darker than the page's median box by ``faint_depth_excess``
    *and* a line contrast above the page's by ``faint_line_excess`` (a faint short stroke or
-   light pencil line under every pixel level) -> ambiguous ``faint_mark``; else empty;
+   light pencil line under every pixel level) -> ambiguous ``faint_mark``; a core darker
+   than the page's median box by ``dark_core_excess`` whatever its line contrast (a tick
+   or cross riding the box edge, its ink barely inside) -> ambiguous ``dark_interior``
+   (not weighed by the mark model); else empty;
 6. ``span_mm >= mark_min_span_mm`` and ``area_mm2 >= mark_min_area_mm2`` -> vote
    (thin ballpoint and pencil ticks, slashes and crosses count); a long mark too light
    for that, on a clean page where it stands far out of the page's own boxes
@@ -95,7 +100,7 @@ WEAK_REASONS = ("small_mark", "marginal_mark", "faint_mark")
 class BoxScore:
     """The measured features of one mark box (see the module docstring)."""
 
-    project_id: str
+    project_id: str  # the box key (MarkBox.key): the project id, or "<project>=<opinion>" on a grid
     score: float
     faint: float
     strike: float
@@ -191,9 +196,13 @@ class BoxScore:
                 return AMBIGUOUS, "faint_mark"
             if {"L", "R"} <= set(self.ring_sides) or len(self.ring_sides) >= s.circle_sides:
                 return AMBIGUOUS, "mark_around_box"  # an open or faint circle: never read as empty
+            if self.rshade >= s.around_shade and self.noise - self.page_noise >= s.around_noise_excess:
+                return AMBIGUOUS, "mark_around_box"  # a light pencil circle: shaded and textured around the box
             if (self.depth - self.page_depth >= s.faint_depth_excess
                     and self.ihat - self.page_ihat >= s.faint_line_excess):
                 return AMBIGUOUS, "faint_mark"  # a faint line under every pixel level, darker than the page's boxes
+            if self.depth - self.page_depth >= s.dark_core_excess:
+                return AMBIGUOUS, "dark_interior"  # a stroke along or across the box edge: never read as empty
             return EMPTY, None
         if self.span_mm >= s.mark_min_span_mm:
             if (self.area_mm2 >= s.mark_min_area_mm2 and self.contrast >= s.mark_min_contrast
@@ -484,7 +493,7 @@ def score_boxes(
         cy0, cx0 = y0 + ih // 4, x0 + iw // 4
         n_centre = int(np.count_nonzero(stroke[i, cy0 : cy0 + ih // 2, cx0 : cx0 + iw // 2]))
         out.append(BoxScore(
-            mb.project_id,
+            mb.key,
             round(n_ink / area_frac, 4),
             round(n_faint / area_frac, 4),
             round(strike, 3),

@@ -85,6 +85,12 @@ class ScanSettings:
     faint_share: float = 0.06  # interior faint share sent to review when no ink is found
     faint_depth_excess: float = 0.1  # no mark found, but the interior's core is this much darker than the
     faint_line_excess: float = 0.07  # page's median box and its line contrast this much higher: faint_mark
+    around_shade: float = 0.1  # no mark found, the ring around the box shaded this much ...
+    around_noise_excess: float = 0.1  # ... and textured this much beyond the page's boxes: mark_around_box
+    # (a light pencil circle; calibration decks seed 41: 2 of 2,970 empty boxes at moderate, 2 of 2,745 harsh)
+    dark_core_excess: float = 0.2  # no mark found, but the core this much darker than the page's median box,
+    # whatever its line contrast (a tick riding the box edge): dark_interior (calibration decks seed 41:
+    # 0 of 2,970 empty boxes at moderate, 1 of 2,746 at harsh reach it; a missed edge cross and a faint stroke do)
     scratch_share: float = 0.3  # dense interior ...
     scratch_sectors: int = 5  # ... with ink in this many of the 8 ring sectors: scratched out
     sector_min_mm2: float = 0.15  # stroke area making a ring sector "inked"

@@ -90,6 +90,14 @@ CLEAN_SLASH = dict(score=0.0, faint=0.1, span_mm=4.8, area_mm2=0.7, contrast=0.1
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.15, page_ihat=0.05), ("ambiguous", "faint_mark")),
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.12, ihat=0.15, page_ihat=0.05), ("empty", None)),
      (dict(score=0.0, faint=0.0, depth=0.18, page_depth=0.05, ihat=0.08, page_ihat=0.05), ("empty", None)),
+     # a light HB pencil circle: no side inked, the ring shaded and textured (read empty before)
+     (dict(score=0.0, faint=0.0, ring_sides=("B", "R"), rshade=0.213, noise=0.18, page_noise=0.034),
+      ("ambiguous", "mark_around_box")),
+     (dict(score=0.0, faint=0.0, rshade=0.213, noise=0.05, page_noise=0.034), ("empty", None)),  # shade only
+     # a tick riding the box edge: nothing counted inside, but the core much darker than the
+     # page's boxes (read empty before the dark-interior rule: a silent misread on a grid deck)
+     (dict(score=0.0, faint=0.0, depth=0.294, page_depth=0.066, ihat=0.078, page_ihat=0.068),
+      ("ambiguous", "dark_interior")),
      # rule 8b: a light slash (too little stroke area for rule 8) far out of a clean page's
      # boxes counts (marginal_mark before); on a textured or smudged page it stays to review
      (dict(CLEAN_SLASH), ("vote", None)),
