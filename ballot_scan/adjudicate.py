@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ballot_scan.decide import paper_ballot
+from ballot_scan.grid import sheet_submission
 from engine.counting.dedup import check_paper_allowed
 from engine.errors import PbcountError, ReceiptInputError
-from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission
+from engine.model.ballots import Ballot, Channel, Rejection, SourceRef
+from engine.model.election import Election, Project
+from engine.model.opinions import SEPARATOR
 from engine.model.receipts import parse_stub
 from engine.model.tokens import TokenVerifier
 from engine.storage.review_store import ACCEPTED, PENDING, REJECTED, ReviewItem, ReviewStore
@@ -41,6 +44,9 @@ def resolve(
 ) -> tuple[ReviewItem, Ballot]:
     """Accept review item ``item_id`` with ``selections``; returns the item and the ballot.
 
+    On a grade or for/against grid the selections are ``project=opinion`` items
+    (``P012=J'adore``, ``P012=against``), one per project given an opinion; an empty row
+    counts as the envelope's default, as on a scanned grid.
     ``token`` / ``ballot_serial`` supply what the scanner could not read (from the paper).
     The selections are validated like any ballot; an invalid choice is refused, not stored.
     """
@@ -49,7 +55,7 @@ def resolve(
     check_paper_allowed(election.precedence)
     env_id = item.envelope_id
     if env_id is None:
-        envs = {p.envelope for p in (election.project(s) for s in selections) if p is not None}
+        envs = {p.envelope for p in (_project_of(election, s) for s in selections) if p is not None}
         if len(envs) != 1:
             raise AdjudicationError(f"item {item_id}: envelope unknown; selections must name projects of one envelope")
         env_id = envs.pop()
@@ -63,8 +69,14 @@ def resolve(
         serial = parse_stub(serial)  # as printed on the stub; a typo is caught by the check symbol
     except ReceiptInputError as exc:
         raise AdjudicationError(f"item {item_id}: ballot serial: {exc}") from None
-    sub = Submission(tok, Channel.PAPER, {env_id: list(selections)}, SourceRef(item.source_name, item.source_line),
-                     None, item.image_sha256, serial)
+    env = election.envelope(env_id)
+    if env is None:
+        raise AdjudicationError(f"item {item_id}: envelope {env_id!r} is not in election {election.id!r}")
+    try:
+        sub = sheet_submission(tok, env, selections, SourceRef(item.source_name, item.source_line),
+                               item.image_sha256, serial)
+    except ValueError as exc:  # a grid item that is not project=opinion of this envelope
+        raise AdjudicationError(f"item {item_id}: {exc}") from None
     res = paper_ballot(election, verifier, sub)
     if isinstance(res, Rejection):
         raise AdjudicationError(f"item {item_id}: {res.reason}: {res.detail}")
@@ -80,6 +92,14 @@ def resolve(
         "note": note or "", "ballot_key": res.ballot_key, "receipt_id": res.receipt_id,
     })
     return decided, res
+
+
+def _project_of(election: Election, item: str) -> Project | None:
+    """The project an adjudicator's item names: a project id, or a grid's ``project=opinion``."""
+    found = election.project(item)
+    if found is None and SEPARATOR in item:
+        found = election.project(item.rpartition(SEPARATOR)[0])
+    return found
 
 
 def reject(store: Store, item_id: int, by: str, note: str | None = None) -> ReviewItem:

@@ -12,7 +12,8 @@ for *rejected*; every review reason found is reported):
    symbol *and* found in the token register), printed page code disagreeing with the QR
    (``envelope_mismatch``), printed boxes not where the layout says
    (``layout_mismatch``), any ambiguous mark, no mark (``blank_ballot``), more marks than
-   allowed (``overvote``), or any other engine validation failure (e.g. category limit)
+   allowed (``overvote``; on a grade or for/against grid: two boxes of one row,
+   ``overvote_row``, :mod:`ballot_scan.grid`), or any other engine validation failure (e.g. category limit)
    -> ``needs_review``;
 3. otherwise the page becomes an engine :class:`~engine.model.ballots.Submission` (channel
    ``paper``, the image's SHA-256, the ballot serial) validated by
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from ballot_scan.grid import read_grid, sheet_submission
 from ballot_scan.image_guard import IMAGE_REASONS
 from ballot_scan.payload import SPECIMEN
 from ballot_scan.read import PageRead
@@ -61,6 +63,7 @@ REASONS: dict[str, str] = {
     "scanner_streak": "a scanner streak crosses a mark box: clean the scanner and rescan",
     "blank_ballot": "no mark at all",
     "overvote": "more marks than the envelope allows",
+    "overvote_row": "two boxes marked on one project row of a grid (two grades, or both for and against)",
     "missing_pages": "a page of a multi-page ballot was not scanned",
     "duplicate_ballot_serial": "this ballot serial was already counted from another image (rescan or copy)",
     "conflicting_sheet": "the voter already has a stored sheet for this envelope: a person decides "
@@ -215,7 +218,13 @@ def decide_page(
     if not read.votes and not read.ambiguous:
         review.append("blank_ballot")
         details.append("no mark found")
-    if len(read.votes) > env.max_selections and not (read.pages and read.pages > 1):
+    if env.ballot != "approval":  # a grid: one mark per row (ballot_scan/grid.py)
+        rows = [pid for pid, why in read_grid(env, read.votes, read.ambiguous).review if why == "overvote_row"]
+        if rows:
+            review.append("overvote_row")
+            details += [f"{pid}: {', '.join(sorted(k for k in read.votes if k.startswith(pid + '=')))} marked"
+                        for pid in rows]
+    elif len(read.votes) > env.max_selections and not (read.pages and read.pages > 1):
         review.append("overvote")
         details.append(f"{len(read.votes)} marks; at most {env.max_selections} allowed in {env.id}")
     if read.pages and read.pages > 1:
@@ -228,8 +237,7 @@ def decide_page(
     if read.pages and read.pages > 1:
         out.status = PARTIAL  # one page of several: decided by combine_pages()
         return out
-    sub = Submission(token, Channel.PAPER, {env.id: list(out.selections)}, SourceRef(read.image, read.page),
-                     None, read.image_sha256, serial)
+    sub = sheet_submission(token, env, out.selections, SourceRef(read.image, read.page), read.image_sha256, serial)
     res = paper_ballot(election, verifier, sub)
     if isinstance(res, Rejection):
         if res.reason.startswith("token_"):
@@ -271,13 +279,13 @@ def combine_pages(
         out.details.append(f"{len(pages)} of {expected_pages} pages scanned")
     if env is not None and not out.selections and not out.ambiguous:
         out.reasons.append("blank_ballot")
-    if env is not None and len(out.selections) > env.max_selections:
+    if env is not None and env.ballot == "approval" and len(out.selections) > env.max_selections:
         out.reasons.append("overvote")
     if out.reasons or env is None or out.token is None or out.ballot_serial is None:
         out.status = NEEDS_REVIEW
         return out
-    sub = Submission(out.token, Channel.PAPER, {env.id: list(out.selections)},
-                     SourceRef(first.image, first.page), None, out.image_sha256, out.ballot_serial)
+    sub = sheet_submission(out.token, env, out.selections, SourceRef(first.image, first.page), out.image_sha256,
+                           out.ballot_serial)
     res = paper_ballot(election, verifier, sub)
     if isinstance(res, Rejection):
         out.reasons, out.details = [res.reason], [res.detail]

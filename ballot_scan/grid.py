@@ -13,9 +13,12 @@ opinions, row by row:
   ``overvote_row`` — the page goes to review, never guessed;
 * a box judged ambiguous (faint, crossed out, …) in a row: ``ambiguous_row`` — review.
 
-Not wired into the render and scan pipeline yet (``ballot_scan/render.py`` refuses such
-envelopes with a clear error); :func:`grid_submission` builds the
-:class:`~engine.model.ballots.Submission` a scan of an accepted grid page gives, so
+The page geometry is :func:`ballot_scan.layout.grid_layout`: each box is a
+:class:`~ballot_scan.layout.MarkBox` whose ``column`` is its opinion, so the reader files its
+measures under ``"<project>=<opinion>"`` and :func:`read_grid` decides the rows from those
+keys. :func:`sheet_submission` builds the :class:`~engine.model.ballots.Submission` of any
+accepted sheet (an approval list, or a grid's opinions), so the scanner, the multi-page
+combiner and the adjudicator (who types ``project=opinion`` items) share one path, and
 validation and counting are those of online ballots. Pure; O(projects x columns).
 """
 
@@ -24,30 +27,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ballot_scan.layout import Rect
+from ballot_scan.layout import grid_columns
 from ballot_scan.marks import AMBIGUOUS, VOTE
 from engine.model.ballots import Channel, SourceRef, Submission
-from engine.model.election import AGAINST, FOR, Envelope
-
-GRID_BOX_MM = 6.0  # side of a grid box
-GRID_GAP_MM = 4.0  # space between two boxes of a row (holds the strike zone beside each box)
-
-
-def grid_columns(env: Envelope) -> tuple[str, ...]:
-    """The box labels of one row, left to right: the grades best first, or for / against."""
-    if env.ballot == "grades":
-        return tuple(env.grades)
-    if env.ballot == "for-against":
-        return (FOR, AGAINST)
-    raise ValueError(f"envelope {env.id!r} has approval ballots: one box per project, not a grid")
-
-
-def grid_box_rects(row: Rect, n_columns: int) -> list[Rect]:
-    """The boxes of one project row, right-aligned in ``row`` and vertically centred."""
-    y = row.y + (row.h - GRID_BOX_MM) / 2
-    width = n_columns * GRID_BOX_MM + (n_columns - 1) * GRID_GAP_MM
-    x0 = row.x + row.w - width
-    return [Rect(x0 + k * (GRID_BOX_MM + GRID_GAP_MM), y, GRID_BOX_MM, GRID_BOX_MM) for k in range(n_columns)]
+from engine.model.election import Envelope
+from engine.model.opinions import split_item
 
 
 @dataclass(frozen=True)
@@ -81,6 +65,58 @@ def decide_grid(env: Envelope, project_ids: Sequence[str],
         elif marked:
             opinions[pid] = columns[marked[0]]
     return GridDecision(opinions, tuple(review))
+
+
+def box_item(key: str, columns: Sequence[str]) -> tuple[str, int] | None:
+    """(project, column index) of a grid box key ``"<project>=<opinion>"``; None if the
+    opinion is not one of ``columns`` (not a grid key of this envelope)."""
+    try:
+        pid, opinion = split_item(key)
+    except ValueError:
+        return None
+    return (pid, columns.index(opinion)) if opinion in columns else None
+
+
+def read_grid(env: Envelope, votes: Sequence[str], ambiguous: Mapping[str, str]) -> GridDecision:
+    """The row decisions of a read grid page from the reader's box keys: ``votes`` (boxes
+    judged marked) and ``ambiguous`` (box -> reason). Rows without any mark are not listed
+    (no opinion). Keys that are not boxes of ``env``'s grid are ignored."""
+    columns = grid_columns(env)
+    judged: dict[tuple[str, int], str] = {}
+    for keys, verdict in ((ambiguous, AMBIGUOUS), (votes, VOTE)):
+        for key in keys:
+            box = box_item(key, columns)
+            if box is not None:
+                judged[box] = verdict
+    projects = sorted({pid for pid, _ in judged})
+    return decide_grid(env, projects, judged)
+
+
+def sheet_opinions(env: Envelope, items: Sequence[str]) -> dict[str, str]:
+    """A grid sheet's ``project=opinion`` items (as read, or as an adjudicator types them) as
+    the opinions of a :class:`Submission`; ValueError names an item that is not of the form,
+    an opinion not printed on this envelope's grid, or a project given two opinions."""
+    columns = grid_columns(env)
+    out: dict[str, str] = {}
+    for item in items:
+        pid, opinion = split_item(item)
+        if opinion not in columns:
+            raise ValueError(f"{item!r}: {opinion!r} is not an opinion of envelope {env.id!r} "
+                             f"(one of {', '.join(map(repr, columns))})")
+        if pid in out:
+            raise ValueError(f"project {pid!r} given two opinions ({out[pid]!r} and {opinion!r})")
+        out[pid] = opinion
+    return out
+
+
+def sheet_submission(token: str, env: Envelope, items: Sequence[str], source: SourceRef, image_sha256: str,
+                     ballot_serial: str | None) -> Submission:
+    """The paper submission of one accepted sheet of ``env``: an approval sheet's project ids,
+    or a grid sheet's ``project=opinion`` items (:func:`sheet_opinions`)."""
+    if env.ballot == "approval":
+        return Submission(token, Channel.PAPER, {env.id: list(items)}, source, None, image_sha256, ballot_serial)
+    return Submission(token, Channel.PAPER, {}, source, image_sha256=image_sha256, ballot_serial=ballot_serial,
+                      opinions={env.id: sheet_opinions(env, items)})
 
 
 def grid_submission(token: str, env: Envelope, decision: GridDecision, source: SourceRef,

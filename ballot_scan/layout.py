@@ -18,6 +18,13 @@ Page (A4 portrait, 210 x 297 mm, origin top-left)::
     | #  ballot serial XXXX-XXXX-XXXX-XXXX-C        #  |
     +--------------------------------------------------+
 
+A grade or for/against envelope (``Envelope.ballot``) prints a *grid* instead of the two
+columns: one full-width row per project, its text on the left and one box per grade (best
+first) or ``for`` / ``against`` on the right, under a heading row that names each column
+(:func:`grid_layout`). Each grid box is its own :class:`MarkBox` whose ``column`` is the
+opinion it stands for, so the reader measures it like any box and
+:mod:`ballot_scan.grid` decides the rows.
+
 The *page code* ``<ENVELOPE CODE>-<page>`` is printed in large monospaced capitals for
 OCR; the QR carries the same page identity plus the ballot serial and the voter token
 (:mod:`ballot_scan.payload`). Each page can therefore be read on its own.
@@ -27,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.model.election import Election, Project
+from engine.model.election import AGAINST, FOR, Election, Envelope, Project
 
 PAGE_W_MM = 210.0
 PAGE_H_MM = 297.0
@@ -54,6 +61,13 @@ BODY_BOTTOM_MM = 270.0
 COLUMNS_X_MM = (18.0, 112.0)
 COLUMN_W_MM = 86.0
 ROWS_PER_COLUMN = int((BODY_BOTTOM_MM - BODY_TOP_MM) // ROW_MM)
+
+GRID_BOX_MM = 6.0  # side of a grid box
+GRID_GAP_MM = 12.0  # between two boxes of a row: holds each box's strike zone and the headings
+GRID_X_MM, GRID_W_MM = 18.0, 172.0  # the grid's full-width row
+GRID_HEADING_MM = 8.0  # the heading row (column names, up to two lines) above the first row
+GRID_HEADING_CLEAR_MM = 2.5  # blank paper between a heading and the box under it (no ink near a box)
+GRID_ROWS_PER_PAGE = int((BODY_BOTTOM_MM - BODY_TOP_MM - GRID_HEADING_MM) // ROW_MM)
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,13 @@ class MarkBox:
     box: Rect
     strike_zone: Rect  # blank strip between box and text: dark here means a crossed-out row
     text: Rect
+    column: str = ""  # grid boxes: the opinion this box stands for (a grade name, for, against)
+
+    @property
+    def key(self) -> str:
+        """What the reader files this box's measures under: the project id, or on a grid
+        ``"<project>=<column>"`` (the adjudicator's ``project=opinion`` item)."""
+        return f"{self.project_id}={self.column}" if self.column else self.project_id
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,7 @@ class PageLayout:
     page: int  # 1-based
     pages: int
     boxes: tuple[MarkBox, ...]
+    columns: tuple[str, ...] = ()  # a grid page: the column opinions, left to right; () otherwise
 
     @property
     def page_code(self) -> str:
@@ -164,6 +186,8 @@ def envelope_layout(
     env = election.envelope(envelope_id)
     if env is None:
         raise KeyError(envelope_id)
+    if env.ballot != "approval":
+        return grid_layout(election, envelope_id)
     projects = sorted_projects(election, envelope_id)
     per_page = rows_per_column * len(COLUMNS_X_MM)
     chunks = [projects[i : i + per_page] for i in range(0, len(projects), per_page)] or [[]]
@@ -181,6 +205,59 @@ def envelope_layout(
             text = Rect(x + BOX_MM + 4.0, y, COLUMN_W_MM - BOX_MM - 4.0, BOX_MM)
             boxes.append(MarkBox(p.id, number, box, strike, text))
         pages.append(PageLayout(env.id, env.code, pi, len(chunks), tuple(boxes)))
+    return tuple(pages)
+
+
+def grid_columns(env: Envelope) -> tuple[str, ...]:
+    """The box opinions of one grid row, left to right: the grades best first, or for / against."""
+    if env.ballot == "grades":
+        return tuple(env.grades)
+    if env.ballot == "for-against":
+        return (FOR, AGAINST)
+    raise ValueError(f"envelope {env.id!r} has approval ballots: one box per project, not a grid")
+
+
+def grid_box_rects(row: Rect, n_columns: int) -> list[Rect]:
+    """The boxes of one grid row, right-aligned in ``row`` and vertically centred."""
+    y = row.y + (row.h - GRID_BOX_MM) / 2
+    width = n_columns * GRID_BOX_MM + (n_columns - 1) * GRID_GAP_MM
+    x0 = row.x + row.w - width
+    return [Rect(x0 + k * (GRID_BOX_MM + GRID_GAP_MM), y, GRID_BOX_MM, GRID_BOX_MM) for k in range(n_columns)]
+
+
+def grid_heading_rects(columns: int) -> list[Rect]:
+    """Where each column's name is printed: centred over its box, as wide as the column pitch,
+    ending :data:`GRID_HEADING_CLEAR_MM` above the first row's box."""
+    top = Rect(GRID_X_MM, BODY_TOP_MM, GRID_W_MM, GRID_HEADING_MM - GRID_HEADING_CLEAR_MM)
+    pitch = GRID_BOX_MM + GRID_GAP_MM
+    return [Rect(b.cx - pitch / 2 + 0.5, top.y, pitch - 1.0, top.h)
+            for b in grid_box_rects(Rect(top.x, top.y, top.w, GRID_BOX_MM), columns)]
+
+
+def grid_layout(election: Election, envelope_id: str,
+                rows_per_page: int = GRID_ROWS_PER_PAGE) -> tuple[PageLayout, ...]:
+    """The pages of a grade or for/against envelope's grid (module doc): one row per project
+    in ballot order, one :class:`MarkBox` per column; more pages when projects do not fit."""
+    env = election.envelope(envelope_id)
+    if env is None:
+        raise KeyError(envelope_id)
+    columns = grid_columns(env)
+    projects = sorted_projects(election, envelope_id)
+    chunks = [projects[i : i + rows_per_page] for i in range(0, len(projects), rows_per_page)] or [[]]
+    pages: list[PageLayout] = []
+    number = 0
+    text_w = GRID_W_MM - len(columns) * (GRID_BOX_MM + GRID_GAP_MM)
+    for pi, chunk in enumerate(chunks, start=1):
+        boxes: list[MarkBox] = []
+        for i, p in enumerate(chunk):
+            number += 1
+            y = BODY_TOP_MM + GRID_HEADING_MM + i * ROW_MM
+            text = Rect(GRID_X_MM, y, text_w, BOX_MM)
+            for r, col in zip(grid_box_rects(Rect(GRID_X_MM, y, GRID_W_MM, GRID_BOX_MM), len(columns)), columns,
+                              strict=True):
+                strike = Rect(r.x + r.w + 0.8, r.y + 1.2, 2.4, r.h - 2.4)
+                boxes.append(MarkBox(p.id, number, r, strike, text, col))
+        pages.append(PageLayout(env.id, env.code, pi, len(chunks), tuple(boxes), columns))
     return tuple(pages)
 
 
@@ -215,8 +292,10 @@ def page_entry(pl: PageLayout, dpi: int, image: str) -> dict[str, object]:
         "fiducials": [box(r) for r in fiducial_rects()],
         "orientation_mark": box(rect(ORIENTATION_BAR)),
         "boxes": [
-            {"project_id": b.project_id, "number": b.number, **box(b.box)} for b in pl.boxes
+            {"project_id": b.project_id, "number": b.number, **({"column": b.column} if b.column else {}),
+             **box(b.box)} for b in pl.boxes
         ],
+        **({"columns": list(pl.columns)} if pl.columns else {}),
         "qr": box(rect(QR_BOX)),
         "text_regions": {
             "title": box(rect(TITLE_BOX)),

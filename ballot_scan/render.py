@@ -38,6 +38,7 @@ from ballot_scan.layout import (
     Rect,
     envelope_layout,
     fiducial_rects,
+    grid_heading_rects,
     mm_to_px,
     page_entry,
     page_size_px,
@@ -133,6 +134,8 @@ def instructions_text(election: Election, env: Envelope) -> str:
     at most / at least N projects, the limit per category, the cost cap."""
     if env.savings is not None:
         return savings_instructions_text(election, env)
+    if env.ballot != "approval":
+        return grid_instructions_text(election, env)
     most, least, per_category, cost_cap, sep = _INSTRUCTIONS[ballot_language(election)]
     parts = [most.format(n=env.max_selections)]
     if env.min_selections > 1:
@@ -159,6 +162,33 @@ _SAVINGS_INSTRUCTIONS = {
     "fr": ("Cochez les dépenses à SUPPRIMER : au plus {n} case(s)", "au moins {n}", "dans au moins {n} secteurs",
            ". Objectif d'économies : {target}.", " ; "),
 }
+
+
+# grids: one box per row, the grades' empty-row rule, for/against
+_GRID_INSTRUCTIONS = {
+    "en": ("For each project, mark at most ONE box: the grade you give it. A project left empty counts as "
+           "\u201c{default}\u201d.", "For each project, mark at most ONE box: FOR or AGAINST. Leave it empty "
+           "for no opinion."),
+    "fr": ("Pour chaque projet, cochez au plus UNE case : l'appréciation que vous lui donnez. Un projet "
+           "sans case cochée compte comme « {default} ».", "Pour chaque projet, cochez au plus UNE case : "
+           "POUR ou CONTRE. Ne cochez rien si vous n'avez pas d'avis."),
+}
+# what the grid's for / against columns print, by language
+_STANCE_HEADINGS = {"en": {"for": "For", "against": "Against"}, "fr": {"for": "Pour", "against": "Contre"}}
+
+
+def grid_instructions_text(election: Election, env: Envelope) -> str:
+    """A grade or for/against grid's rule, in the election's language: one box per row, and
+    on a grades grid what an empty row counts as (``env.default_grade``)."""
+    grades, stances = _GRID_INSTRUCTIONS[ballot_language(election)]
+    if env.ballot == "for-against":
+        return stances
+    return grades.format(default=env.grade_scale[env.default_grade])
+
+
+def grid_heading(election: Election, column: str) -> str:
+    """What a grid column prints above its boxes: the grade name as defined, or Pour / Contre."""
+    return _STANCE_HEADINGS[ballot_language(election)].get(column, column)
 
 
 def savings_instructions_text(election: Election, env: Envelope) -> str:
@@ -266,6 +296,29 @@ def draw_fitted(
         d.text((x0, y0 + i * size), line, fill=0, font=font)
 
 
+def draw_centred(d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: str, size_px: int,
+                 min_px: int) -> None:
+    """Draw ``text`` centred in ``area`` (a grid heading): on one line at the largest size from
+    ``size_px`` down to ``min_px`` that fits, else broken into two lines at ``min_px``."""
+    x0, y0, x1, y1 = area
+    width = x1 - x0
+    for size in range(size_px, min_px - 1, -1):
+        font = ballot_font(size, bold=True)
+        if d.textlength(text, font=font) <= width:
+            d.text(((x0 + x1) / 2, y1), text, fill=0, font=font, anchor="mb")
+            return
+    font = ballot_font(min_px, bold=True)
+    words = text.split()
+    cut = max(1, min(range(1, len(words) + 1),
+                     key=lambda i: abs(d.textlength(" ".join(words[:i]), font=font)
+                                       - d.textlength(" ".join(words[i:]), font=font))))
+    lines = [" ".join(words[:cut]), " ".join(words[cut:])] if len(words) > 1 else [text]
+    for i, line in enumerate(reversed([ln for ln in lines if ln])):
+        while d.textlength(line, font=font) > width and len(line) > 1:
+            line = line[:-2] + "…"
+        d.text(((x0 + x1) / 2, y1 - i * round(min_px * 1.15)), line, fill=0, font=font, anchor="mb")
+
+
 def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image.Image:
     """Everything printed on a page except the personal parts (QR, short code, serial)."""
     w, h = page_size_px(dpi)
@@ -284,12 +337,18 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     draw_fitted(d, box(rect(INSTRUCTIONS_BOX)), instructions_text(election, env), px(3.5), px(2.6))
     outline = px(BOX_OUTLINE_MM)
     small = ballot_font(px(3.2))
+    for r, column in zip(grid_heading_rects(len(pl.columns)), pl.columns, strict=True):
+        draw_centred(d, box(r), grid_heading(election, column), px(2.8), px(2.0))
+    written: set[str] = set()
     for b in pl.boxes:
         d.rectangle(box(b.box), outline=0, width=outline)
+        if b.project_id in written:  # a grid row: its text is printed once, beside its first box
+            continue
+        written.add(b.project_id)
         proj = election.project(b.project_id)
         assert proj is not None
-        tx, ty, _, _ = b.text.px(dpi)
-        d.text((tx, ty), f"{b.number}. {proj.id}  {proj.title}", fill=0, font=small)
+        tx, ty, tx1, _ = box(b.text)
+        draw_fitted(d, (tx, ty, tx1, ty + px(3.3)), f"{b.number}. {proj.id}  {proj.title}", px(3.2), px(2.6))
         d.text((tx, ty + px(3.3)), line_amount_text(election, env, proj.cost, proj.category), fill=0, font=small)
     # tear-off stub line: the part below it (ballot serial) is kept by the voter
     y = px(STUB_LINE_Y)
@@ -417,10 +476,6 @@ def render_ballots(
     if env is None:
         known = ", ".join(e.id for e in election.envelopes)
         raise RenderError(f"unknown envelope {envelope_id!r} (known: {known})")
-    if env.ballot != "approval":  # grids are decided by ballot_scan/grid.py, not printed yet
-        raise RenderError(f"envelope {env.id!r} has {env.ballot} ballots: paper grids (one box per "
-                          f"{'grade' if env.ballot == 'grades' else 'opinion'} per project) cannot be printed yet; "
-                          "collect this envelope's votes online")
     if not 72 <= dpi <= 1200:
         raise RenderError(f"--dpi must be between 72 and 1200, got {dpi}")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -331,7 +331,7 @@ def draw_ballot(election: Election, spec: BallotSpec, opts: DeckOptions) -> np.n
     payload = PagePayload(env.code, pl.page, pl.pages, spec.ballot_serial, token)
     page = personalise_page(_template(election, pl, dpi), payload, code, dpi, qr_mask=0)
     img = np.array(page)
-    boxes = {b.project_id: b for b in pl.boxes}
+    boxes = {b.key: b for b in pl.boxes}
     for pid, kind in spec.votes:
         draw_mark(img, kind, boxes[pid].box, boxes[pid].text, dpi, rng)
     for pid, kind in spec.ambiguous:

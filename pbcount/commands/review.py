@@ -53,10 +53,14 @@ ItemArgument = Annotated[int, typer.Argument(help="Review item id (from `review 
 ByOption = Annotated[str, typer.Option("--by", help="Your name (recorded)")]
 
 
+SELECTIONS_HELP = ("Project ids read on the paper, comma-separated; on a grade or for/against grid "
+                   "project=opinion items (P012=J'adore, P013=against)")
+
+
 @review_app.command("resolve")
 def review_resolve(
     item_id: ItemArgument,
-    selections: Annotated[str, typer.Option("--selections", help="Project ids read on the paper, comma-separated")],
+    selections: Annotated[str, typer.Option("--selections", help=SELECTIONS_HELP)],
     by: ByOption,
     note: Annotated[str | None, typer.Option("--note", help="Why (recorded)")] = None,
     token: Annotated[str | None, typer.Option("--token", help="Voter token, if the scanner could not read it")] = None,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ballot_scan.grid import decide_grid, grid_box_rects, grid_columns, grid_submission
-from ballot_scan.layout import Rect
+from ballot_scan.grid import decide_grid, grid_submission
+from ballot_scan.layout import GRID_GAP_MM, Rect, grid_box_rects, grid_columns
 from engine.counting.tally import tally
 from engine.formats.election_definition import election_from_dict
 from engine.model.ballots import Ballot, SourceRef, validate_submission
@@ -38,7 +38,7 @@ def test_boxes_fit_the_row_right_aligned() -> None:
     boxes = grid_box_rects(Rect(10, 20, 150, 10), 4)
     assert len(boxes) == 4 and boxes[-1].x + boxes[-1].w == pytest.approx(160)
     assert all(b.y == pytest.approx(22) for b in boxes)
-    assert all(b2.x - (b1.x + b1.w) == pytest.approx(4) for b1, b2 in zip(boxes, boxes[1:], strict=False))
+    assert all(b2.x - (b1.x + b1.w) == pytest.approx(GRID_GAP_MM) for b1, b2 in zip(boxes, boxes[1:], strict=False))
 
 
 def test_one_mark_per_row_an_empty_row_and_an_overvoted_row() -> None:
@@ -71,8 +71,27 @@ def test_a_read_grid_counts_like_an_online_ballot_empty_rows_as_the_lowest_grade
     assert [et.grade_profile(p) for p in ("A", "B", "C")] == [[0, 0, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0]]
 
 
-def test_rendering_a_grade_envelope_is_refused_clearly(tmp_path: Path) -> None:
-    from ballot_scan.render import RenderError, render_ballots
+def test_a_grade_envelope_prints_a_grid_and_layout_json_names_each_box(tmp_path: Path) -> None:
+    import json
 
-    with pytest.raises(RenderError, match="envelope 'g' has grades ballots: paper grids .* cannot be printed yet"):
-        render_ballots(E, "g", tmp_path)
+    from ballot_scan.render import render_ballots
+
+    res = render_ballots(E, "g", tmp_path, dpi=100, pdf=False)  # was refused before grids were printed
+    doc = json.loads(res.layout_path.read_text())
+    (page,) = doc["pages"]
+    assert page["columns"] == list(grid_columns(G))
+    assert [(b["project_id"], b["column"]) for b in page["boxes"][:5]] == [
+        ("A", "J'adore"), ("A", "J'aime bien"), ("A", "Pourquoi pas"), ("A", "Pas convaincu·e"), ("B", "J'adore")]
+    assert (tmp_path / page["image"]).exists()
+
+
+def test_sheet_opinions_refuses_unknown_opinions_and_two_per_project() -> None:
+    from ballot_scan.grid import read_grid, sheet_opinions
+
+    assert sheet_opinions(F, ["X=for"]) == {"X": "for"}
+    with pytest.raises(ValueError, match="'pour' is not an opinion of envelope 'f'"):
+        sheet_opinions(F, ["X=pour"])
+    with pytest.raises(ValueError, match="given two opinions"):
+        sheet_opinions(G, ["A=J'adore", "A=Pourquoi pas"])
+    d = read_grid(G, ["A=J'adore", "B=J'adore", "B=Pourquoi pas", "junk"], {"C=Pourquoi pas": "faint_mark"})
+    assert d.opinions == {"A": "J'adore"} and d.review == (("B", "overvote_row"), ("C", "ambiguous_row"))

@@ -11,8 +11,8 @@ import random
 import cv2
 import numpy as np
 
-from ballot_scan.grid import decide_grid, grid_box_rects, grid_columns
-from ballot_scan.layout import BOX_OUTLINE_MM, MarkBox, Rect, mm_to_px
+from ballot_scan.grid import decide_grid
+from ballot_scan.layout import BOX_OUTLINE_MM, MarkBox, Rect, grid_box_rects, grid_columns, mm_to_px
 from ballot_scan.marks import paper_profile, score_boxes
 from ballot_scan.testdeck import draw_mark
 from engine.formats.election_definition import election_from_dict
