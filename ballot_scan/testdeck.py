@@ -14,7 +14,10 @@ struck through). Harmless noise: stray dots outside the boxes.
 
 Ballot-level cases: blank ballot (no mark), overvote (more marks than allowed), a
 damaged QR code (ink blot: the short code must be read by OCR), a few blank pages and
-ballots of a foreign election (``kind`` ``blank`` / ``foreign``).
+ballots of a foreign election (``kind`` ``blank`` / ``foreign``). On a grade or
+for/against envelope the ballot is a grid: each row marked in one box or left empty, the
+overvote is a row marked twice (``overvote_row``), marks and selections are keyed
+``"<project>=<opinion>"`` (the reader's box keys).
 
 Scan simulation: a 4 mm scanner border around the sheet, rotation up to ±3°, scale
 ±2 %, shift ±3 mm, some pages upside down, uneven lighting (a linear gradient down to
@@ -129,6 +132,8 @@ def draw_mark(img: np.ndarray, kind: str, box: Rect, text: Rect, dpi: int, rng: 
         if kind == "crossed_out":
             y = box.cy + rng.uniform(-0.8, 0.8)
             x0, x1 = box.x - 1.0, text.x + rng.uniform(25, 45)
+            if text.x < box.x:  # a grid: the text is left of the box; the line runs through the box
+                x0 = box.x + box.w + 3.5
             p0 = (round(mm_to_px(x0, dpi)), round(mm_to_px(y, dpi)))
             p1 = (round(mm_to_px(x1, dpi)), round(mm_to_px(y + rng.uniform(-1, 1), dpi)))
             cv2.line(img, p0, p1, ink, pen, cv2.LINE_AA)
@@ -247,6 +252,9 @@ def plan_deck(
             specs.append(BallotSpec(kind="foreign", foreign_token=_foreign_token(rng),
                                     expected_status="rejected", **common))
             continue
+        if env.ballot != "approval":
+            specs.append(_plan_grid(election, env_id, rng, opts, common))
+            continue
         page_projects = [b.project_id for b in envelope_layout(election, env_id)[0].boxes]
         r = rng.random()
         if r < opts.p_blank_ballot:
@@ -281,6 +289,37 @@ def plan_deck(
         specs.append(BallotSpec(kind="ballot", votes=votes, ambiguous=ambiguous, damaged_qr=damaged,
                                 expected_status=status, expected_reasons=tuple(reasons), **common))
     return specs
+
+
+def _plan_grid(election: Election, env_id: str, rng: random.Random, opts: DeckOptions,
+               common: dict[str, Any]) -> BallotSpec:
+    """One grade or for/against grid (votes keyed ``"<project>=<opinion>"``, ``MarkBox.key``):
+    blank, or each row marked in one box with probability 0.6, plus (at the deck's rates) a
+    row marked twice (``overvote_row``) or an ambiguous mark in a row left empty."""
+    pl = envelope_layout(election, env_id)[0]
+    projects = sorted({b.project_id for b in pl.boxes})
+    r = rng.random()
+    votes: list[tuple[str, str]] = []
+    reasons: list[str] = []
+    if r < opts.p_blank_ballot:
+        reasons.append("blank_ballot")
+    else:
+        rows = [p for p in projects if rng.random() < 0.6] or [rng.choice(projects)]
+        votes = [(f"{p}={rng.choice(pl.columns)}", rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0]) for p in rows]
+        if r < opts.p_blank_ballot + opts.p_overvote:
+            pid, _, col = votes[0][0].partition("=")
+            other = rng.choice([c for c in pl.columns if c != col])
+            votes.append((f"{pid}={other}", rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0]))
+            reasons.append("overvote_row")
+    ambiguous: tuple[tuple[str, str], ...] = ()
+    free = [p for p in projects if not any(k.startswith(p + "=") for k, _ in votes)]
+    if votes and free and rng.random() < opts.p_ambiguous:
+        ambiguous = ((f"{rng.choice(free)}={rng.choice(pl.columns)}", rng.choice(AMBIGUOUS_MARKS)),)
+        reasons.append("ambiguous_mark")
+    return BallotSpec(kind="ballot", votes=tuple(votes), ambiguous=ambiguous,
+                      damaged_qr=rng.random() < opts.p_damaged_qr,
+                      expected_status="needs_review" if reasons else "accepted", expected_reasons=tuple(reasons),
+                      **common)
 
 
 def _valid(election: Election, env_id: str, chosen: Sequence[str]) -> bool:

@@ -113,6 +113,32 @@ def test_judging_grid_deck_no_silent_misread(small_paris: Path, tmp_path: Path, 
         assert sum(et.grade_profile("G00")[1:]) <= marked["G00"]
 
 
+def test_logic_and_accuracy_deck_of_grids_scans_as_planned(small_paris: Path, tmp_path: Path) -> None:
+    """``pbcount testdeck`` on grid envelopes (planned before grids: KeyError on the box keys)."""
+    from ballot_scan.testdeck import DeckOptions, make_testdeck
+
+    e = grid_election(small_paris)
+    tokens = read_token_register(small_paris / "paper_tokens.csv")
+    opts = DeckOptions(p_blank_page=0, p_foreign=0, p_overvote=0.15, p_ambiguous=0.1, p_blank_ballot=0.05)
+    deck = make_testdeck(e, ["g", "f"], tokens, tmp_path / "deck", count=24, seed=4, opts=opts)
+    store = Store.open(f"sqlite:///{tmp_path / 'scan.db'}")
+    outcomes: list = []
+    scan_paths(store, e, load_public_key(small_paris / "keys"), [tmp_path / "deck"], workers=1,
+               on_outcome=outcomes.append)
+    by_image = {o.image: o for o in outcomes}
+    assert {s.expected_reasons for s in deck.specs} >= {(), ("overvote_row",)}
+    for spec in deck.specs:
+        o = by_image[spec.image]
+        if o.status == "accepted":
+            assert spec.expected_status == "accepted", (spec.image, spec.expected_reasons)
+            assert o.selections == sorted(k for k, _ in spec.votes)
+        elif spec.expected_status == "needs_review":
+            assert o.status == "needs_review"
+            assert set(spec.expected_reasons) & set(o.reasons) or "ambiguous_mark" in o.reasons
+    assert sum(o.status == "accepted" for o in outcomes) >= sum(s.expected_status == "accepted"
+                                                                for s in deck.specs) * 2 // 3
+
+
 def test_a_grid_sent_to_review_is_adjudicated_with_project_opinion_items(small_paris: Path,
                                                                          tmp_path: Path) -> None:
     e = grid_election(small_paris)
