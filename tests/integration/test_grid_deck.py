@@ -159,3 +159,44 @@ def test_a_grid_sent_to_review_is_adjudicated_with_project_opinion_items(small_p
     assert ballot.selections == (("g", ("G01=3", "G03=1")),)
     et = tally(e, list(store.iter_ballots())).envelopes["g"]
     assert et.grade_profile("G01") == [0, 0, 0, 1] and et.grade_profile("G02") == [1, 0, 0, 0]
+
+
+def test_a_two_page_grid_is_one_ballot_and_an_overvoted_row_on_page_two_sends_it_to_review(
+        small_paris: Path, tmp_path: Path) -> None:
+    import random
+
+    import numpy as np
+
+    from ballot_scan.testdeck import draw_mark
+
+    doc_projects = [{"id": f"G{i:02d}", "envelope": "g", "title": f"Projet {i}", "cost": 10} for i in range(25)]
+    e = election_from_dict({
+        "election": {"id": load_election(small_paris / "election.toml").id, "name": "BP"},
+        "envelopes": [{"id": "g", "name": "G", "kind": "citywide", "budget": 100, "max_selections": 25,
+                       "min_selections": 0, "ballot": "grades"}],
+        "projects": doc_projects,
+    })
+    pages = envelope_layout(e, "g")
+    assert len(pages) == 2 and len({b.project_id for b in pages[1].boxes}) == 25 - 21
+    tokens = read_token_register(small_paris / "paper_tokens.csv")[:2]
+    res = render_ballots(e, "g", tmp_path / "print", dpi=200, tokens=tokens, seed=11, pdf=False)
+    plans = [{1: ["G02=J'adore"], 2: ["G23=Pourquoi pas"]},
+             {1: ["G00=Pas convaincu·e"], 2: ["G22=J'adore", "G22=J'aime bien"]}]  # two grades on G22
+    rng = random.Random(3)
+    paths = []
+    for ballot, plan in zip(res.ballots, plans, strict=True):
+        for name, pl in zip(ballot.images, pages, strict=True):
+            img = np.array(cv2.imread(str(tmp_path / "print" / name), cv2.IMREAD_GRAYSCALE))
+            boxes = {b.key: b for b in pl.boxes}
+            for key in plan[pl.page]:
+                draw_mark(img, "cross", boxes[key].box, boxes[key].text, 200, rng)
+            cv2.imwrite(str(tmp_path / "print" / name), img)
+            paths.append(tmp_path / "print" / name)
+    store = Store.open(f"sqlite:///{tmp_path / 'scan.db'}")
+    s = scan_paths(store, e, load_public_key(small_paris / "keys"), paths, workers=1)
+    assert (s.accepted, s.needs_review) == (1, 1)
+    (ballot,) = list(store.iter_ballots())
+    assert ballot.selections == (("g", ("G02=3", "G23=1")),)
+    (item,) = ReviewStore(store).list()
+    assert "overvote_row" in item.reasons
+
