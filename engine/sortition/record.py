@@ -9,7 +9,11 @@ Files (all UTF-8, ``\\n`` line ends, byte-identical for identical inputs):
   seed, urn feature, SHA-256 of pool.csv / features.csv and of the organiser's source file,
   the ticket and total weight (leximin/maximin), people on no panel, quotas not met (urns).
 * ``probabilities.csv`` — ``id,numerator,denominator,probability`` for every person.
-* ``lottery.csv`` — leximin/maximin only: ``panel,weight,members`` (members ``;``-separated).
+* ``lottery.csv`` — leximin/maximin only: ``panel,weight,members`` (members ``;``-separated);
+  for ``leximin-types/1`` ``panel,weight,counts``: each composition's weight and how many
+  of each type sit (``type:count``, ``;``-separated, types with a count only).
+* ``types.csv`` — ``leximin-types/1`` only: ``type,size,members`` (members ``;``-separated):
+  the groups of interchangeable people (same feature values, same household).
 * ``draw_order.csv`` — urns only: ``turn,id``.
 * ``panel.csv`` — ``id`` of every member (id order).
 * ``manifest.json`` — SHA-256 of each file above plus an Ed25519 signature (results key)
@@ -35,12 +39,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from engine import __version__
 from engine.errors import KeyFileError
-from engine.sortition.draw import ALGORITHM_VERSION, DrawResult, draw
+from engine.sortition.draw import DrawResult, draw
+from engine.sortition.leximin_types import TypeLottery
 from engine.sortition.pool import Features, Pool, SortitionInputError, parse_features, parse_pool
 from engine.sortition.solver import highs_version
 
 SIGNED_FILES = ("pool.csv", "features.csv", "record.json", "probabilities.csv", "lottery.csv",
-                "draw_order.csv", "panel.csv")
+                "types.csv", "draw_order.csv", "panel.csv")
 
 
 def _csv(rows: list[list[Any]]) -> bytes:
@@ -64,7 +69,7 @@ def record_files(pool: Pool, features: Features, result: DrawResult, *, source_s
     rec: dict[str, Any] = {
         "format": "pbcount-sortition-record/1",
         "method": result.method,
-        "algorithm": ALGORITHM_VERSION[result.method],
+        "algorithm": result.algorithm_version,
         "pbcount_version": software,
         "size": result.size,
         "seed": result.seed,
@@ -83,14 +88,22 @@ def record_files(pool: Pool, features: Features, result: DrawResult, *, source_s
         probs.append([pool.ids[i], a, b, f"{a / b:.9f}"])
     if result.lottery is not None:
         lot = result.lottery
+        n_panels = len(lot.compositions) if isinstance(lot, TypeLottery) else len(lot.panels)
         rec.update(solver=f"HiGHS {solver or highs_version()}", ticket=result.ticket, total_weight=lot.total,
-                   panels=len(lot.panels), column_generation_rounds=lot.rounds,
+                   panels=n_panels, column_generation_rounds=lot.rounds,
                    on_no_panel=[pool.ids[i] for i in lot.impossible],
                    min_probability=min(a / b for i, (a, b) in enumerate(result.probabilities)
                                        if i not in set(lot.impossible)))
-        files["lottery.csv"] = _csv([["panel", "weight", "members"]] + [
-            [k + 1, w, ";".join(pool.ids[i] for i in panel)]
-            for k, (panel, w) in enumerate(zip(lot.panels, lot.weights, strict=True))])
+        if isinstance(lot, TypeLottery):
+            files["types.csv"] = _csv([["type", "size", "members"]] + [
+                [t + 1, len(members), ";".join(pool.ids[i] for i in members)] for t, members in enumerate(lot.types)])
+            files["lottery.csv"] = _csv([["panel", "weight", "counts"]] + [
+                [k + 1, w, ";".join(f"{t + 1}:{c}" for t, c in enumerate(comp) if c)]
+                for k, (comp, w) in enumerate(zip(lot.compositions, lot.weights, strict=True))])
+        else:
+            files["lottery.csv"] = _csv([["panel", "weight", "members"]] + [
+                [k + 1, w, ";".join(pool.ids[i] for i in panel)]
+                for k, (panel, w) in enumerate(zip(lot.panels, lot.weights, strict=True))])
     else:
         rec.update(urn_feature=result.urn_feature, quotas_not_met=list(result.quota_problems))
         files["draw_order.csv"] = _csv([["turn", "id"]] + [[t + 1, pool.ids[i]]
@@ -163,7 +176,7 @@ def verify_record(files: Mapping[str, bytes], key: Ed25519PublicKey | None = Non
         problems.append("pool.csv: its SHA-256 differs from record.json's pool_sha256")
     try:
         result = draw(pool, features, int(rec["size"]), str(rec["seed"]), str(rec["method"]),
-                      rec.get("urn_feature"))
+                      rec.get("urn_feature"), rec.get("algorithm"))
         solver = None
         if result.lottery is not None and isinstance(rec.get("solver"), str):
             solver = rec["solver"].removeprefix("HiGHS ")

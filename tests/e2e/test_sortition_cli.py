@@ -139,7 +139,9 @@ def test_the_worked_example_of_the_docs(tmp_path: Path) -> None:
     assert set((tmp_path / "panel" / "probabilities.csv").read_text().splitlines()[1:]) == {
         f"R{i:02d},1431655765,4294967295,0.333333333" for i in range(1, 13)}
     lottery = (tmp_path / "panel" / "lottery.csv").read_text().splitlines()[1:]
-    assert lottery[1] == "2,1431655765,R02;R04;R07;R11" and doc["panel"] == ["R02", "R04", "R07", "R11"]
+    assert lottery[1] == "2,1431655765,2:1;4:1;7:1;11:1" and doc["panel"] == ["R02", "R04", "R07", "R11"]
+    types = (tmp_path / "panel" / "types.csv").read_text().splitlines()
+    assert types[0] == "type,size,members" and types[2] == "2,1,R02"  # one household each: types of one
     res = runner.invoke(app, ["sortition", "draw", "--pool", str(fx / "pool.csv"), "--features",
                               str(fx / "features.csv"), "--size", "4", "--method", "urns", "--urn-feature", "gender",
                               "--seed", seed, "--out", str(tmp_path / "urns"), "--keys", str(keys)])
@@ -148,4 +150,4 @@ def test_the_worked_example_of_the_docs(tmp_path: Path) -> None:
     res = runner.invoke(app, ["sortition", "draw", "--pool", str(fx / "proposals.csv"), "--features",
                               str(fx / "categories.csv"), "--size", "3", "--seed", "Loto 2026-12-02: 4 11 23 37 45 / 7",
                               "--out", str(tmp_path / "prop"), "--keys", str(keys), "--json"])
-    assert json.loads(res.stdout)["panel"] == ["PR3", "PR5", "PR8"]
+    assert json.loads(res.stdout)["panel"] == ["PR1", "PR5", "PR6"]

@@ -46,9 +46,9 @@ def resign(files: dict[str, bytes], key: Ed25519PrivateKey) -> dict[str, bytes]:
 
 def test_record_contents(record: dict[str, bytes]) -> None:
     assert sorted(record) == ["features.csv", "lottery.csv", "manifest.json", "panel.csv", "pool.csv",
-                              "probabilities.csv", "record.json", "results.pub"]
+                              "probabilities.csv", "record.json", "results.pub", "types.csv"]
     rec = json.loads(record["record.json"])
-    assert rec["method"] == "leximin" and rec["algorithm"] == "leximin-colgen/2"
+    assert rec["method"] == "leximin" and rec["algorithm"] == "leximin-types/1"
     assert rec["seed"] == "drand 5000000 0a1b2c" and rec["solver"].startswith("HiGHS ")
     assert rec["household_rule"] is True and rec["size"] == 8
     panel = record["panel.csv"].decode().split()
@@ -102,18 +102,17 @@ def test_verify_catches_a_changed_pool(record: dict[str, bytes], key: Ed25519Pri
 
 
 def test_verify_catches_a_changed_seed(record: dict[str, bytes], key: Ed25519PrivateKey) -> None:
-    from engine.sortition.draw import draw_from_lottery
-    from engine.sortition.leximin import leximin
+    from engine.sortition.leximin_types import draw_from_types, leximin_types
     from engine.sortition.seed import SeedStream
 
     f = parse_features(FEATURES)
     p = parse_pool(pool_text(), f, address_columns=("street",))
-    lottery = leximin(p, f, 8)
-    drawn = draw_from_lottery(lottery, SeedStream("drand 5000000 0a1b2c"))[1]
+    lottery = leximin_types(p, f, 8)
+    drawn = draw_from_types(lottery, SeedStream("drand 5000000 0a1b2c"))[1]
     # another seed drawing the same panel, and one drawing another panel: both are caught
     seeds = [f"drand {5000001 + k} ffffff" for k in range(400)]
-    same = next(s for s in seeds if draw_from_lottery(lottery, SeedStream(s))[1] == drawn)
-    other = next(s for s in seeds if draw_from_lottery(lottery, SeedStream(s))[1] != drawn)
+    same = next(s for s in seeds if draw_from_types(lottery, SeedStream(s))[1] == drawn)
+    other = next(s for s in seeds if draw_from_types(lottery, SeedStream(s))[1] != drawn)
     for seed, panel_changes in ((same, False), (other, True)):
         rec = json.loads(record["record.json"])
         rec["seed"] = seed
@@ -164,3 +163,19 @@ def test_a_record_from_another_software_version_still_verifies(record: dict[str,
     assert problems[0] == "record.json: differs from the re-derived draw"
     assert any("the draw used HiGHS 1.7.0" in p for p in problems)
     assert any("the draw used pbcount 0.0.9" in p for p in problems)
+
+
+def test_a_record_of_the_per_person_leximin_still_verifies(key: Ed25519PrivateKey) -> None:
+    """Records drawn before leximin-types/1 name leximin-colgen/2 and re-derive with it."""
+    from engine.sortition.draw import draw
+    from engine.sortition.record import record_files
+
+    f = parse_features(FEATURES)
+    p = parse_pool(pool_text(), f, address_columns=("street",))
+    old = draw(p, f, 8, "drand 5000000 0a1b2c", "leximin", algorithm="leximin-colgen/2")
+    files = sign(record_files(p, f, old), key)
+    assert json.loads(files["record.json"])["algorithm"] == "leximin-colgen/2" and "types.csv" not in files
+    assert verify_record(files, key.public_key()) == []
+    swapped = dict(files, **{"lottery.csv": files["lottery.csv"].replace(b"\n2,", b"\n3,", 1)})
+    assert any("lottery.csv" in x for x in verify_record(resign(swapped, key), key.public_key()))
+

@@ -11,6 +11,7 @@ import pytest
 
 from engine.sortition import SeedStream, SortitionInputError, draw, parse_features, parse_pool
 from engine.sortition.draw import draw_from_lottery
+from engine.sortition.leximin_types import TypeLottery, draw_from_types, leximin_types
 from engine.sortition.maximin import maximin, meets_quotas
 from engine.sortition.pool import Pool
 
@@ -152,7 +153,7 @@ def test_quotas_always_met_when_feasible(method: str, trials: int) -> None:
             assert "wanted" in str(exc) or "add up" in str(exc)  # explained, never a crash
             continue
         assert r.lottery is not None
-        for panel in r.lottery.panels:
+        for panel in lottery_panels(r.lottery):
             assert meets_quotas(p, f, 9, panel) == []
         assert meets_quotas(p, f, 9, r.panel) == []
         checked += 1
@@ -202,13 +203,23 @@ def test_same_seed_same_panel_different_seed_different_panel() -> None:
     assert c.lottery == a.lottery  # the lottery depends on the inputs only, the seed picks the ticket
 
 
+def lottery_panels(lot):  # type: ignore[no-untyped-def]
+    """The panels of a lottery; of a type lottery, one realisation of each composition (the
+    first members of each type: any other is the same up to interchangeable people)."""
+    if isinstance(lot, TypeLottery):
+        return [tuple(sorted(i for members, c in zip(lot.types, comp, strict=True) for i in members[:c]))
+                for comp in lot.compositions]
+    return list(lot.panels)
+
+
 def _assert_draws_follow(lot, n: int, label: str) -> None:  # type: ignore[no-untyped-def]
     """4000 draws from ``lot`` (seeds ``"<label> <k>"``) hit each of the ``n`` people within
     4.5 standard deviations of the probability the lottery promises them."""
     draws = 4000
     hits = [0] * n
+    pick = draw_from_types if isinstance(lot, TypeLottery) else draw_from_lottery
     for k in range(draws):
-        for i in draw_from_lottery(lot, SeedStream(f"{label} {k}"))[1]:
+        for i in pick(lot, SeedStream(f"{label} {k}"))[1]:
             hits[i] += 1
     for i, (a, b) in enumerate(lot.probabilities(n)):
         q = a / b
@@ -333,3 +344,65 @@ def test_leximin_frequencies_match_its_promise() -> None:
     p = parse_pool(random_pool(random.Random(11), 36), f)
     lot = leximin(p, f, 9)
     _assert_draws_follow(lot, len(p.ids), "leximin statistical test")
+
+
+# --- leximin over types (leximin-types/1, the default) ---------------------------------------
+
+@pytest.mark.parametrize("households", [False, True])
+def test_type_leximin_gives_the_per_person_leximin_probabilities(households: bool) -> None:
+    """Two implementations (one LP column per person / per type of interchangeable people)
+    of one definition: the leximin probabilities are unique, so they must agree per person."""
+    from engine.sortition.leximin import leximin
+
+    rng = random.Random(31 + households)
+    f = parse_features(FEATURES)
+    compared = 0
+    for _ in range(6):
+        text = random_pool(rng, rng.randint(24, 40))
+        if households:  # every third person shares an address with the next one
+            lines = text.splitlines()
+            lines[0] += ",street"
+            lines[1:] = [f"{line},S{k // 3 if k % 3 < 2 else 1000 + k}" for k, line in enumerate(lines[1:])]
+            text = "\n".join(lines) + "\n"
+        p = parse_pool(text, f, address_columns=("street",) if households else ())
+        try:
+            per_person, per_type = leximin(p, f, 9), leximin_types(p, f, 9)
+        except SortitionInputError:
+            continue
+        a = [x / y for x, y in per_person.probabilities(len(p.ids))]
+        b = [x / y for x, y in per_type.probabilities(len(p.ids))]
+        assert max(abs(u - v) for u, v in zip(a, b, strict=True)) < 1e-6
+        assert per_type.impossible == per_person.impossible
+        for panel in lottery_panels(per_type):
+            assert meets_quotas(p, f, 9, panel) == []
+        compared += 1
+    assert compared >= 3
+
+
+def test_type_leximin_frequencies_match_its_promise_within_types_too() -> None:
+    f = parse_features(FEATURES)
+    p = parse_pool(random_pool(random.Random(11), 36), f)
+    lot = leximin_types(p, f, 9)
+    assert any(len(members) > 1 for members in lot.types)  # the second step (members of a type) is exercised
+    _assert_draws_follow(lot, len(p.ids), "type leximin statistical test")
+
+
+def test_type_leximin_draws_from_a_pool_of_two_thousand() -> None:
+    """The per-person leximin did not finish in 15 minutes at 1,000 people (docs/sortition.md)."""
+    from fixtures.sortition_pool import sortition_world
+
+    pool_text, features_text = sortition_world(2000, 60)
+    f = parse_features(features_text)
+    p = parse_pool(pool_text, f)
+    r = draw(p, f, 60, "drand 9000000 abcdef")
+    assert r.algorithm_version == "leximin-types/1" and meets_quotas(p, f, 60, r.panel) == []
+    probs = [a / b for a, b in r.probabilities]
+    assert abs(sum(probs) - 60) < 1e-6 and min(probs) > 0
+
+
+def test_an_unknown_algorithm_version_is_refused() -> None:
+    f = parse_features(FEATURES)
+    p = parse_pool(random_pool(random.Random(5), 40), f)
+    with pytest.raises(SortitionInputError, match="unknown algorithm 'leximin-colgen/9'"):
+        draw(p, f, 9, "s", "leximin", algorithm="leximin-colgen/9")
+
