@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from engine.services.sortition import read_record_dir
 from engine.sortition.draw import METHODS
 from engine.sortition.pool import parse_features, parse_pool
 from engine.sortition.record import build_record, verify_record
@@ -95,7 +96,7 @@ def verify_command(
     """Re-derive the draw bit for bit; exit 1 and list every difference if anything changed."""
     if not directory.is_dir():
         fail(f"{directory}: not a directory")
-    files = {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+    files = read_record_dir(directory)
     with errors_as_messages():
         pub = public_key_from_pem(key.read_bytes(), str(key)) if key else None
     problems = verify_record(files, pub)

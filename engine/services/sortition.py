@@ -1,0 +1,53 @@
+"""The sortition service: read a record directory, verify it, summarise it.
+
+What ``pbcount sortition verify`` / ``show`` and ``pbcount serve --sortition DIR`` call, so
+the CLI and the API read, verify and summarise a record the same way. The pure parts are
+:func:`engine.sortition.record.verify_record` and
+:func:`engine.sortition.summary.record_summary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from engine.errors import SortitionInputError
+from engine.sortition.record import verify_record
+from engine.sortition.summary import RecordSummary, record_summary
+
+
+def read_record_dir(directory: Path) -> dict[str, bytes]:
+    """The regular files directly inside ``directory`` (name -> bytes), by name."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+@dataclass(frozen=True)
+class LoadedRecord:
+    """A record as read once: its files (what is served is what was verified), the problems
+    :func:`verify_record` found (empty: verified) and its summary (None if unreadable)."""
+
+    name: str
+    files: Mapping[str, bytes]
+    problems: tuple[str, ...]
+    summary: RecordSummary | None
+
+    @property
+    def verified(self) -> bool:
+        """True when the signature holds and the draw re-derives bit for bit."""
+        return not self.problems
+
+
+def load_record(directory: Path, key: Ed25519PublicKey | None, name: str | None = None) -> LoadedRecord:
+    """Read, verify (with the trusted results ``key``; None: the record's own results.pub, which
+    only proves self-consistency) and summarise the record in ``directory``."""
+    files = read_record_dir(directory)
+    problems = verify_record(files, key)
+    try:
+        summary: RecordSummary | None = record_summary(files)
+    except SortitionInputError as exc:
+        summary = None
+        problems = [*problems, f"summary: {exc}"]
+    return LoadedRecord(name or directory.name, files, tuple(problems), summary)
