@@ -8,8 +8,9 @@ the CLI and the API read, verify and summarise a record the same way. The pure p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -51,3 +52,32 @@ def load_record(directory: Path, key: Ed25519PublicKey | None, name: str | None 
         summary = None
         problems = [*problems, f"summary: {exc}"]
     return LoadedRecord(name or directory.name, files, tuple(problems), summary)
+
+
+RECORD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def load_records(directories: Sequence[Path], key: Ed25519PublicKey | None,
+                 key_problem: str | None = None) -> dict[str, LoadedRecord]:
+    """Each directory's record by name (the directory's name), in the order given, verified
+    with ``key``. Without a trusted key every record is unverified and says why
+    (``key_problem``): its own results.pub proves nothing about who signed it.
+
+    Raises SortitionInputError for a missing directory, a name unfit for a URL, or two
+    directories with the same name.
+    """
+    out: dict[str, LoadedRecord] = {}
+    for d in directories:
+        if not d.is_dir():
+            raise SortitionInputError(f"{d}: not a sortition record directory")
+        name = d.resolve().name
+        if not RECORD_NAME.fullmatch(name):
+            raise SortitionInputError(f"{d}: the record's name {name!r} must be letters, digits, '.', '_' or '-'")
+        if name in out:
+            raise SortitionInputError(f"{d}: a record named {name!r} is already served; rename one directory")
+        rec = load_record(d, key, name)
+        if key is None:
+            why = key_problem or "no trusted results key"
+            rec = replace(rec, problems=(f"not checked against the server's results key: {why}", *rec.problems))
+        out[name] = rec
+    return out
