@@ -4,11 +4,16 @@ key, one tampered copy), the panel ids, quota counts and verification state read
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from helpers.api_fixtures import serving
+from helpers.api_fixtures import REPO, serving
 from helpers.browser import ARTIFACTS, BROWSER_MARKS, CHROMIUM, LAUNCH_ARGS
 from helpers.sortition_records import PANEL, SEED, draw_record, tampered_copy
 
@@ -77,3 +82,25 @@ def test_the_section_shows_each_draw(served: tuple[str, Path], lang: str) -> Non
             section.screenshot(path=str(ARTIFACTS / f"page-sortition-{lang}.png"))
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+def test_the_commands_shown_verify_the_draw(served: tuple[str, Path], small_paris: Path, tmp_path: Path) -> None:
+    """Run the page's "how to check" lines as shown (pbcount -> this interpreter's ``-m pbcount``)."""
+    import html
+    import re
+
+    base, _ = served
+    text = httpx.get(f"{base}/?lang=en").text
+    shown = re.findall(r'<pre class="sort-verify">(.*?)</pre>', text, re.S)
+    assert len(shown) == 2
+    shutil.copy(small_paris / "keys" / "results.pub", tmp_path / "results.pub")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PBCOUNT_PROGRESS": "0"}
+    runs = []
+    for cmds in shown:
+        script = "set -e\n" + html.unescape(cmds).replace("pbcount sortition", f"{sys.executable} -m pbcount sortition")
+        runs.append(subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True))
+    good, bad = runs
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "OK panel-2026: signature valid, the draw re-derives bit for bit" in good.stdout
+    assert bad.returncode == 1 and "FAIL panel.csv: changed since it was signed" in bad.stdout
