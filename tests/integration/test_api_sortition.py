@@ -140,3 +140,26 @@ def test_no_records_and_bad_directories(world: ApiWorld, records: dict[str, Path
 def test_settings_travel_to_worker_processes(records: dict[str, Path]) -> None:
     s = ApiSettings(sortition_dirs=(records["good"], records["tampered"]))
     assert settings_from_env(settings_to_env(s)).sortition_dirs == (records["good"], records["tampered"])
+
+
+def test_cli_show_gives_the_api_summary(client: TestClient, records: dict[str, Path], world: ApiWorld) -> None:
+    key = str(world.keys_dir / "results.pub")
+    res = CliRunner().invoke(cli, ["sortition", "show", str(records["good"]), "--key", key, "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    api = client.get("/v1/sortition/panel-2026").json()
+    assert doc == {"name": "panel-2026", "verified": True, "problems": [], "summary": api["summary"]}
+    res = CliRunner().invoke(cli, ["sortition", "show", str(records["good"]), "--key", key])
+    assert res.exit_code == 0 and "gender=f: 2 on the panel (min 2, max 2) ok" in res.stdout
+    assert "panel: R02, R04, R07, R11" in res.stdout
+    res = CliRunner().invoke(cli, ["sortition", "show", str(records["tampered"]), "--key", key])
+    assert res.exit_code == 1
+    assert "FAIL panel.csv: changed since it was signed" in res.stdout
+    assert "gender=f: 3 on the panel (min 2, max 2) not met" in res.stdout
+
+
+def test_serve_refuses_a_missing_record_directory(world: ApiWorld, small_paris: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["serve", "--db", world.db_url, "--keys", str(world.keys_dir),
+                                   "--sortition", str(tmp_path / "nowhere"), "--port", "1"])
+    assert res.exit_code == 2
+    assert "not a sortition record directory" in res.output
