@@ -16,8 +16,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine.errors import SortitionInputError
-from engine.sortition.record import verify_record
+from engine.sortition.record import SIGNED_FILES, verify_record
 from engine.sortition.summary import RecordSummary, record_summary
+
+RECORD_FILES = frozenset({*SIGNED_FILES, "manifest.json", "results.pub"})
 
 
 def read_record_dir(directory: Path) -> dict[str, bytes]:
@@ -43,8 +45,10 @@ class LoadedRecord:
 
 def load_record(directory: Path, key: Ed25519PublicKey | None, name: str | None = None) -> LoadedRecord:
     """Read, verify (with the trusted results ``key``; None: the record's own results.pub, which
-    only proves self-consistency) and summarise the record in ``directory``."""
-    files = read_record_dir(directory)
+    only proves self-consistency) and summarise the record in ``directory``. Only the record's
+    own files (:data:`RECORD_FILES`) are kept: other files in the directory are not part of
+    the record and are never served."""
+    files = {n: b for n, b in read_record_dir(directory).items() if n in RECORD_FILES}
     problems = verify_record(files, key)
     try:
         summary: RecordSummary | None = record_summary(files)

@@ -28,6 +28,7 @@ def world(tmp_path: Path, small_paris: Path) -> ApiWorld:
 @pytest.fixture
 def records(tmp_path: Path, world: ApiWorld) -> dict[str, Path]:
     good = draw_record(tmp_path / "panel-2026", world.keys_dir)  # the server's results key
+    (good / "notes $(x).txt").write_text("not part of the record")
     other_keys = tmp_path / "other-keys"
     assert CliRunner().invoke(cli, ["keys", "init", "--keys", str(other_keys)]).exit_code == 0
     return {"good": good, "tampered": tampered_copy(good, tmp_path / "panel-tampered"),
@@ -86,7 +87,7 @@ def test_tampered_summary_says_it_is_not_verified(client: TestClient) -> None:
 def test_files_are_the_bytes_and_verify_again(client: TestClient, records: dict[str, Path], tmp_path: Path,
                                               world: ApiWorld) -> None:
     names = client.get("/v1/sortition/panel-2026").json()["files"]
-    assert sorted(names) == sorted(p.name for p in records["good"].iterdir())
+    assert sorted(names) == sorted(p.name for p in records["good"].iterdir() if not p.name.startswith("notes"))
     copy = tmp_path / "downloaded" / "panel-2026"
     copy.mkdir(parents=True)
     for name in names:
@@ -114,6 +115,9 @@ def test_unknown_record_and_file_are_404(client: TestClient) -> None:
     assert r.status_code == 404 and r.json()["error"]["code"] == "sortition_file_not_found"
     r = client.get("/v1/sortition/panel-2026/files/..%2F..%2Fkeys%2Fresults.key")
     assert r.status_code == 404
+    # a file next to the record that is not part of it is neither listed nor served
+    assert "notes $(x).txt" not in client.get("/v1/sortition/panel-2026").json()["files"]
+    assert client.get("/v1/sortition/panel-2026/files/notes%20$(x).txt").status_code == 404
 
 
 def test_without_the_results_key_nothing_is_verified(world: ApiWorld, records: dict[str, Path],
