@@ -104,3 +104,18 @@ def test_the_commands_shown_verify_the_draw(served: tuple[str, Path], small_pari
     assert good.returncode == 0, good.stdout + good.stderr
     assert "OK panel-2026: signature valid, the draw re-derives bit for bit" in good.stdout
     assert bad.returncode == 1 and "FAIL panel.csv: changed since it was signed" in bad.stdout
+
+
+def test_the_section_fits_a_phone(served: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, _ = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"{base}/?lang=fr")
+            assert page.locator("#sortition-panel-2026 ul.panel-ids li").count() == 4
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        finally:
+            browser.close()
