@@ -166,4 +166,7 @@ def test_serve_refuses_a_missing_record_directory(world: ApiWorld, small_paris: 
     res = CliRunner().invoke(cli, ["serve", "--db", world.db_url, "--keys", str(world.keys_dir),
                                    "--sortition", str(tmp_path / "nowhere"), "--port", "1"])
     assert res.exit_code == 2
-    assert "not a sortition record directory" in res.output
+    assert "nowhere: not a sortition record directory" in " ".join(res.output.split())  # the console wraps
+    res = CliRunner().invoke(cli, ["serve", "--db", world.db_url, "--keys", str(world.keys_dir), "--port", "1"],
+                             env={"PBCOUNT_SORTITION": f"{tmp_path / 'also-nowhere'}"})
+    assert res.exit_code == 2 and "also-nowhere: not a sortition record directory" in " ".join(res.output.split())
