@@ -39,7 +39,8 @@ bench: setup
 serve: setup
 	@test -f demo-out/pbcount.db || { echo "no demo store: run 'make demo' first"; exit 2; }
 	$(BIN)/pbcount serve --db sqlite:///demo-out/pbcount.db --keys demo-out/fixture/keys \
-		--bundle-dir demo-out/bundle --host 127.0.0.1 --port $(or $(PORT),8000) --workers $(or $(WORKERS),1)
+		--bundle-dir demo-out/bundle --host 127.0.0.1 --port $(or $(PORT),8000) --workers $(or $(WORKERS),1) \
+		$(foreach d,$(SORTITION),--sortition $(d))
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache build *.egg-info

@@ -7,6 +7,7 @@ loads the frozen election and the key directory, and mounts the routers:
 * ``/v1/scans``, ``/v1/review`` — paper scans and adjudication (operator);
 * ``/v1/election/close``, ``/v1/count``, ``/v1/publish`` — admin actions;
 * ``/v1/results`` (+ CSVs), ``/v1/bundle``, ``/v1/receipts/{id}``, ``/v1/tree-head`` — public;
+* ``/v1/sortition`` (+ ``/{name}``, ``/{name}/files/{file}``) — signed sortition records, public;
 * ``/`` and ``/receipt`` — the public results page (HTML, French and English).
 
 The OpenAPI schema is at ``/openapi.json`` (a self-contained reference page at ``/docs``).
@@ -22,7 +23,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
-from api import routes_admin, routes_bundle, routes_page, routes_results, routes_scans, routes_votes
+from api import routes_admin, routes_bundle, routes_page, routes_results, routes_scans, routes_sortition, routes_votes
 from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
@@ -64,7 +65,8 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
     )
     app.state.pb = pb
     install_error_handlers(app)
-    for module in (routes_votes, routes_scans, routes_admin, routes_bundle, routes_results, routes_page):
+    for module in (routes_votes, routes_scans, routes_admin, routes_bundle, routes_results, routes_sortition,
+                   routes_page):
         app.include_router(module.router)
     install_docs(app)
     app.add_middleware(BodySizeLimit, limit_for=settings.body_limit)

@@ -31,6 +31,7 @@ from api.settings import ApiSettings
 
 SETTINGS_ENV = "PBCOUNT_SERVE_SETTINGS"
 _PATHS = {"keys_dir", "bundle_dir", "register_path"}
+_PATH_LISTS = {"sortition_dirs"}
 
 
 def settings_to_env(settings: ApiSettings) -> str:
@@ -38,7 +39,10 @@ def settings_to_env(settings: ApiSettings) -> str:
     doc: dict[str, Any] = {}
     for f in dataclasses.fields(settings):
         value = getattr(settings, f.name)
-        doc[f.name] = str(value) if isinstance(value, Path) else value
+        if f.name in _PATH_LISTS:
+            doc[f.name] = [str(p) for p in value]
+        else:
+            doc[f.name] = str(value) if isinstance(value, Path) else value
     return json.dumps(doc)
 
 
@@ -51,6 +55,8 @@ def settings_from_env(text: str | None = None) -> ApiSettings:
     known = {f.name for f in dataclasses.fields(ApiSettings)}
     kwargs: dict[str, Any] = {k: (Path(v) if k in _PATHS and v is not None else v)
                               for k, v in doc.items() if k in known}
+    for k in _PATH_LISTS & set(kwargs):
+        kwargs[k] = tuple(Path(v) for v in kwargs[k])
     return ApiSettings(**kwargs)
 
 

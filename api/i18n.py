@@ -119,6 +119,37 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_next": ("Vérifiez que le numéro est recopié exactement (16 caractères, 0 et O se confondent), "
                          "ou revenez après la prochaine publication. Si votre reçu reste introuvable, "
                          "signalez-le à la mairie en citant ce numéro."),
+        "sort_title": "Tirages au sort",
+        "sort_intro": ("Panels (ou propositions) tirés au sort avec des quotas, à partir d'une graine publique. "
+                       "Chaque procès-verbal est signé avec la clé des résultats ; n'importe qui peut refaire "
+                       "le tirage et vérifier qu'il donne ce panel."),
+        "sort_verified": "Vérifié par le serveur : signature valide, le tirage se refait à l'identique.",
+        "sort_not_verified": "NON VÉRIFIÉ : ce procès-verbal ne doit pas être tenu pour valide.",
+        "sort_problems": "Problèmes trouvés",
+        "sort_seed": "Graine",
+        "sort_seed_source": ("D'où elle vient : un aléa public annoncé avant le tirage et inconnu de tous avant "
+                             "(la valeur d'un tour de drand ou le résultat d'un tirage de loterie), utilisé tel "
+                             "quel (octets UTF-8 du texte). Dérivation :"),
+        "sort_pool_hash": "Empreinte du vivier (SHA-256 de pool.csv), publiée avant la graine",
+        "sort_method": "Méthode",
+        "sort_drawn": "{size} personnes tirées parmi {pool}",
+        "sort_quotas": "Quotas et composition du panel",
+        "sort_feature": "Critère",
+        "sort_value": "Valeur",
+        "sort_min": "Min.",
+        "sort_max": "Max.",
+        "sort_count": "Dans le panel",
+        "sort_met": "Respecté",
+        "sort_panel": "Panel tiré (identifiants pseudonymes)",
+        "sort_probs": "Probabilité d'être tiré, sur tout le vivier",
+        "sort_prob_line": "plus petite {min} — médiane {median} — plus grande {max}",
+        "sort_check": "Comment vérifier ce tirage",
+        "sort_check_steps": ("Téléchargez les fichiers du procès-verbal dans un dossier, puis lancez la commande "
+                             "ci-dessous (pbcount installé) ; elle refait le tirage et affiche OK, ou FAIL avec "
+                             "chaque différence."),
+        "sort_check_key": ("results.pub : la clé publique des résultats publiée par la ville (dans le dossier de "
+                           "vérification) ; la copie du procès-verbal ne prouve que sa cohérence interne."),
+        "sort_files": "Fichiers",
         "colon": "\u00a0:",
     },
     "en": {
@@ -228,6 +259,35 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_next": ("Check that the number is copied exactly (16 characters; 0 and O are easy to confuse), "
                          "or come back after the next publication. If your receipt still cannot be found, "
                          "report it to the city, quoting this number."),
+        "sort_title": "Sortition draws",
+        "sort_intro": ("Panels (or proposals) drawn by lot with quotas, from a public seed. Each record is signed "
+                       "with the results key; anyone can re-run the draw and check that it gives this panel."),
+        "sort_verified": "Verified by the server: the signature is valid and the draw re-derives bit for bit.",
+        "sort_not_verified": "NOT VERIFIED: this record must not be taken as valid.",
+        "sort_problems": "Problems found",
+        "sort_seed": "Seed",
+        "sort_seed_source": ("Where it came from: public randomness announced before the draw and unknown to "
+                             "everyone before it (a drand round's value or a lottery result), used exactly as "
+                             "typed (the text's UTF-8 bytes). Derivation:"),
+        "sort_pool_hash": "Pool fingerprint (SHA-256 of pool.csv), published before the seed",
+        "sort_method": "Method",
+        "sort_drawn": "{size} people drawn from {pool}",
+        "sort_quotas": "Quotas and the panel's make-up",
+        "sort_feature": "Feature",
+        "sort_value": "Value",
+        "sort_min": "Min",
+        "sort_max": "Max",
+        "sort_count": "On the panel",
+        "sort_met": "Met",
+        "sort_panel": "Panel drawn (pseudonymous ids)",
+        "sort_probs": "Selection probability, over the whole pool",
+        "sort_prob_line": "smallest {min} — median {median} — largest {max}",
+        "sort_check": "How to check this draw",
+        "sort_check_steps": ("Download the record's files into one directory, then run the command below (with "
+                             "pbcount installed); it re-runs the draw and prints OK, or FAIL with every difference."),
+        "sort_check_key": ("results.pub: the results public key the city published (in the verification bundle); "
+                           "the record's own copy only proves it is self-consistent."),
+        "sort_files": "Files",
         "colon": ":",
     },
 }
@@ -316,6 +376,12 @@ def fmt_money(n: int, currency: str, lang: str) -> str:
     if lang == "fr":
         return f"{fmt_int(n, lang)}\u00a0{sym or currency}"
     return f"{sym}{fmt_int(n, lang)}" if sym else f"{fmt_int(n, lang)} {currency}"
+
+
+def fmt_prob(x: float, lang: str) -> str:
+    """A probability with four decimals (``0,3333`` in French)."""
+    s = f"{x:.4f}"
+    return s.replace(".", ",") if lang == "fr" else s
 
 
 def fmt_pct(x: float, lang: str) -> str:

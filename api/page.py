@@ -429,10 +429,15 @@ def envelope_section(env: dict[str, Any], t: dict[str, str], lang: str, currency
 
 
 def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, lang: str,
-                        election_name: str) -> str:
+                        election_name: str, sortition: list[dict[str, Any]] | None = None,
+                        base_url: str = "") -> str:
     """The whole public results page in ``lang`` (``doc``: the results document, None before a
-    count; ``pub``: the publication facts, None before publication).
+    count; ``pub``: the publication facts, None before publication; ``sortition``: the served
+    sortition records, :func:`api.routes_sortition.record_document`, shown after the results
+    with download commands against ``base_url``).
     """
+    from api.page_sortition import sortition_section
+
     t = TEXT[lang]
     title = f"{election_name} — {t['results']}"
     parts = [_header(t, lang, "/", title), "<main>"]
@@ -450,6 +455,7 @@ def render_results_page(doc: dict[str, Any] | None, pub: dict[str, Any] | None, 
         fair = (pub or {}).get("fairness") or {}
         for i, env in enumerate(doc["envelopes"]):
             parts.append(envelope_section({**env, "fairness": fair.get(env["id"])}, t, lang, cur, open_=(i == 0)))
+    parts.append(sortition_section(sortition or [], t, lang, base_url))
     parts.append("</main>")
     return _document(lang, title, "".join(parts))
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.i18n import pick_lang
 from api.page import render_receipt_page, render_results_page
 from api.publication import check_receipt, published_fairness, tree_head_facts
+from api.routes_sortition import record_document
 from api.routes_votes import app_state
 from engine.verifier.manifest import raw_key
 
@@ -61,7 +62,9 @@ def results_page(request: Request, lang: LangQuery = None) -> HTMLResponse:
     if pub is not None:
         pub = {**pub, "key_fingerprint": results_key_fingerprint(pb.bundle_dir, pb.settings.keys_dir),
                "fairness": published_fairness(pb)}
-    html = render_results_page(pc.document if pc else None, pub, chosen, pb.election.name)
+    records = [record_document(r) for r in pb.sortition.values()]
+    base = pb.settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
+    html = render_results_page(pc.document if pc else None, pub, chosen, pb.election.name, records, base)
     return HTMLResponse(html, headers={"Content-Language": chosen})
 
 

@@ -15,6 +15,8 @@ class ApiSettings:
     ``vote_rate`` / ``vote_burst``: token bucket per API key for vote intake (votes per
     second sustained, and the burst allowed above it); a batch consumes one token per line.
     Body limits apply per request, by path; larger requests get 413 before being read.
+    ``sortition_dirs``: record directories of ``pbcount sortition draw``, verified at start
+    against the results key of ``keys_dir`` and served read-only.
     """
 
     db_url: str | None = None
@@ -29,6 +31,7 @@ class ApiSettings:
     max_scan_bytes: int = 64 * MiB
     max_other_bytes: int = 256 * 1024
     default_lang: str = "fr"
+    sortition_dirs: tuple[Path, ...] = ()  # signed sortition records served read-only (/v1/sortition)
     public_base_url: str = ""
 
     def body_limit(self, path: str) -> int:

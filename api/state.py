@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from api.auth import KeyCache
 from api.limits import RateLimiter
 from api.publication import PublicationCache
@@ -20,8 +22,9 @@ from engine.formats.results_csv import envelopes_csv, projects_csv
 from engine.model.election import Election
 from engine.model.tokens import TokenVerifier
 from engine.services.count import count_store
+from engine.services.sortition import LoadedRecord, load_records
 from engine.storage.apikey_store import ApiKeyStore
-from engine.storage.keyfiles import load_public_key, load_receipt_secret
+from engine.storage.keyfiles import RESULTS, load_public_key, load_receipt_secret
 from engine.storage.review_store import PENDING, ReviewStore
 from engine.storage.store import Store, now_iso
 
@@ -62,6 +65,20 @@ def default_bundle_dir(settings: ApiSettings, store: Store) -> Path:
     return Path("bundle")
 
 
+def sortition_records(settings: ApiSettings) -> dict[str, LoadedRecord]:
+    """The ``--sortition`` records, verified against the key directory's results.pub (without it,
+    each is served unverified, saying so); SortitionInputError for a bad directory list."""
+    if not settings.sortition_dirs:
+        return {}
+    key: Ed25519PublicKey | None = None
+    why: str | None = None
+    try:
+        key = load_public_key(settings.keys_dir, RESULTS)
+    except KeyFileError as exc:
+        why = str(exc)
+    return load_records(settings.sortition_dirs, key, why)
+
+
 @dataclass
 class AppState:
     """What every request shares: settings, store, election, token verifier and receipt
@@ -79,6 +96,7 @@ class AppState:
     rate: RateLimiter
     publications: PublicationCache
     bundle_dir: Path
+    sortition: dict[str, LoadedRecord] = field(default_factory=dict)
     _count: PublishedCount | None = None
     _count_lock: threading.Lock = field(default_factory=threading.Lock)
     _loaded: bool = False
@@ -104,6 +122,7 @@ class AppState:
             intake_problem=problem, writer=VoteWriter(store), key_cache=KeyCache(ApiKeyStore(store)),
             rate=RateLimiter(settings.vote_rate, settings.vote_burst),
             publications=PublicationCache(store), bundle_dir=default_bundle_dir(settings, store),
+            sortition=sortition_records(settings),
         )
 
     def _publish(self, result: CountResult) -> PublishedCount:

@@ -169,7 +169,7 @@ def verify_record(files: Mapping[str, bytes], key: Ed25519PublicKey | None = Non
     try:
         rec = json.loads(files["record.json"])
         features = parse_features(files["features.csv"].decode(), "features.csv")
-        pool = _pool_from_record(files["pool.csv"].decode(), features)
+        pool = pool_from_record(files["pool.csv"].decode(), features)
     except (KeyError, ValueError, SortitionInputError) as exc:
         return [*problems, f"cannot re-read the record: {exc}"]
     if hashlib.sha256(files["pool.csv"]).hexdigest() != rec.get("pool_sha256"):
@@ -195,7 +195,7 @@ def verify_record(files: Mapping[str, bytes], key: Ed25519PublicKey | None = Non
     return problems
 
 
-def _pool_from_record(text: str, features: Features) -> Pool:
+def pool_from_record(text: str, features: Features) -> Pool:
     """pool.csv as written in a record (``household`` column = group numbers)."""
     head = next(csv.reader(io.StringIO(text)), [])
     if "household" not in head:

@@ -72,6 +72,11 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", min=1, max=64,
                                          help="Server processes (more votes/s on several cores; each gets "
                                               "1/N of the vote rate limit)")] = 1,
+    sortition: Annotated[list[Path] | None, typer.Option(
+        "--sortition", envvar="PBCOUNT_SORTITION",
+        help="A signed sortition record directory (`pbcount sortition draw --out`) to serve at /v1/sortition "
+             "and on the page, verified at start with the results key; repeatable ($PBCOUNT_SORTITION: "
+             "space-separated)")] = None,
 ) -> None:
     """Serve the HTTP API (/v1/…, OpenAPI at /openapi.json) and the public results page (/)."""
     import uvicorn
@@ -90,10 +95,16 @@ def serve(
         settings = ApiSettings(db_url=db, keys_dir=keys.resolve(),
                                bundle_dir=bundle_dir.resolve() if bundle_dir else None,
                                vote_rate=vote_rate / workers, vote_burst=max(1, vote_burst // workers),
-                               default_lang=lang)
+                               default_lang=lang, sortition_dirs=tuple(p.resolve() for p in sortition or ()))
         app = create_app(settings, store=store)
     if app.state.pb.intake_problem:
         console.print(f"[yellow]{app.state.pb.intake_problem}[/] (public pages still served)", highlight=False)
+    for rec in app.state.pb.sortition.values():
+        if rec.verified:
+            console.print(f"sortition record {rec.name}: [green]verified[/]", highlight=False)
+        else:
+            console.print(f"[yellow]sortition record {rec.name}: NOT verified[/] (served with its problems): "
+                          + "; ".join(rec.problems), highlight=False)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     procs = f"{workers} processes, " if workers > 1 else ""
     console.print(f"serving on [bold]http://{shown}:{port}/[/] ({procs}API docs /docs, schema /openapi.json); "

@@ -1,7 +1,9 @@
-"""``pbcount sortition draw|verify``: panels (or proposals) drawn by lot from a public seed.
+"""``pbcount sortition draw|commit|verify|show``: panels (or proposals) drawn by lot from a public seed.
 
 The CLI reads the files, calls :mod:`engine.sortition` and writes the signed record
-directory; ``verify`` re-derives the draw and exits 1 on any difference. See docs/sortition.md.
+directory; ``verify`` re-derives the draw and exits 1 on any difference; ``show`` verifies
+and summarises a record through :mod:`engine.services.sortition`, as ``pbcount serve
+--sortition`` does. See docs/sortition.md.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from engine.services.sortition import load_record, read_record_dir
 from engine.sortition.draw import METHODS
 from engine.sortition.pool import parse_features, parse_pool
 from engine.sortition.record import build_record, verify_record
@@ -95,7 +98,7 @@ def verify_command(
     """Re-derive the draw bit for bit; exit 1 and list every difference if anything changed."""
     if not directory.is_dir():
         fail(f"{directory}: not a directory")
-    files = {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+    files = read_record_dir(directory)
     with errors_as_messages():
         pub = public_key_from_pem(key.read_bytes(), str(key)) if key else None
     problems = verify_record(files, pub)
@@ -114,6 +117,44 @@ def verify_command(
         console.print("[yellow]note[/]: checked with the record's own results.pub; pass --key to check "
                       "the authority's published key")
     console.print(f"[green]OK[/] {directory}: signature valid, the draw re-derives bit for bit")
+
+
+@sortition_app.command("show")
+def show_command(
+    directory: Annotated[Path, typer.Argument(help="A record directory written by `sortition draw`")],
+    key: Annotated[Path | None, typer.Option("--key", help="The trusted results.pub (default: the "
+                                             "record's own copy, which only checks self-consistency)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print name, verified, problems and the summary "
+                                          "as JSON (as GET /v1/sortition/{name})")] = False,
+) -> None:
+    """Verify a record and summarise it: seed, quotas with the panel's counts, panel, probabilities
+    (the same summary as ``pbcount serve --sortition`` serves). Exit 1 if it does not verify."""
+    if not directory.is_dir():
+        fail(f"{directory}: not a directory")
+    with errors_as_messages():
+        pub = public_key_from_pem(key.read_bytes(), str(key)) if key else None
+    rec = load_record(directory, pub)
+    s = rec.summary
+    if as_json:
+        typer.echo(json.dumps({"name": rec.name, "verified": rec.verified, "problems": list(rec.problems),
+                               "summary": s.to_dict() if s else None}, ensure_ascii=False))
+    else:
+        if s is not None:
+            console.print(f"{rec.name}: {s.size} of {s.pool_size} with {s.algorithm}, seed {s.seed!r}", highlight=False)
+            console.print(f"pool_sha256 {s.pool_sha256}", highlight=False)
+            for q in s.quotas:
+                mark = "ok" if q.met else "[yellow]not met[/]"
+                console.print(f"  {q.feature}={q.value}: {q.panel_count} on the panel (min {q.min}, "
+                              f"max {q.max}) {mark}", highlight=False)
+            console.print("panel: " + ", ".join(s.panel), highlight=False)
+            p = s.probabilities
+            console.print(f"probabilities: min {p.min:.4f}, median {p.median:.4f}, max {p.max:.4f}", highlight=False)
+        for problem in rec.problems:
+            console.print(f"[bold red]FAIL[/] {problem}", highlight=False)
+        if rec.verified:
+            console.print("[green]OK[/] verified" + ("" if key else " (with the record's own results.pub)"))
+    if not rec.verified:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -518,7 +518,7 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
     paths = set(spec["paths"])
     for p in ("/v1/votes", "/v1/votes:batch", "/v1/election/close", "/v1/count", "/v1/publish", "/v1/results",
               "/v1/results/projects.csv", "/v1/results/envelopes.csv", "/v1/bundle", "/v1/receipts/{receipt_id}",
-              "/v1/tree-head"):
+              "/v1/tree-head", "/v1/sortition", "/v1/sortition/{name}", "/v1/sortition/{name}/files/{file}"):
         assert p in paths, p
     assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
 
