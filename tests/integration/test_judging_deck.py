@@ -269,3 +269,20 @@ def test_score_cli_prints_the_table(tmp_path: Path, small_paris: Path, world: tu
     assert "mild" in printed and "silent misreads" in printed
     data = json.loads((tmp_path / "s.json").read_text())
     assert data[0]["pages"] == 3
+
+
+def test_a_deck_larger_than_the_token_register_is_refused(world: tuple, tmp_path: Path) -> None:
+    """Reused tokens made second sheets of one voter (conflicting_sheet), scored as clear
+    ballots not accepted: 41-48 pages of each 300-ballot deck (docs/paper-ballots.md)."""
+    e, tokens = world
+    with pytest.raises(ValueError, match=f"a deck of {len(tokens) + 1} ballots needs {len(tokens) + 1} voter tokens"):
+        make_deck(e, "all", tokens, tmp_path / "d", count=len(tokens) + 1, profile="mild", seed=1)
+    assert not (tmp_path / "d" / "expected.json").exists()
+
+
+def test_the_default_fixture_grows_its_register_for_a_large_deck(tmp_path: Path) -> None:
+    from fixtures.judging_deck.deck import ensure_fixture
+
+    fx = ensure_fixture(tmp_path / "fx", paper_voters=250)
+    assert len(read_token_register(fx / "paper_tokens.csv")) >= 250
+
