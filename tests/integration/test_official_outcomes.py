@@ -85,3 +85,36 @@ def test_lexicographic_tie_break_loses_two_warsaw_ties() -> None:
         official = set(inst.official_selection() or ())
         assert set(RULES["greedy"](problem, "votes-cost-id").selected) == official
         assert set(RULES["greedy"](problem, "lexicographic").selected) != official
+
+
+WARSAW_EXCLUSIVE_2024 = ["Poland_Warszawa_2024_Bemowo.pb", "Poland_Warszawa_2024_Bielany.pb",
+                         "Poland_Warszawa_2024_Mokotow.pb", "Poland_Warszawa_2024_Wola.pb"]
+
+
+@pytest.mark.parametrize("name", WARSAW_EXCLUSIVE_2024)
+def test_warsaw_2024_greedy_exclusive_files_are_reproduced_with_no_binding_exclusion(name: str) -> None:
+    """The files name no exclusive projects (their comments are about ages and a voting
+    glitch): greedy-exclusive without groups, i.e. greedy, gives the city's winners."""
+    from engine.rules.exclusive import greedy_exclusive
+
+    inst = read_pabulib(pabulib_dir() / name)
+    assert inst.rule == "greedy-exclusive" and "exclusive" not in inst.meta.get("comment", "").lower()
+    problem = allocation_problem(inst, with_profile=False)
+    assert set(greedy_exclusive(problem).selected) == set(inst.official_selection() or ())
+
+
+def test_ursynow_2021_city_choice_is_not_a_greedy_exclusive_outcome() -> None:
+    """Its comment: projects 459, 1687 and 2150 overlap and the city kept 2150. As one
+    exclusive group the rule funds 1687 (most votes of the three) — the city kept the one
+    with the fewest, so its choice is not derivable from the file (docs/rules.md)."""
+    from dataclasses import replace
+
+    from engine.rules.exclusive import greedy_exclusive
+    from engine.rules.problem import ExclusiveGroup
+
+    inst = read_pabulib(pabulib_dir() / "Poland_Warszawa_2021_Ursynow.pb")
+    assert "459, 1687, and 2150 overlapped" in inst.meta["comment"]
+    problem = replace(allocation_problem(inst, with_profile=False),
+                      exclusive=(ExclusiveGroup("Kabaty", frozenset({"459", "1687", "2150"})),))
+    ours, official = set(greedy_exclusive(problem).selected), set(inst.official_selection() or ())
+    assert "1687" in ours and "2150" not in ours and "2150" in official and "1687" not in official
