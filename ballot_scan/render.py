@@ -337,8 +337,13 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     draw_fitted(d, box(rect(INSTRUCTIONS_BOX)), instructions_text(election, env), px(3.5), px(2.6))
     outline = px(BOX_OUTLINE_MM)
     small = ballot_font(px(3.2))
-    for r, column in zip(grid_heading_rects(len(pl.columns)), pl.columns, strict=True):
-        draw_centred(d, box(r), grid_heading(election, column), px(2.8), px(2.0))
+    heads = [(box(r), grid_heading(election, c)) for r, c in zip(grid_heading_rects(len(pl.columns)), pl.columns,
+                                                                 strict=True)]
+    size = px(2.8)  # one size for every heading: the largest at which all fit on one line
+    while size > px(2.0) and any(d.textlength(t, font=ballot_font(size, bold=True)) > a[2] - a[0] for a, t in heads):
+        size -= 1
+    for area, text in heads:
+        draw_centred(d, area, text, size, size)
     written: set[str] = set()
     for b in pl.boxes:
         d.rectangle(box(b.box), outline=0, width=outline)
