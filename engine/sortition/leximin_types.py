@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.sortition.maximin import WEIGHT_SCALE, explain_infeasible, panel_rows
+from engine.sortition.maximin import WEIGHT_SCALE, WeightedLottery, explain_infeasible, panel_rows
 from engine.sortition.pool import Features, Pool, SortitionInputError
 from engine.sortition.pricing import person_types
 from engine.sortition.seed import SeedStream
@@ -48,7 +48,7 @@ _EPS = 1e-7
 
 
 @dataclass(frozen=True)
-class TypeLottery:
+class TypeLottery(WeightedLottery):
     """Compositions (a count per type) with integer weights; ``types``: the members of each
     type (pool indices, ascending); ``impossible``: people on no quota-respecting panel."""
 
@@ -57,11 +57,6 @@ class TypeLottery:
     weights: tuple[int, ...]
     impossible: tuple[int, ...]
     rounds: int
-
-    @property
-    def total(self) -> int:
-        """The sum of the weights: ``W``."""
-        return sum(self.weights)
 
     def probabilities(self, n: int) -> list[tuple[int, int]]:
         """Per person of type ``t``: ``(Σ_c w_c c_t, W n_t)``; ``(0, W)`` for the impossible."""

@@ -44,8 +44,20 @@ WEIGHT_SCALE = 1 << 32
 _EPS = 1e-7
 
 
+class WeightedLottery:
+    """What every lottery shares: integer ``weights`` whose sum ``W`` is the denominator of
+    every probability and of the draw's ticket."""
+
+    weights: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """The sum of the weights: ``W``."""
+        return sum(self.weights)
+
+
 @dataclass(frozen=True)
-class Lottery:
+class Lottery(WeightedLottery):
     """Panels (tuples of pool indices, ascending) with integer weights; ``impossible``:
     people who are on no quota-respecting panel."""
 
@@ -53,11 +65,6 @@ class Lottery:
     weights: tuple[int, ...]
     impossible: tuple[int, ...]
     rounds: int
-
-    @property
-    def total(self) -> int:
-        """The sum of the panel weights: the denominator of every probability."""
-        return sum(self.weights)
 
     def probabilities(self, n: int) -> list[tuple[int, int]]:
         """Per person, ``(weight of the panels holding them, W)``."""
