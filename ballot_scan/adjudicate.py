@@ -18,7 +18,7 @@ from engine.counting.dedup import check_paper_allowed
 from engine.errors import PbcountError, ReceiptInputError
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef
 from engine.model.election import Election, Project
-from engine.model.opinions import SEPARATOR
+from engine.model.opinions import SEPARATOR, split_item
 from engine.model.receipts import parse_stub
 from engine.model.tokens import TokenVerifier
 from engine.storage.review_store import ACCEPTED, PENDING, REJECTED, ReviewItem, ReviewStore
@@ -98,7 +98,7 @@ def _project_of(election: Election, item: str) -> Project | None:
     """The project an adjudicator's item names: a project id, or a grid's ``project=opinion``."""
     found = election.project(item)
     if found is None and SEPARATOR in item:
-        found = election.project(item.rpartition(SEPARATOR)[0])
+        found = election.project(split_item(item)[0])
     return found
 
 

@@ -33,6 +33,7 @@ from engine.errors import TokenError
 from engine.model import crockford
 from engine.model.ballots import Ballot, Channel, Rejection, SourceRef, Submission, validate_submission
 from engine.model.election import Election
+from engine.model.opinions import split_item
 from engine.model.receipts import paper_receipt_id
 from engine.model.tokens import TokenVerifier, parse_short_code
 
@@ -222,7 +223,7 @@ def decide_page(
         rows = [pid for pid, why in read_grid(env, read.votes, read.ambiguous).review if why == "overvote_row"]
         if rows:
             review.append("overvote_row")
-            details += [f"{pid}: {', '.join(sorted(k for k in read.votes if k.startswith(pid + '=')))} marked"
+            details += [f"{pid}: {', '.join(sorted(k for k in read.votes if split_item(k)[0] == pid))} marked"
                         for pid in rows]
     elif len(read.votes) > env.max_selections and not (read.pages and read.pages > 1):
         review.append("overvote")

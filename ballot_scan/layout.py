@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.model.election import AGAINST, FOR, Election, Envelope, Project
+from engine.model.opinions import opinion_item
 
 PAGE_W_MM = 210.0
 PAGE_H_MM = 297.0
@@ -116,7 +117,7 @@ class MarkBox:
     def key(self) -> str:
         """What the reader files this box's measures under: the project id, or on a grid
         ``"<project>=<column>"`` (the adjudicator's ``project=opinion`` item)."""
-        return f"{self.project_id}={self.column}" if self.column else self.project_id
+        return opinion_item(self.project_id, self.column) if self.column else self.project_id
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from ballot_scan.layout import QR_BOX, PageLayout, Rect, envelope_layout, mm_to_
 from ballot_scan.payload import PagePayload, new_ballot_serial
 from ballot_scan.render import BallotToken, personalise_page, render_template
 from engine.model.election import Election
+from engine.model.opinions import opinion_item, split_item
 from engine.model.tokens import issue_token, short_code
 from engine.storage.keyfiles import open_private
 
@@ -305,16 +306,18 @@ def _plan_grid(election: Election, env_id: str, rng: random.Random, opts: DeckOp
         reasons.append("blank_ballot")
     else:
         rows = [p for p in projects if rng.random() < 0.6] or [rng.choice(projects)]
-        votes = [(f"{p}={rng.choice(pl.columns)}", rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0]) for p in rows]
+        votes = [(opinion_item(p, rng.choice(pl.columns)), rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0])
+                 for p in rows]
         if r < opts.p_blank_ballot + opts.p_overvote:
-            pid, _, col = votes[0][0].partition("=")
+            pid, col = split_item(votes[0][0])
             other = rng.choice([c for c in pl.columns if c != col])
-            votes.append((f"{pid}={other}", rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0]))
+            votes.append((opinion_item(pid, other), rng.choices(VOTE_MARKS, VOTE_MARK_WEIGHTS)[0]))
             reasons.append("overvote_row")
     ambiguous: tuple[tuple[str, str], ...] = ()
-    free = [p for p in projects if not any(k.startswith(p + "=") for k, _ in votes)]
+    marked = {split_item(k)[0] for k, _ in votes}
+    free = [p for p in projects if p not in marked]
     if votes and free and rng.random() < opts.p_ambiguous:
-        ambiguous = ((f"{rng.choice(free)}={rng.choice(pl.columns)}", rng.choice(AMBIGUOUS_MARKS)),)
+        ambiguous = ((opinion_item(rng.choice(free), rng.choice(pl.columns)), rng.choice(AMBIGUOUS_MARKS)),)
         reasons.append("ambiguous_mark")
     return BallotSpec(kind="ballot", votes=tuple(votes), ambiguous=ambiguous,
                       damaged_qr=rng.random() < opts.p_damaged_qr,
