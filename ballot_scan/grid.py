@@ -31,7 +31,7 @@ from ballot_scan.layout import grid_columns
 from ballot_scan.marks import AMBIGUOUS, VOTE
 from engine.model.ballots import Channel, SourceRef, Submission
 from engine.model.election import Envelope
-from engine.model.opinions import split_item
+from engine.model.opinions import opinion_item, split_item
 
 
 @dataclass(frozen=True)
@@ -124,5 +124,5 @@ def grid_submission(token: str, env: Envelope, decision: GridDecision, source: S
     """The paper submission of an accepted grid page (after review: no row left to judge)."""
     if decision.needs_review:
         raise ValueError(f"rows {[pid for pid, _ in decision.review]} still need review")
-    return Submission(token, Channel.PAPER, {}, source, image_sha256=image_sha256, ballot_serial=ballot_serial,
-                      opinions={env.id: dict(decision.opinions)})
+    items = [opinion_item(pid, opinion) for pid, opinion in decision.opinions.items()]
+    return sheet_submission(token, env, items, source, image_sha256, ballot_serial)

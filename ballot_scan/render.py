@@ -296,18 +296,15 @@ def draw_fitted(
         d.text((x0, y0 + i * size), line, fill=0, font=font)
 
 
-def draw_centred(d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: str, size_px: int,
-                 min_px: int) -> None:
-    """Draw ``text`` centred in ``area`` (a grid heading): on one line at the largest size from
-    ``size_px`` down to ``min_px`` that fits, else broken into two lines at ``min_px``."""
+def draw_centred(d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: str, size_px: int) -> None:
+    """Draw ``text`` in bold at ``size_px``, centred in ``area`` and resting on its bottom (a grid
+    heading): on one line if it fits, else broken into two balanced lines."""
     x0, y0, x1, y1 = area
     width = x1 - x0
-    for size in range(size_px, min_px - 1, -1):
-        font = ballot_font(size, bold=True)
-        if d.textlength(text, font=font) <= width:
-            d.text(((x0 + x1) / 2, y1), text, fill=0, font=font, anchor="mb")
-            return
-    font = ballot_font(min_px, bold=True)
+    font = ballot_font(size_px, bold=True)
+    if d.textlength(text, font=font) <= width:
+        d.text(((x0 + x1) / 2, y1), text, fill=0, font=font, anchor="mb")
+        return
     words = text.split()
     cut = max(1, min(range(1, len(words) + 1),
                      key=lambda i: abs(d.textlength(" ".join(words[:i]), font=font)
@@ -316,7 +313,7 @@ def draw_centred(d: ImageDraw.ImageDraw, area: tuple[int, int, int, int], text: 
     for i, line in enumerate(reversed([ln for ln in lines if ln])):
         while d.textlength(line, font=font) > width and len(line) > 1:
             line = line[:-2] + "…"
-        d.text(((x0 + x1) / 2, y1 - i * round(min_px * 1.15)), line, fill=0, font=font, anchor="mb")
+        d.text(((x0 + x1) / 2, y1 - i * round(size_px * 1.15)), line, fill=0, font=font, anchor="mb")
 
 
 def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image.Image:
@@ -343,7 +340,7 @@ def render_template(election: Election, pl: PageLayout, dpi: int = 300) -> Image
     while size > px(2.0) and any(d.textlength(t, font=ballot_font(size, bold=True)) > a[2] - a[0] for a, t in heads):
         size -= 1
     for area, text in heads:
-        draw_centred(d, area, text, size, size)
+        draw_centred(d, area, text, size)
     written: set[str] = set()
     for b in pl.boxes:
         d.rectangle(box(b.box), outline=0, width=outline)
