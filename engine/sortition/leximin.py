@@ -30,6 +30,8 @@ like ``maximin``'s; seconds for pools of a few hundred.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from engine.sortition.maximin import Lottery, _best_panel, coverage, to_lottery
@@ -38,6 +40,14 @@ from engine.sortition.pricing import best_panel_by_type, person_types
 from engine.sortition.solver import IncrementalLP, Row, solve
 
 _EPS = 1e-7
+
+
+def to_fix(agents: list[int], fixed: Mapping[int, float], y: np.ndarray, eps: float = _EPS) -> list[int]:
+    """The end of a leximin level: the unfixed agents (people or types) whose dual weight
+    exceeds ``eps`` (their probability cannot be raised further); if numerical trouble leaves
+    none, the unfixed one with the largest weight (then the lowest index)."""
+    newly = [i for i in agents if i not in fixed and y[i] > eps]
+    return newly or [max((i for i in agents if i not in fixed), key=lambda i: (y[i], -i))]
 
 
 def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, fix_eps: float = _EPS,
@@ -100,10 +110,7 @@ def leximin(pool: Pool, features: Features, size: int, max_rounds: int = 20000, 
                     break
                 panels.append(other)
             continue
-        newly = [i for i in agents if i not in fixed and y[i] > fix_eps]
-        if not newly:
-            newly = [max((i for i in agents if i not in fixed), key=lambda i: (y[i], -i))]
-        for i in newly:
+        for i in to_fix(agents, fixed, y, fix_eps):
             fixed[i] = max(0.0, value_lp)
             if warm:  # next stage on the same LP, from the current basis: i leaves row 0, gets cost -f_i
                 lp.change_cost(col[i], -fixed[i])

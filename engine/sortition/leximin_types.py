@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.sortition.leximin import to_fix
 from engine.sortition.maximin import WEIGHT_SCALE, WeightedLottery, explain_infeasible, panel_rows
 from engine.sortition.pool import Features, Pool, SortitionInputError
 from engine.sortition.pricing import person_types
@@ -133,10 +134,7 @@ def leximin_types(pool: Pool, features: Features, size: int, max_rounds: int = 2
         if comp is not None and value > cap + _EPS and comp not in comps:
             comps.append(comp)
             continue
-        newly = [t for t in agents if t not in fixed and y[t] > _EPS]
-        if not newly:
-            newly = [max((t for t in agents if t not in fixed), key=lambda t: (y[t], -t))]
-        for t in newly:
+        for t in to_fix(agents, fixed, y):
             fixed[t] = max(0.0, value_lp)
     m = len(comps)
     prow: list[Row] = [({c: 1.0 for c in range(m)}, 1.0, 1.0)]
